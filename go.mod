@@ -1,0 +1,3 @@
+module github.com/wxmp/miniauth
+
+go 1.25
