@@ -108,3 +108,13 @@ func Encrypt(sessionKey, iv string, plaintext []byte) (string, error) {
 	cipher.NewCBCEncrypter(block, ivb[:]).CryptBlocks(buf, buf)
 	return base64.StdEncoding.EncodeToString(buf), nil
 }
+
+// CheckSessionKey reports whether sessionKey is usable as a key: standard
+// base64 of exactly 16 bytes. It returns nil or [ErrInvalidSessionKey].
+func CheckSessionKey(sessionKey string) error {
+	var key [16]byte
+	if !decode16(&key, sessionKey) {
+		return ErrInvalidSessionKey
+	}
+	return nil
+}

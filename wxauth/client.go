@@ -1,0 +1,257 @@
+package wxauth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"reflect"
+	"strconv"
+	"time"
+
+	"github.com/go-resty/resty/v2"
+
+	"github.com/wxmp/miniauth/internal/redact"
+)
+
+// Client is what a login server needs from WeChat. [*App] implements it;
+// code that depends on Client can be tested with a fake.
+//
+// Implementations must be safe for concurrent use.
+type Client interface {
+	// Code2Session exchanges the code from wx.login for the user's session.
+	Code2Session(ctx context.Context, code string) (*Session, error)
+	// VerifySignature checks the signature WeChat sent beside rawData.
+	VerifySignature(sessionKey, rawData, signature string) error
+	// Decrypt decrypts encryptedData into v and checks its watermark.
+	Decrypt(sessionKey, encryptedData, iv string, v any) error
+}
+
+// maxBodyLen caps every reply body read from WeChat.
+const maxBodyLen = 1 << 20
+
+// App is a client for one mini-program's WeChat APIs. It implements [Client].
+// Create it with [New]; it is safe for concurrent use.
+type App struct {
+	appID  string
+	secret string
+	cfg    config
+	http   *resty.Client
+}
+
+var _ Client = (*App)(nil)
+
+// New returns a client for the mini-program with the given appid and app
+// secret. An empty appID or secret, or an option that rejects its argument,
+// is an error.
+func New(appID, secret string, opts ...Option) (*App, error) {
+	if appID == "" {
+		return nil, errors.New("wxauth: appID must not be empty")
+	}
+	if secret == "" {
+		return nil, errors.New("wxauth: secret must not be empty")
+	}
+	cfg := defaultConfig()
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	var hc http.Client
+	if cfg.httpClient != nil {
+		hc = *cfg.httpClient // resty mutates the client it is given: hand it a copy
+	}
+	rc := resty.NewWithClient(&hc).
+		SetRedirectPolicy(resty.NoRedirectPolicy()).
+		SetRetryCount(0). // retries are done here, where they cannot log the URL
+		SetDebug(false).
+		SetDisableWarn(true).
+		SetLogger(discardLogger{}).
+		SetResponseBodyLimit(maxBodyLen)
+	return &App{appID: appID, secret: secret, cfg: cfg, http: rc}, nil
+}
+
+// AppID returns the appid the client was created with.
+func (a *App) AppID() string { return a.appID }
+
+// request describes one call to a WeChat API.
+type request struct {
+	op     string            // API name for errors and logs, e.g. "code2session"
+	method string            // http.MethodGet or http.MethodPost
+	path   string            // e.g. "/sns/jscode2session"
+	query  map[string]string // query parameters (may carry secrets)
+	body   any               // JSON body for POST, or nil
+	// secrets are values that must never reach an error or a log line.
+	secrets []string
+}
+
+// reply is implemented by every reply struct through an embedded baseReply.
+type reply interface {
+	apiStatus() (code int, msg string)
+}
+
+// baseReply holds the errcode and errmsg every WeChat reply may carry.
+type baseReply struct {
+	ErrCode errCode `json:"errcode"`
+	ErrMsg  string  `json:"errmsg"`
+}
+
+func (r *baseReply) apiStatus() (int, string) { return int(r.ErrCode), r.ErrMsg }
+
+// errCode decodes an errcode sent as a JSON number or a numeric string.
+type errCode int
+
+func (c *errCode) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		if s == "" {
+			*c = 0
+			return nil
+		}
+		b = []byte(s)
+	}
+	n, err := strconv.Atoi(string(b))
+	if err != nil {
+		return errors.New("errcode is not an integer")
+	}
+	*c = errCode(n)
+	return nil
+}
+
+// do performs req with retries and decodes the reply into out. It returns an
+// *APIError for a non-zero errcode.
+func (a *App) do(ctx context.Context, req request, out reply) error {
+	secrets := append([]string{a.secret}, req.secrets...)
+	var err error
+	for attempt := 0; ; attempt++ {
+		var retry bool
+		retry, err = a.attempt(ctx, req, out, secrets)
+		if err == nil || !retry || attempt >= a.cfg.retries {
+			break
+		}
+		wait := a.backoff(attempt)
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+			break
+		}
+		a.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "wxauth: retrying",
+			slog.String("op", req.op), slog.Int("attempt", attempt+1),
+			slog.Duration("wait", wait), slog.String("error", err.Error()))
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("wxauth: %s: %w (after %w)", req.op, ctx.Err(), err)
+		case <-t.C:
+		}
+	}
+	return err
+}
+
+// backoff returns the wait before retry number attempt+1: full jitter over an
+// exponential ceiling.
+func (a *App) backoff(attempt int) time.Duration {
+	ceil := a.cfg.backoffBase << attempt
+	if ceil <= 0 || ceil > a.cfg.backoffLimit {
+		ceil = a.cfg.backoffLimit
+	}
+	return rand.N(ceil) + 1
+}
+
+// attempt makes one request. It reports whether a failure may be retried.
+func (a *App) attempt(ctx context.Context, req request, out reply, secrets []string) (retry bool, err error) {
+	actx, cancel := context.WithTimeout(ctx, a.cfg.timeout)
+	defer cancel()
+	r := a.http.R().SetContext(actx).SetQueryParams(req.query).
+		SetHeader("Accept", "application/json")
+	if req.body != nil {
+		r.SetHeader("Content-Type", "application/json").SetBody(req.body)
+	}
+	start := time.Now()
+	resp, err := r.Execute(req.method, a.cfg.baseURL+req.path)
+	log := a.cfg.logger
+	if err != nil {
+		log.LogAttrs(ctx, slog.LevelDebug, "wxauth: request failed", slog.String("op", req.op),
+			slog.Duration("took", time.Since(start)))
+		if errors.Is(err, resty.ErrResponseBodyTooLarge) {
+			return false, fmt.Errorf("wxauth: %s: reply over %d bytes: %w", req.op, maxBodyLen, ErrBadResponse)
+		}
+		return isDialError(err) && ctx.Err() == nil, transportError(req.op, err, secrets)
+	}
+	status := resp.StatusCode()
+	log.LogAttrs(ctx, slog.LevelDebug, "wxauth: request", slog.String("op", req.op),
+		slog.Int("status", status), slog.Duration("took", time.Since(start)))
+	if status != http.StatusOK {
+		return status >= 500, &StatusError{Op: req.op, StatusCode: status}
+	}
+	// WeChat serves JSON as text/plain: decode whatever the Content-Type says,
+	// into a zeroed reply so that nothing of an earlier attempt survives.
+	reflect.ValueOf(out).Elem().SetZero()
+	if err := json.Unmarshal(resp.Body(), out); err != nil {
+		return false, fmt.Errorf("wxauth: %s: reply is not valid JSON: %w", req.op, ErrBadResponse)
+	}
+	if code, msg := out.apiStatus(); code != 0 {
+		log.LogAttrs(ctx, slog.LevelDebug, "wxauth: api error", slog.String("op", req.op),
+			slog.Int("errcode", code))
+		if len(msg) > maxMsgLen {
+			msg = msg[:maxMsgLen]
+		}
+		return code == -1, newAPIError(req.op, code, msg, secrets...)
+	}
+	return false, nil
+}
+
+// isDialError reports whether err is a failure to connect, after which the
+// request was certainly not sent and a retry is safe.
+func isDialError(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// transportError wraps a failed request's error with its URL redacted. The
+// cause stays reachable with errors.Is and errors.As (context.DeadlineExceeded,
+// *net.OpError), but the *url.Error in the chain is a redacted copy.
+func transportError(op string, err error, secrets []string) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = &url.Error{Op: ue.Op, URL: redact.URL(ue.URL), Err: ue.Err}
+	}
+	return &transportErr{op: op, err: err, secrets: secrets}
+}
+
+// transportErr is a request that failed before WeChat answered. Its text is
+// scrubbed of known secrets as a last line of defence.
+type transportErr struct {
+	op      string
+	err     error
+	secrets []string
+}
+
+func (e *transportErr) Error() string {
+	return "wxauth: " + e.op + ": request failed: " + scrubMsg(e.err.Error(), e.secrets...)
+}
+
+func (e *transportErr) Unwrap() error { return e.err }
+
+// scrubMsg removes secrets from text that came from outside.
+func scrubMsg(s string, secrets ...string) string { return redact.Strings(s, secrets...) }
+
+// discardLogger keeps resty silent: its warnings and errors can carry URLs.
+type discardLogger struct{}
+
+func (discardLogger) Errorf(string, ...any) {}
+func (discardLogger) Warnf(string, ...any)  {}
+func (discardLogger) Debugf(string, ...any) {}

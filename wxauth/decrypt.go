@@ -1,0 +1,112 @@
+package wxauth
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+
+	"github.com/wxmp/miniauth/crypto"
+)
+
+// VerifySignature checks that signature is the sha1 signature WeChat made of
+// rawData with sessionKey (see [crypto.VerifySignature]). A mismatch is
+// [crypto.ErrSignature].
+func (a *App) VerifySignature(sessionKey, rawData, signature string) error {
+	if err := crypto.VerifySignature(sessionKey, rawData, signature); err != nil {
+		return fmt.Errorf("wxauth: verify signature: %w", err)
+	}
+	return nil
+}
+
+// Decrypt decrypts encryptedData with sessionKey and iv, checks that its
+// watermark names this app, and unmarshals it into v (a non-nil pointer,
+// typically to a [UserInfo] or a [PhoneNumber]).
+//
+// Data that does not decrypt, or decrypts to something that is not JSON, is
+// [crypto.ErrDecrypt], with the same text either way (no padding oracle). A
+// watermark with another appid, or none, is [ErrWatermark]. A bad key or iv is
+// [crypto.ErrInvalidSessionKey] or [crypto.ErrInvalidIV].
+//
+// CBC has no integrity: a tampered ciphertext can decrypt, with valid padding,
+// into another identity. Check that the openId in v is the session's own.
+func (a *App) Decrypt(sessionKey, encryptedData, iv string, v any) error {
+	if rv := reflect.ValueOf(v); rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return errors.New("wxauth: decrypt: v must be a non-nil pointer")
+	}
+	plain, err := crypto.Decrypt(sessionKey, encryptedData, iv)
+	if err != nil {
+		return fmt.Errorf("wxauth: decrypt: %w", err)
+	}
+	var wm struct {
+		Watermark crypto.Watermark `json:"watermark"`
+	}
+	if json.Unmarshal(plain, &wm) != nil {
+		return fmt.Errorf("wxauth: decrypt: %w", crypto.ErrDecrypt)
+	}
+	if wm.Watermark.AppID != a.appID {
+		return fmt.Errorf("wxauth: decrypt: %w", ErrWatermark)
+	}
+	if json.Unmarshal(plain, v) != nil {
+		return fmt.Errorf("wxauth: decrypt: %w", crypto.ErrDecrypt)
+	}
+	return nil
+}
+
+// UserInfo is the user profile in the encryptedData of wx.getUserProfile
+// (and the older wx.getUserInfo). Since 2022 WeChat sends a placeholder
+// nickname and avatar unless the user fills them in.
+type UserInfo struct {
+	OpenID    string           `json:"openId"`
+	UnionID   string           `json:"unionId,omitempty"`
+	NickName  string           `json:"nickName"`
+	Gender    int              `json:"gender"` // 0 unknown, 1 male, 2 female
+	Language  string           `json:"language"`
+	City      string           `json:"city"`
+	Province  string           `json:"province"`
+	Country   string           `json:"country"`
+	AvatarURL string           `json:"avatarUrl"`
+	Watermark crypto.Watermark `json:"watermark"`
+}
+
+// PhoneNumber is a user's phone number, from the encryptedData of the
+// phone-number button or from getuserphonenumber's phone_info.
+type PhoneNumber struct {
+	// PhoneNumber has the country code for numbers outside mainland China.
+	PhoneNumber string `json:"phoneNumber"`
+	// PurePhoneNumber is the number without its country code.
+	PurePhoneNumber string `json:"purePhoneNumber"`
+	// CountryCode is the country calling code, such as "86". WeChat sends it
+	// as a string or a number; both decode.
+	CountryCode string           `json:"countryCode"`
+	Watermark   crypto.Watermark `json:"watermark"`
+}
+
+// UnmarshalJSON decodes a PhoneNumber whose countryCode is a string or a number.
+func (p *PhoneNumber) UnmarshalJSON(b []byte) error {
+	type plain PhoneNumber
+	var aux struct {
+		plain
+		CountryCode json.RawMessage `json:"countryCode"`
+	}
+	if err := json.Unmarshal(b, &aux); err != nil {
+		return err
+	}
+	*p = PhoneNumber(aux.plain)
+	cc := aux.CountryCode
+	switch {
+	case len(cc) == 0 || string(cc) == "null":
+		p.CountryCode = ""
+	case cc[0] == '"':
+		if err := json.Unmarshal(cc, &p.CountryCode); err != nil {
+			return err
+		}
+	default:
+		var n json.Number
+		if err := json.Unmarshal(cc, &n); err != nil {
+			return fmt.Errorf("wxauth: countryCode is neither a string nor a number")
+		}
+		p.CountryCode = n.String()
+	}
+	return nil
+}

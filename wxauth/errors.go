@@ -1,0 +1,132 @@
+package wxauth
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Sentinel errors, matched with [errors.Is]. An [*APIError] matches the
+// sentinel of its errcode; errors from this package that do not come from
+// WeChat wrap one of these too where one fits.
+var (
+	// ErrInvalidCode is errcode 40029: the code is unknown or expired. It also
+	// matches a code refused before any request (empty, too long, not
+	// printable ASCII).
+	ErrInvalidCode = errors.New("wxauth: invalid code")
+	// ErrCodeUsed is errcode 40163: the code was already exchanged.
+	ErrCodeUsed = errors.New("wxauth: code already used")
+	// ErrRateLimited is errcode 45011: too many calls for this user.
+	ErrRateLimited = errors.New("wxauth: rate limited")
+	// ErrHighRisk is errcode 40226: WeChat blocked this user as high risk.
+	ErrHighRisk = errors.New("wxauth: user blocked as high risk")
+	// ErrSystemBusy is errcode -1: WeChat is busy. It is retried before it
+	// reaches the caller.
+	ErrSystemBusy = errors.New("wxauth: wechat system busy")
+	// ErrInvalidCredential is errcode 40001, 40013, 40125, 40014, 42001 or
+	// 41002: a wrong appid or secret, or a bad or expired access_token. The
+	// server is misconfigured; the end user can do nothing about it.
+	ErrInvalidCredential = errors.New("wxauth: invalid app credential")
+	// ErrSessionKeyExpired is errcode 87009: the session_key signature is
+	// invalid, usually because the user logged in again and the key rotated.
+	ErrSessionKeyExpired = errors.New("wxauth: session key invalid or expired")
+	// ErrWatermark means decrypted data carries another app's appid (or none):
+	// it was not encrypted for this mini-program.
+	ErrWatermark = errors.New("wxauth: watermark appid mismatch")
+	// ErrBadResponse means WeChat's reply could not be used: not JSON, cut
+	// short, over the size limit, or missing a field it must have.
+	ErrBadResponse = errors.New("wxauth: malformed reply from wechat")
+)
+
+// codeSentinels maps WeChat errcodes to the sentinel they match.
+var codeSentinels = map[int]error{
+	-1:    ErrSystemBusy,
+	40029: ErrInvalidCode,
+	40163: ErrCodeUsed,
+	45011: ErrRateLimited,
+	40226: ErrHighRisk,
+	40001: ErrInvalidCredential, // invalid credential / access_token
+	40013: ErrInvalidCredential, // invalid appid
+	40125: ErrInvalidCredential, // invalid appsecret
+	40014: ErrInvalidCredential, // invalid access_token
+	42001: ErrInvalidCredential, // access_token expired
+	41002: ErrInvalidCredential, // appid missing
+	87009: ErrSessionKeyExpired,
+}
+
+// maxMsgLen caps the errmsg kept from a reply, so a hostile or broken server
+// cannot flood logs through error strings.
+const maxMsgLen = 256
+
+// APIError is an error reply from WeChat: a non-zero errcode.
+//
+// Use [errors.Is] with the sentinels ([ErrInvalidCode], ...) to branch on the
+// codes that matter, or [errors.As] to read Code.
+type APIError struct {
+	// Op is the API that failed, such as "code2session".
+	Op string
+	// Code is WeChat's errcode.
+	Code int
+	// Msg is WeChat's errmsg without its trailing request id.
+	Msg string
+	// RID is the request id WeChat appends to errmsg ("rid: ..."), which
+	// WeChat's support asks for.
+	RID string
+}
+
+// newAPIError builds an APIError from a reply, splitting off the rid and
+// removing any secret the message may echo.
+func newAPIError(op string, code int, msg string, secrets ...string) *APIError {
+	e := &APIError{Op: op, Code: code}
+	if i := strings.LastIndex(msg, "rid:"); i >= 0 {
+		e.RID = strings.TrimSpace(msg[i+len("rid:"):])
+		msg = strings.TrimRight(msg[:i], " ,;")
+	}
+	e.Msg = scrubMsg(msg, secrets...)
+	e.RID = scrubMsg(e.RID, secrets...)
+	return e
+}
+
+// Error returns text like "wxauth: code2session: errcode 40029: invalid code (rid: 1a2b)".
+func (e *APIError) Error() string {
+	var b strings.Builder
+	b.WriteString("wxauth: ")
+	if e.Op != "" {
+		b.WriteString(e.Op)
+		b.WriteString(": ")
+	}
+	fmt.Fprintf(&b, "errcode %d", e.Code)
+	if e.Msg != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Msg)
+	}
+	if e.RID != "" {
+		b.WriteString(" (rid: ")
+		b.WriteString(e.RID)
+		b.WriteString(")")
+	}
+	return b.String()
+}
+
+// Is reports whether target is the sentinel for e's errcode.
+func (e *APIError) Is(target error) bool {
+	s, ok := codeSentinels[e.Code]
+	return ok && s == target
+}
+
+// StatusError is an HTTP reply from WeChat with a status other than 200.
+// A 5xx is retried before it reaches the caller.
+type StatusError struct {
+	// Op is the API that failed, such as "code2session".
+	Op string
+	// StatusCode is the HTTP status code.
+	StatusCode int
+}
+
+// Error returns text like "wxauth: code2session: http status 502".
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("wxauth: %s: http status %d", e.Op, e.StatusCode)
+}
+
+// Is makes a StatusError match [ErrBadResponse].
+func (e *StatusError) Is(target error) bool { return target == ErrBadResponse }

@@ -1,0 +1,137 @@
+package wxauth
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// DefaultBaseURL is the address of WeChat's API.
+const DefaultBaseURL = "https://api.weixin.qq.com"
+
+// Defaults of the options.
+const (
+	DefaultTimeout      = 5 * time.Second
+	DefaultRetries      = 2
+	DefaultBackoffBase  = 100 * time.Millisecond
+	DefaultBackoffLimit = 2 * time.Second
+)
+
+// An Option configures the client [New] returns. Options validate their
+// arguments: New returns the first error an option reports.
+type Option func(*config) error
+
+type config struct {
+	baseURL      string
+	httpClient   *http.Client
+	timeout      time.Duration
+	retries      int
+	backoffBase  time.Duration
+	backoffLimit time.Duration
+	logger       *slog.Logger
+	now          func() time.Time
+}
+
+func defaultConfig() config {
+	return config{
+		baseURL:      DefaultBaseURL,
+		timeout:      DefaultTimeout,
+		retries:      DefaultRetries,
+		backoffBase:  DefaultBackoffBase,
+		backoffLimit: DefaultBackoffLimit,
+		logger:       slog.New(slog.DiscardHandler),
+		now:          time.Now,
+	}
+}
+
+// WithBaseURL points the client at another server than WeChat's API: a fake
+// (see package wxauthtest), a proxy or a regional endpoint. It must be an
+// absolute http or https URL; a trailing slash is ignored.
+func WithBaseURL(base string) Option {
+	return func(c *config) error {
+		u, err := url.Parse(base)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("wxauth: base URL must be an absolute http(s) URL, got %q", base)
+		}
+		if u.RawQuery != "" || u.User != nil {
+			return errors.New("wxauth: base URL must not carry a query or userinfo")
+		}
+		for len(base) > 0 && base[len(base)-1] == '/' {
+			base = base[:len(base)-1]
+		}
+		c.baseURL = base
+		return nil
+	}
+}
+
+// WithHTTPClient sets the *http.Client requests go through: the place for a
+// proxy, custom TLS, tracing, or an httpmock transport in tests. The client is
+// copied, never modified; its Transport is used as is (nil: a pooled
+// keep-alive transport). Redirects are never followed whatever its
+// CheckRedirect says, since a redirect would carry the secret in the query
+// string to another address.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *config) error {
+		if hc == nil {
+			return errors.New("wxauth: http client must not be nil")
+		}
+		c.httpClient = hc
+		return nil
+	}
+}
+
+// WithTimeout bounds each request attempt (default 5 s). The context passed
+// to a call bounds the whole call, retries included.
+func WithTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return errors.New("wxauth: timeout must be positive")
+		}
+		c.timeout = d
+		return nil
+	}
+}
+
+// WithRetry sets how many times a failed request is retried (default 2, so
+// three attempts at most). Retried are errcode -1, HTTP 5xx and connections
+// that could not be made: failures after which the request surely had no
+// effect. A timeout is not retried: the code may have been used already.
+// Zero turns retries off.
+func WithRetry(retries int) Option {
+	return func(c *config) error {
+		if retries < 0 || retries > 10 {
+			return errors.New("wxauth: retries must be between 0 and 10")
+		}
+		c.retries = retries
+		return nil
+	}
+}
+
+// WithBackoff sets the backoff between retries: the n-th retry waits a random
+// time up to min(limit, base * 2^n) (full jitter). Defaults: 100 ms and 2 s.
+// A wait that would pass the context's deadline is not started.
+func WithBackoff(base, limit time.Duration) Option {
+	return func(c *config) error {
+		if base <= 0 || limit < base {
+			return errors.New("wxauth: backoff base must be positive and not above its limit")
+		}
+		c.backoffBase, c.backoffLimit = base, limit
+		return nil
+	}
+}
+
+// WithLogger sets the logger for requests, retries and failures (default:
+// none). Log lines carry the API name, attempt, status and errcode; never a
+// URL query, a secret, a code, a session_key or a token.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return errors.New("wxauth: logger must not be nil")
+		}
+		c.logger = l
+		return nil
+	}
+}

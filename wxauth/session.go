@@ -1,0 +1,114 @@
+package wxauth
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/wxmp/miniauth/crypto"
+)
+
+// MaxCodeLen is the longest code [App.Code2Session] sends to WeChat. Real
+// codes are 32 characters.
+const MaxCodeLen = 256
+
+// Session is what code2session returns for a user: the openid (the user's
+// id in this mini-program), the unionid (the user's id across the apps of
+// one WeChat Open Platform account, when there is one) and the session_key.
+//
+// The session_key decrypts the user's data and must stay on the server. A
+// Session never shows it: String, GoString, Format (every fmt verb), LogValue
+// (log/slog) and encoding/json all leave it out. Read the field itself to
+// store it.
+type Session struct {
+	OpenID     string `json:"openid"`
+	UnionID    string `json:"unionid,omitempty"`
+	SessionKey string `json:"-"`
+}
+
+const redacted = "REDACTED"
+
+func (s Session) safe() string {
+	key := ""
+	if s.SessionKey != "" {
+		key = redacted
+	}
+	return fmt.Sprintf("wxauth.Session{OpenID: %q, UnionID: %q, SessionKey: %q}", s.OpenID, s.UnionID, key)
+}
+
+// String returns the session without its key.
+func (s Session) String() string { return s.safe() }
+
+// GoString returns the session without its key, for %#v.
+func (s Session) GoString() string { return s.safe() }
+
+// Format prints the session without its key, whatever the verb.
+func (s Session) Format(f fmt.State, verb rune) { _, _ = f.Write([]byte(s.safe())) }
+
+// LogValue returns the session for log/slog without its key.
+func (s Session) LogValue() slog.Value {
+	attrs := []slog.Attr{slog.String("openid", s.OpenID)}
+	if s.UnionID != "" {
+		attrs = append(attrs, slog.String("unionid", s.UnionID))
+	}
+	return slog.GroupValue(attrs...)
+}
+
+type code2SessionReply struct {
+	baseReply
+	OpenID     string `json:"openid"`
+	SessionKey string `json:"session_key"`
+	UnionID    string `json:"unionid"`
+}
+
+// Code2Session exchanges the code from wx.login for the user's [Session]
+// (GET /sns/jscode2session). A code is valid for five minutes and once.
+//
+// A code that is empty, over [MaxCodeLen] bytes or not printable ASCII is
+// refused without a request ([ErrInvalidCode]). WeChat's refusals are
+// [*APIError]s matching [ErrInvalidCode], [ErrCodeUsed], [ErrRateLimited],
+// [ErrHighRisk] or [ErrInvalidCredential]; a reply without openid or with no
+// usable session_key is [ErrBadResponse].
+func (a *App) Code2Session(ctx context.Context, code string) (*Session, error) {
+	const op = "code2session"
+	if !validCode(code) {
+		return nil, fmt.Errorf("wxauth: %s: code must be 1 to %d bytes of printable ASCII: %w", op, MaxCodeLen, ErrInvalidCode)
+	}
+	var r code2SessionReply
+	err := a.do(ctx, request{
+		op:     op,
+		method: http.MethodGet,
+		path:   "/sns/jscode2session",
+		query: map[string]string{
+			"appid":      a.appID,
+			"secret":     a.secret,
+			"js_code":    code,
+			"grant_type": "authorization_code",
+		},
+		secrets: []string{code},
+	}, &r)
+	if err != nil {
+		return nil, err
+	}
+	if r.OpenID == "" {
+		return nil, fmt.Errorf("wxauth: %s: reply has no openid: %w", op, ErrBadResponse)
+	}
+	if crypto.CheckSessionKey(r.SessionKey) != nil {
+		return nil, fmt.Errorf("wxauth: %s: reply has no valid session_key: %w", op, ErrBadResponse)
+	}
+	return &Session{OpenID: r.OpenID, UnionID: r.UnionID, SessionKey: r.SessionKey}, nil
+}
+
+// validCode reports whether code may be sent to WeChat.
+func validCode(code string) bool {
+	if code == "" || len(code) > MaxCodeLen {
+		return false
+	}
+	for i := 0; i < len(code); i++ {
+		if code[i] < 0x21 || code[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
