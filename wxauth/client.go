@@ -184,12 +184,15 @@ func (a *App) attempt(ctx context.Context, req request, out reply, secrets []str
 	resp, err := r.Execute(req.method, a.cfg.baseURL+req.path)
 	log := a.cfg.logger
 	if err != nil {
-		log.LogAttrs(ctx, slog.LevelDebug, "wxauth: request failed", slog.String("op", req.op),
-			slog.Duration("took", time.Since(start)))
 		if errors.Is(err, resty.ErrResponseBodyTooLarge) {
-			return false, fmt.Errorf("wxauth: %s: reply over %d bytes: %w", req.op, maxBodyLen, ErrBadResponse)
+			err = badReply(req.op, fmt.Sprintf("over %d bytes", maxBodyLen))
+		} else {
+			retry = isDialError(err) && ctx.Err() == nil
+			err = transportError(req.op, err, secrets)
 		}
-		return isDialError(err) && ctx.Err() == nil, transportError(req.op, err, secrets)
+		log.LogAttrs(ctx, slog.LevelDebug, "wxauth: request failed", slog.String("op", req.op),
+			slog.Duration("took", time.Since(start)), slog.String("error", err.Error()))
+		return retry, err
 	}
 	status := resp.StatusCode()
 	log.LogAttrs(ctx, slog.LevelDebug, "wxauth: request", slog.String("op", req.op),
@@ -201,7 +204,7 @@ func (a *App) attempt(ctx context.Context, req request, out reply, secrets []str
 	// into a zeroed reply so that nothing of an earlier attempt survives.
 	reflect.ValueOf(out).Elem().SetZero()
 	if err := json.Unmarshal(resp.Body(), out); err != nil {
-		return false, fmt.Errorf("wxauth: %s: reply is not valid JSON: %w", req.op, ErrBadResponse)
+		return false, badReply(req.op, "not a JSON object")
 	}
 	if code, msg := out.apiStatus(); code != 0 {
 		log.LogAttrs(ctx, slog.LevelDebug, "wxauth: api error", slog.String("op", req.op),
@@ -213,6 +216,20 @@ func (a *App) attempt(ctx context.Context, req request, out reply, secrets []str
 	}
 	return false, nil
 }
+
+// badReply returns an error matching [ErrBadResponse] for a reply of op that
+// cannot be used, saying why (never quoting the reply: it may hold secrets).
+func badReply(op, why string) error {
+	return &replyError{op: op, why: why}
+}
+
+type replyError struct{ op, why string }
+
+func (e *replyError) Error() string {
+	return "wxauth: " + e.op + ": malformed reply from wechat: " + e.why
+}
+
+func (e *replyError) Is(target error) bool { return target == ErrBadResponse }
 
 // isDialError reports whether err is a failure to connect, after which the
 // request was certainly not sent and a retry is safe.

@@ -92,10 +92,10 @@ func (a *App) Code2Session(ctx context.Context, code string) (*Session, error) {
 		return nil, err
 	}
 	if r.OpenID == "" {
-		return nil, fmt.Errorf("wxauth: %s: reply has no openid: %w", op, ErrBadResponse)
+		return nil, badReply(op, "no openid")
 	}
 	if crypto.CheckSessionKey(r.SessionKey) != nil {
-		return nil, fmt.Errorf("wxauth: %s: reply has no valid session_key: %w", op, ErrBadResponse)
+		return nil, badReply(op, "no valid session_key")
 	}
 	return &Session{OpenID: r.OpenID, UnionID: r.UnionID, SessionKey: r.SessionKey}, nil
 }
