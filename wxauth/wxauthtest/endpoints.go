@@ -21,11 +21,8 @@ type code2SessionReply struct {
 
 // code2Session serves GET /sns/jscode2session.
 func (s *Server) code2Session(q url.Values, _ []byte) any {
-	if code := s.checkApp(q.Get("appid"), q.Get("secret")); code != 0 {
+	if code := s.checkApp(q.Get("appid"), q.Get("secret"), q.Get("grant_type"), "authorization_code"); code != 0 {
 		return s.apiError(code)
-	}
-	if q.Get("grant_type") != "authorization_code" {
-		return s.apiError(40002)
 	}
 	jsCode := q.Get("js_code")
 	if jsCode == "" {
@@ -70,9 +67,10 @@ func (s *Server) allow(u *user, now time.Time) bool {
 	return true
 }
 
-// checkApp checks an appid and app secret and returns the errcode WeChat
-// would send, or 0. The secret is compared in constant time.
-func (s *Server) checkApp(appID, secret string) int {
+// checkApp checks the appid, app secret and grant_type (which must be
+// wantGrant) of a request and returns the errcode WeChat would send, or 0.
+// The secret is compared in constant time.
+func (s *Server) checkApp(appID, secret, grant, wantGrant string) int {
 	switch {
 	case appID == "":
 		return 41002
@@ -82,6 +80,8 @@ func (s *Server) checkApp(appID, secret string) int {
 		return 41004
 	case subtle.ConstantTimeCompare([]byte(secret), []byte(s.secret)) != 1:
 		return 40125
+	case grant != wantGrant:
+		return 40002
 	}
 	return 0
 }
@@ -164,11 +164,8 @@ type tokenReply struct {
 // token serves GET /cgi-bin/token: a new token each call; the previous one
 // stays valid for [TokenGrace].
 func (s *Server) token(q url.Values, _ []byte) any {
-	if code := s.checkApp(q.Get("appid"), q.Get("secret")); code != 0 {
+	if code := s.checkApp(q.Get("appid"), q.Get("secret"), q.Get("grant_type"), "client_credential"); code != 0 {
 		return s.apiError(code)
-	}
-	if q.Get("grant_type") != "client_credential" {
-		return s.apiError(40002)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -192,11 +189,8 @@ func (s *Server) stableToken(_ url.Values, body []byte) any {
 	if code := decodeBody(body, &req); code != 0 {
 		return s.apiError(code)
 	}
-	if code := s.checkApp(req.AppID, req.Secret); code != 0 {
+	if code := s.checkApp(req.AppID, req.Secret, req.GrantType, "client_credential"); code != 0 {
 		return s.apiError(code)
-	}
-	if req.GrantType != "client_credential" {
-		return s.apiError(40002)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -583,17 +583,23 @@ func TestUnknownPath(t *testing.T) {
 	}
 }
 
+// tokenChecker returns a function that reports the errcode checksession
+// sends for an access_token (with a valid signature of a logged-in user).
+func tokenChecker(t *testing.T, srv *wxauthtest.Server) func(token string) int {
+	t.Helper()
+	srv.Login("o-token")
+	key, err := srv.SessionKey("o-token")
+	require.NoError(t, err)
+	return func(token string) int {
+		t.Helper()
+		return get(t, srv, wxauthtest.PathCheckSession, sessionQuery(token, "o-token", key)).ErrCode
+	}
+}
+
 func TestAccessToken(t *testing.T) {
 	t.Parallel()
 	srv, clk := newServer(t)
-	id := "o1"
-	srv.Login(id)
-	key, err := srv.SessionKey(id)
-	require.NoError(t, err)
-	check := func(tok string) int {
-		t.Helper()
-		return get(t, srv, wxauthtest.PathCheckSession, sessionQuery(tok, id, key)).ErrCode
-	}
+	check := tokenChecker(t, srv)
 
 	first := get(t, srv, wxauthtest.PathToken, tokenQuery())
 	assert.Equal(t, 7200, first.ExpiresIn)
@@ -669,14 +675,7 @@ func TestTokenRefusals(t *testing.T) {
 func TestStableToken(t *testing.T) {
 	t.Parallel()
 	srv, clk := newServer(t)
-	id := "o1"
-	srv.Login(id)
-	key, err := srv.SessionKey(id)
-	require.NoError(t, err)
-	check := func(tok string) int {
-		t.Helper()
-		return get(t, srv, wxauthtest.PathCheckSession, sessionQuery(tok, id, key)).ErrCode
-	}
+	check := tokenChecker(t, srv)
 	body := func(force bool) map[string]any {
 		return map[string]any{"grant_type": "client_credential", "appid": testAppID, "secret": testSecret, "force_refresh": force}
 	}
