@@ -176,6 +176,9 @@ func TestLoginAndCode2Session(t *testing.T) {
 
 func TestCode2SessionRefusals(t *testing.T) {
 	t.Parallel()
+	loginO1 := func(_ *testing.T, srv *wxauthtest.Server, _ *wxauthtest.Clock, _ *wxauth.App) string {
+		return srv.Login("o1")
+	}
 	tests := []struct {
 		name    string
 		code    func(t *testing.T, srv *wxauthtest.Server, clk *wxauthtest.Clock, app *wxauth.App) string
@@ -228,18 +231,14 @@ func TestCode2SessionRefusals(t *testing.T) {
 			errcode: 40226, is: wxauth.ErrHighRisk,
 		},
 		{
-			name: "wrong appid",
-			code: func(_ *testing.T, srv *wxauthtest.Server, _ *wxauthtest.Clock, _ *wxauth.App) string {
-				return srv.Login("o1")
-			},
+			name:    "wrong appid",
+			code:    loginO1,
 			appID:   "wx9999999999999999",
 			errcode: 40013, is: wxauth.ErrInvalidCredential,
 		},
 		{
-			name: "wrong secret",
-			code: func(_ *testing.T, srv *wxauthtest.Server, _ *wxauthtest.Clock, _ *wxauth.App) string {
-				return srv.Login("o1")
-			},
+			name:    "wrong secret",
+			code:    loginO1,
 			secret:  "ffffffffffffffffffffffffffffffff",
 			errcode: 40125, is: wxauth.ErrInvalidCredential,
 		},
