@@ -1,0 +1,79 @@
+// Package wxauthtest is a fake WeChat API server for tests, in the style of
+// net/http/httptest: code that logs mini-program users in can be tested end
+// to end, without the internet and without mocking HTTP by hand.
+//
+// [NewServer] starts the fake on a local port. Point a wxauth client at
+// [Server.URL] with wxauth.WithBaseURL, play the mini-program's part with
+// [Server.Login] (wx.login), [Server.Profile] (wx.getUserProfile) and
+// [Server.PhoneCode] (the phone-number button), and let the code under test
+// call the server as it would call WeChat:
+//
+//	srv, err := wxauthtest.NewServer("wx0123456789abcdef", "app-secret")
+//	...
+//	defer srv.Close()
+//	app, err := wxauth.New("wx0123456789abcdef", "app-secret", wxauth.WithBaseURL(srv.URL))
+//	...
+//	code := srv.Login("o-alice")            // what wx.login hands the mini-program
+//	sess, err := app.Code2Session(ctx, code) // what the server under test does
+//
+// # What it models
+//
+// The endpoints use WeChat's paths, field names and error codes, and reply
+// with JSON served as text/plain, as WeChat does. A WeChat error is HTTP 200
+// with {"errcode":N,"errmsg":"... rid: ..."}. Unknown paths are 404.
+//
+//   - GET /sns/jscode2session (appid, secret, js_code, grant_type=authorization_code):
+//     {openid, session_key, unionid?}. A code is valid for 5 minutes and once:
+//     unknown or expired 40029, already exchanged 40163, a [User] with Blocked
+//     set 40226, more than 100 calls (see [WithRateLimit]) in a sliding minute
+//     for one user 45011. Wrong appid 40013, wrong secret 40125, missing
+//     appid/secret/js_code 41002/41004/41008, grant_type other than
+//     authorization_code 40002. A refused call does not use up its code.
+//   - GET /cgi-bin/token (grant_type=client_credential, appid, secret):
+//     {access_token, expires_in: 7200}. Every call issues a new token; the
+//     one before it stays valid for 5 more minutes, older ones are invalid.
+//   - POST /cgi-bin/stable_token, JSON {grant_type, appid, secret, force_refresh}:
+//     the same stable token, with the seconds it has left, until it expires;
+//     force_refresh replaces it at once. Stable and plain tokens are separate,
+//     as at WeChat, and both are accepted by the APIs below.
+//   - POST /wxa/business/getuserphonenumber?access_token=, JSON {code, openid?}:
+//     {errcode: 0, errmsg: "ok", phone_info: {phoneNumber, purePhoneNumber,
+//     countryCode, watermark: {timestamp, appid}}}. A phone code from
+//     [Server.PhoneCode] is valid for 5 minutes and once; otherwise 40029. An
+//     openid that is not the code's user is 40003.
+//   - GET /wxa/checksession?access_token, openid, signature, sig_method=hmac_sha256:
+//     {errcode: 0, errmsg: "ok"}, or 87009 when signature is not
+//     hex(hmac_sha256(session_key, "")) for the user's current session_key.
+//   - GET /wxa/resetusersessionkey (same parameters): a new session_key,
+//     {errcode: 0, errmsg: "ok", openid, session_key}; the old one is invalid.
+//
+// On the APIs that take an access_token, a missing one is 41001, an unknown
+// or replaced one 40001, an expired one 42001. A GET endpoint called with
+// another method is 43001, a POST endpoint 43002; a body that is not JSON is
+// 47001, an empty one 44002, one over 1 MiB HTTP 413. An unknown openid is
+// 40003, sig_method other than hmac_sha256 87008.
+//
+// Each [Server.Login] rotates the user's session_key, as wx.login does: data
+// encrypted under the old key no longer decrypts with the new one, and
+// checksession with the old key is 87009. Session keys do not expire by time.
+//
+// # Tests of failures
+//
+// [Server.FailNext] and [Server.FailNextStatus] make the next request to an
+// endpoint fail with a WeChat errcode or an HTTP status, with no other effect
+// (a code is not used up). [WithLatency] delays every reply; [WithClock]
+// drives code, token and rate-limit expiry from a test clock.
+// [Server.Calls] counts the requests each endpoint received.
+//
+// # Trust
+//
+// Requests over HTTP are treated as untrusted: bodies are capped at 1 MiB,
+// the app secret and signatures are compared in constant time, the server
+// keeps a bounded amount of state per user and per app, and it never logs.
+// The Go methods ([Server.AddUser], [Server.Login], ...) are the test's own
+// set-up and take what they are given: openids and profiles are not
+// validated.
+//
+// A Server is safe for concurrent use by any number of goroutines and
+// parallel tests; it has no global state.
+package wxauthtest
