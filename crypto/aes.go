@@ -17,7 +17,7 @@ func decode16(dst *[16]byte, s string) bool {
 		return false
 	}
 	var buf [18]byte // base64.StdEncoding.DecodedLen(24)
-	n, err := base64.StdEncoding.Decode(buf[:], []byte(s))
+	n, err := base64.StdEncoding.Strict().Decode(buf[:], []byte(s))
 	if err != nil || n != 16 {
 		return false
 	}
