@@ -33,12 +33,11 @@ func storeKey(token string) (string, bool) {
 		return "", false
 	}
 	var buf [TokenLen]byte
-	for i := 0; i < TokenLen; i++ {
-		c := token[i]
-		if !isBase64URL(c) {
+	copy(buf[:], token)
+	for _, c := range buf {
+		if !base64URLAlphabet[c] {
 			return "", false
 		}
-		buf[i] = c
 	}
 	sum := sha256.Sum256(buf[:])
 	var key [2 * sha256.Size]byte
@@ -46,9 +45,14 @@ func storeKey(token string) (string, bool) {
 	return string(key[:]), true
 }
 
-func isBase64URL(c byte) bool {
-	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_'
-}
+// base64URLAlphabet marks the bytes of the base64url alphabet (a constant
+// table: never written after init).
+var base64URLAlphabet = func() (t [256]bool) {
+	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") {
+		t[c] = true
+	}
+	return t
+}()
 
 // maxTokenFieldLen caps the header or cookie value looked at for a token.
 const maxTokenFieldLen = 1024
