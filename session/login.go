@@ -120,9 +120,9 @@ func LoginHandler(client wxauth.Client, m *Manager, opts ...LoginOption) http.Ha
 	h := &loginHandler{client: client, m: m}
 	switch {
 	case m == nil:
-		h.m = &Manager{cfg: defaultConfig()}
-		h.m.cfg.logger = slog.Default()
 		h.err = errors.New("session: login handler: nil manager")
+		h.m = &Manager{cfg: defaultConfig(), err: h.err}
+		h.m.cfg.logger = slog.Default()
 	case m.err != nil:
 		h.err = m.unusable()
 	case client == nil:

@@ -34,19 +34,27 @@ type Manager struct {
 //
 // An option that refuses its argument does not make NewManager fail: the
 // Manager it returns reports the error from [Manager.Err], and every call on
-// it fails with that error (its middleware and login handler answer 500).
-// Check Err once at start-up.
+// it fails with that error (its middleware and login handler answer 500 and
+// log why). Check Err once at start-up.
 func NewManager(store Store, opts ...Option) *Manager {
-	cfg := defaultConfig()
-	m := &Manager{store: store, cfg: cfg}
+	m := &Manager{store: store, cfg: defaultConfig()}
 	for _, o := range opts {
 		if o == nil {
 			continue
 		}
-		if err := o(&m.cfg); err != nil {
+		if err := o(&m.cfg); err != nil && m.err == nil {
 			m.err = err
-			return m
 		}
+	}
+	switch {
+	case m.cfg.logger != nil:
+	case m.err != nil: // make the misconfiguration seen
+		m.cfg.logger = slog.Default()
+	default:
+		m.cfg.logger = slog.New(slog.DiscardHandler)
+	}
+	if m.err != nil {
+		return m
 	}
 	if store == nil {
 		m.ownStore = newMemoryStore(memoryConfig{

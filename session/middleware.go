@@ -71,7 +71,7 @@ func (m *Manager) tokenError(err error) *HTTPError {
 		return canceled(err)
 	case errors.Is(err, ErrStoreUnavailable):
 		return &HTTPError{Status: http.StatusServiceUnavailable, Code: CodeStoreUnavailable,
-			Message: "sessions are unavailable: keep the token and try again later", Err: err}
+			Message: "sessions are unavailable: try again later", Err: err}
 	default:
 		return serverError(err)
 	}

@@ -230,3 +230,15 @@ func FuzzMiddlewareAuthorization(f *testing.F) {
 		}
 	})
 }
+
+func TestMisconfiguredManagerLogsThroughItsLogger(t *testing.T) {
+	t.Parallel()
+	log, logs := debugLogger()
+	m := session.NewManager(nil, session.WithClock(nil), session.WithLogger(log))
+	require.ErrorContains(t, m.Err(), "clock")
+	rr := httptest.NewRecorder()
+	m.Middleware(echoOpenID).ServeHTTP(rr, httptest.NewRequest(http.MethodGet, "/", nil))
+	assert.Equal(t, http.StatusInternalServerError, rr.Code)
+	assert.Contains(t, logs.String(), `"level":"ERROR"`, "a logger given after the bad option is still used")
+	assert.Contains(t, logs.String(), "clock must not be nil")
+}

@@ -30,7 +30,6 @@ func defaultConfig() config {
 	return config{
 		ttl:          DefaultTTL,
 		now:          time.Now,
-		logger:       slog.New(slog.DiscardHandler),
 		token:        tokenSource{kind: fromBearer},
 		errorHandler: WriteError,
 	}
@@ -62,7 +61,8 @@ func WithClock(now func() time.Time) Option {
 }
 
 // WithLogger sets the logger of the Manager, its middleware and the
-// [LoginHandler] built on it (default: none). Log lines never carry a token, a
+// [LoginHandler] built on it (default: none; but a Manager whose options
+// failed logs its refusals to slog.Default when it has no logger). Log lines never carry a token, a
 // code or a session_key. Refused requests (bad or expired tokens, bad login
 // input) are logged at Debug, failures of WeChat at Warn, failures of the
 // store and server misconfiguration at Error.

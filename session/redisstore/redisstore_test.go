@@ -246,5 +246,5 @@ func TestRedisGoesDown(t *testing.T) {
 	rr := httptest.NewRecorder()
 	m.Middleware(http.NotFoundHandler()).ServeHTTP(rr, r)
 	assert.Equal(t, http.StatusServiceUnavailable, rr.Code)
-	assert.JSONEq(t, `{"error":"store_unavailable","message":"sessions are unavailable: keep the token and try again later"}`, rr.Body.String())
+	assert.JSONEq(t, `{"error":"store_unavailable","message":"sessions are unavailable: try again later"}`, rr.Body.String())
 }
