@@ -2,14 +2,19 @@
 // REDIS_ADDR environment variable (host:port), as .ci/run starts one.
 //
 // Without REDIS_ADDR a test is skipped with a message saying how to run it;
-// with CI=true it fails instead, so CI cannot pass by skipping.
+// with CI=true it fails instead, so CI cannot pass by skipping. [Server]
+// starts a private redis-server for tests that stop it mid-run.
 package redistest
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"net"
 	"os"
+	"os/exec"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -60,4 +65,59 @@ func Prefix(t testing.TB, c redis.UniversalClient) string {
 		}
 	})
 	return p
+}
+
+// Server starts a redis-server of the test's own on a free loopback port and
+// returns its address and a function that kills it (idempotent; also run at
+// the end of the test). It is for tests that stop the server mid-run; other
+// tests share the one at REDIS_ADDR through [Client].
+//
+// Without redis-server on PATH the test is skipped, or fails when CI=true.
+func Server(t testing.TB) (addr string, stop func()) {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("redis-server is not on PATH but CI=true (.ci/run installs it)")
+		}
+		t.Skip("redis-server is not on PATH: install it to run this test")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("finding a free port: %v", err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	_ = l.Close()
+	addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+
+	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", t.TempDir())
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting redis-server: %v", err)
+	}
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		})
+	}
+	t.Cleanup(stop)
+
+	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+	defer func() { _ = c.Close() }()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		err := c.Ping(ctx).Err()
+		cancel()
+		if err == nil {
+			return addr, stop
+		}
+		if time.Now().After(deadline) {
+			stop()
+			t.Fatalf("redis-server on %s did not answer: %v", addr, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

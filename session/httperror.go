@@ -1,0 +1,111 @@
+package session
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+)
+
+// Machine codes in the "error" field of the JSON bodies that
+// [Manager.Middleware] and [LoginHandler] answer with. Clients branch on
+// these; the "message" beside them is for people.
+const (
+	// CodeInvalidToken (401): the token is missing, malformed, unknown or revoked.
+	CodeInvalidToken = "invalid_token"
+	// CodeExpiredToken (401): the token has expired.
+	CodeExpiredToken = "expired_token"
+	// CodeStoreUnavailable (503): sessions cannot be checked or kept right now;
+	// keep the token and retry later.
+	CodeStoreUnavailable = "store_unavailable"
+	// CodeServerError (500): the server is misconfigured or failed.
+	CodeServerError = "server_error"
+
+	// CodeMethodNotAllowed (405): the login endpoint takes POST only.
+	CodeMethodNotAllowed = "method_not_allowed"
+	// CodeRequestTooLarge (413): the login body is over 64 KiB.
+	CodeRequestTooLarge = "request_too_large"
+	// CodeInvalidRequest (400): the login body is not the expected JSON object.
+	CodeInvalidRequest = "invalid_request"
+	// CodeMissingCode (400): the login body has no code.
+	CodeMissingCode = "missing_code"
+	// CodeInvalidCode (401): WeChat does not know the code, or it expired.
+	CodeInvalidCode = "invalid_code"
+	// CodeCodeUsed (401): the code was already exchanged.
+	CodeCodeUsed = "code_used"
+	// CodeRateLimited (429): WeChat refused: too many logins for this user.
+	CodeRateLimited = "rate_limited"
+	// CodeHighRisk (403): WeChat blocked this user as high risk.
+	CodeHighRisk = "high_risk_user"
+	// CodeWeChatUnavailable (502): WeChat was busy, unreachable, or answered
+	// something unusable.
+	CodeWeChatUnavailable = "wechat_unavailable"
+	// CodeInvalidSignature (401): rawData does not match its signature.
+	CodeInvalidSignature = "invalid_signature"
+	// CodeDecryptFailed (400): encryptedData and iv could not be decrypted.
+	CodeDecryptFailed = "decrypt_failed"
+	// CodeWatermarkMismatch (401): encryptedData was made for another app.
+	CodeWatermarkMismatch = "watermark_mismatch"
+	// CodeIdentityMismatch (401): encryptedData names another user.
+	CodeIdentityMismatch = "identity_mismatch"
+	// CodeLoginRefused (403): the application's [WithOnLogin] hook refused.
+	CodeLoginRefused = "login_refused"
+	// CodeCanceled (499): the client went away before the answer.
+	CodeCanceled = "canceled"
+)
+
+// StatusClientClosedRequest is the status recorded when the client cancelled
+// its request (nginx's 499); the client never sees it.
+const StatusClientClosedRequest = 499
+
+// HTTPError is a refused request as [Manager.Middleware] and [LoginHandler]
+// answer it: a status, a machine code (the Code* constants) and a message
+// that is safe to show the client. Err is the cause, for logs: it is never
+// written to the client.
+//
+// A [WithOnLogin] hook returns an *HTTPError to refuse a login with its own
+// status and code.
+type HTTPError struct {
+	Status  int
+	Code    string
+	Message string
+	Err     error
+}
+
+// Error returns text like "session: 401 invalid_code: <message>: <cause>".
+func (e *HTTPError) Error() string {
+	s := "session: " + strconv.Itoa(e.Status) + " " + e.Code + ": " + e.Message
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Unwrap returns the cause.
+func (e *HTTPError) Unwrap() error { return e.Err }
+
+// ErrorHandler answers a refused request. See [WithErrorHandler].
+type ErrorHandler func(w http.ResponseWriter, r *http.Request, e *HTTPError)
+
+// errorBody is the JSON body of a refused request.
+type errorBody struct {
+	Error   string `json:"error"`
+	Message string `json:"message"`
+}
+
+// WriteError is the default [ErrorHandler]: it answers e.Status with the JSON
+// body {"error": e.Code, "message": e.Message}. It never writes e.Err.
+func WriteError(w http.ResponseWriter, _ *http.Request, e *HTTPError) {
+	b, _ := json.Marshal(errorBody{Error: e.Code, Message: e.Message}) // two strings: cannot fail
+	writeJSONBody(w, e.Status, b)
+}
+
+// writeJSONBody answers status with the JSON body b. Answers may carry a
+// token: they must not be cached.
+func writeJSONBody(w http.ResponseWriter, status int, b []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}

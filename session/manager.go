@@ -1,0 +1,173 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/wxmp/miniauth/wxauth"
+)
+
+// expiredGrace is how long a store keeps a record past its expiry, so that a
+// token that expired recently is reported as [ErrExpired] (the client's
+// login timed out) rather than [ErrInvalidToken].
+const expiredGrace = 10 * time.Minute
+
+// Manager issues, checks and revokes the application's own login tokens.
+// After code2session, [Manager.Issue] keeps the user's session on the server
+// and returns an opaque token for the client; [Manager.Validate] (or
+// [Manager.Middleware]) checks it on each request.
+//
+// A Manager is safe for concurrent use. Create it with [NewManager].
+type Manager struct {
+	store    Store
+	ownStore *MemoryStore // created by NewManager, closed by Close
+	cfg      config
+	err      error // from an option; fails every call
+}
+
+// NewManager returns a Manager that keeps sessions in store; a nil store
+// means a new [MemoryStore] with default options, which [Manager.Close]
+// closes.
+//
+// An option that refuses its argument does not make NewManager fail: the
+// Manager it returns reports the error from [Manager.Err], and every call on
+// it fails with that error (its middleware and login handler answer 500 and
+// log why). Check Err once at start-up.
+func NewManager(store Store, opts ...Option) *Manager {
+	m := &Manager{store: store, cfg: defaultConfig()}
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o(&m.cfg); err != nil && m.err == nil {
+			m.err = err
+		}
+	}
+	switch {
+	case m.cfg.logger != nil:
+	case m.err != nil: // make the misconfiguration seen
+		m.cfg.logger = slog.Default()
+	default:
+		m.cfg.logger = slog.New(slog.DiscardHandler)
+	}
+	if m.err != nil {
+		return m
+	}
+	if store == nil {
+		m.ownStore = newMemoryStore(memoryConfig{
+			maxEntries: DefaultMaxEntries,
+			sweepEvery: DefaultSweepInterval,
+			now:        m.cfg.now,
+		})
+		m.store = m.ownStore
+	}
+	return m
+}
+
+// Err returns the error of the first option [NewManager] was given that
+// refused its argument, or nil when the Manager is usable.
+func (m *Manager) Err() error { return m.err }
+
+// TTL returns how long the tokens the Manager issues are valid.
+func (m *Manager) TTL() time.Duration { return m.cfg.ttl }
+
+// Close closes the memory store that [NewManager] created when it was given a
+// nil store. A store passed to NewManager is left alone: closing it is its
+// owner's job. Close may be called more than once.
+func (m *Manager) Close() error {
+	if m.ownStore != nil {
+		return m.ownStore.Close()
+	}
+	return nil
+}
+
+func (m *Manager) unusable() error {
+	return fmt.Errorf("session: manager not usable: %w", m.err)
+}
+
+// Issue starts a login for the user of s (typically straight from
+// [wxauth.App.Code2Session]) and returns its token: 32 bytes from
+// crypto/rand in unpadded base64url ([TokenLen] characters). Give the token
+// to the client; the session_key stays in the store, which keys the record by
+// the SHA-256 of the token, never the token itself.
+//
+// A nil session, an empty OpenID, or an OpenID, UnionID or SessionKey over
+// 256 bytes is an error. A store failure wraps the store's error
+// ([ErrStoreUnavailable] when it is down).
+func (m *Manager) Issue(ctx context.Context, s *wxauth.Session) (string, error) {
+	if m.err != nil {
+		return "", m.unusable()
+	}
+	if s == nil {
+		return "", errors.New("session: issue: nil session")
+	}
+	if err := checkIdentity(s.OpenID, s.UnionID, s.SessionKey); err != nil {
+		return "", fmt.Errorf("session: issue: %w", err)
+	}
+	token, err := newToken()
+	if err != nil {
+		return "", fmt.Errorf("session: issue: reading random bytes: %w", err)
+	}
+	key, _ := storeKey(token)
+	now := m.cfg.now()
+	rec := &Record{
+		OpenID:     s.OpenID,
+		UnionID:    s.UnionID,
+		SessionKey: s.SessionKey,
+		IssuedAt:   now,
+		ExpiresAt:  now.Add(m.cfg.ttl),
+	}
+	if err := m.store.Put(ctx, key, rec, m.cfg.ttl+expiredGrace); err != nil {
+		return "", fmt.Errorf("session: issue: %w", err)
+	}
+	m.cfg.logger.LogAttrs(ctx, slog.LevelDebug, "session: issued", slog.String("openid", s.OpenID))
+	return token, nil
+}
+
+// Validate returns the record of a token. A token that is malformed, longer
+// than [TokenLen], never issued or revoked is [ErrInvalidToken]; one past its
+// expiry is [ErrExpired]. When the store is down the error wraps
+// [ErrStoreUnavailable] and is neither of those: the token may well be good.
+//
+// The record returned is the caller's own copy.
+func (m *Manager) Validate(ctx context.Context, token string) (*Record, error) {
+	if m.err != nil {
+		return nil, m.unusable()
+	}
+	key, ok := storeKey(token)
+	if !ok {
+		return nil, ErrInvalidToken
+	}
+	rec, err := m.store.Get(ctx, key)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil, ErrInvalidToken
+	case err != nil:
+		return nil, fmt.Errorf("session: validate: %w", err)
+	case rec == nil: // a store that breaks its contract
+		return nil, ErrInvalidToken
+	case !m.cfg.now().Before(rec.ExpiresAt):
+		return nil, ErrExpired
+	}
+	return rec, nil
+}
+
+// Revoke ends the login of a token (a logout): later calls to
+// [Manager.Validate] return [ErrInvalidToken]. Revoking an unknown or already
+// revoked token is not an error; a malformed one is [ErrInvalidToken].
+func (m *Manager) Revoke(ctx context.Context, token string) error {
+	if m.err != nil {
+		return m.unusable()
+	}
+	key, ok := storeKey(token)
+	if !ok {
+		return ErrInvalidToken
+	}
+	if err := m.store.Delete(ctx, key); err != nil {
+		return fmt.Errorf("session: revoke: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,234 @@
+package session
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func newTestMemory(t *testing.T, opts ...MemoryOption) *MemoryStore {
+	t.Helper()
+	s, err := NewMemoryStore(opts...)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func TestMemoryStoreGetPutDelete(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newTestMemory(t)
+
+	_, err := s.Get(ctx, "k")
+	require.ErrorIs(t, err, ErrNotFound)
+
+	rec := &Record{OpenID: "o1", SessionKey: "key"}
+	require.NoError(t, s.Put(ctx, "k", rec, time.Hour))
+	rec.OpenID = "changed after Put"
+	got, err := s.Get(ctx, "k")
+	require.NoError(t, err)
+	assert.Equal(t, "o1", got.OpenID, "Put stores a copy")
+	assert.Equal(t, "key", got.SessionKey)
+
+	got.OpenID = "changed after Get"
+	again, err := s.Get(ctx, "k")
+	require.NoError(t, err)
+	assert.Equal(t, "o1", again.OpenID, "Get returns a copy")
+
+	require.NoError(t, s.Put(ctx, "k", &Record{OpenID: "o2"}, time.Hour))
+	got, err = s.Get(ctx, "k")
+	require.NoError(t, err)
+	assert.Equal(t, "o2", got.OpenID, "Put replaces")
+	assert.Equal(t, 1, s.Len())
+
+	require.NoError(t, s.Delete(ctx, "k"))
+	require.NoError(t, s.Delete(ctx, "k"), "deleting an unknown key is no error")
+	_, err = s.Get(ctx, "k")
+	require.ErrorIs(t, err, ErrNotFound)
+	assert.Equal(t, 0, s.Len())
+}
+
+func TestMemoryStorePutRefuses(t *testing.T) {
+	t.Parallel()
+	s := newTestMemory(t)
+	tests := []struct {
+		name string
+		key  string
+		rec  *Record
+		ttl  time.Duration
+	}{
+		{"empty key", "", &Record{OpenID: "o"}, time.Hour},
+		{"long key", string(make([]byte, MaxKeyLen+1)), &Record{OpenID: "o"}, time.Hour},
+		{"nil record", "k", nil, time.Hour},
+		{"zero ttl", "k", &Record{OpenID: "o"}, 0},
+		{"negative ttl", "k", &Record{OpenID: "o"}, -time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := s.Put(context.Background(), tt.key, tt.rec, tt.ttl)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "session: put: ")
+		})
+	}
+	assert.Equal(t, 0, s.Len())
+}
+
+func TestMemoryStoreExpiresOnRead(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	clk := NewFakeClock()
+	s := newTestMemory(t, WithMemoryClock(clk.Now))
+	require.NoError(t, s.Put(ctx, "k", &Record{OpenID: "o"}, time.Minute))
+
+	clk.Advance(time.Minute - time.Nanosecond)
+	_, err := s.Get(ctx, "k")
+	require.NoError(t, err, "still valid just before its TTL")
+
+	clk.Advance(time.Nanosecond)
+	_, err = s.Get(ctx, "k")
+	require.ErrorIs(t, err, ErrNotFound)
+	assert.Equal(t, 0, s.Len(), "an expired record is removed when read")
+}
+
+func TestMemoryStoreSweep(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	clk := NewFakeClock()
+	s := newTestMemory(t, WithMemoryClock(clk.Now), WithMaxEntries(5000))
+	for i := range 100 {
+		ttl := time.Minute
+		if i%2 == 0 {
+			ttl = time.Hour
+		}
+		require.NoError(t, s.Put(ctx, fmt.Sprint("k", i), &Record{OpenID: "o"}, ttl))
+	}
+	assert.Len(t, s.m.shards, memoryShards, "a large store is sharded")
+	clk.Advance(2 * time.Minute)
+	s.m.sweep()
+	assert.Equal(t, 50, s.Len(), "the sweep removes exactly the expired records")
+	_, err := s.Get(ctx, "k0")
+	assert.NoError(t, err)
+}
+
+func TestMemoryStoreBackgroundSweepAndClose(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	clk := NewFakeClock()
+	s := newTestMemory(t, WithMemoryClock(clk.Now), WithSweepInterval(time.Millisecond))
+	require.NoError(t, s.Put(ctx, "k", &Record{OpenID: "o"}, time.Minute))
+	clk.Advance(time.Hour)
+	require.Eventually(t, func() bool { return s.Len() == 0 }, 10*time.Second, time.Millisecond,
+		"the background sweep removes an expired record nobody reads")
+
+	require.NoError(t, s.Close())
+	require.NoError(t, s.Close(), "Close is idempotent")
+	select {
+	case <-s.m.done:
+	default:
+		t.Fatal("Close returned before the sweep ended")
+	}
+	require.NoError(t, s.Put(ctx, "k", &Record{OpenID: "o"}, time.Minute), "the store stays usable after Close")
+	_, err := s.Get(ctx, "k")
+	assert.NoError(t, err)
+}
+
+func TestMemoryStoreDroppedWithoutCloseStopsSweep(t *testing.T) {
+	t.Parallel()
+	done := func() chan struct{} { // the store is unreachable once this returns
+		s, err := NewMemoryStore(WithSweepInterval(time.Hour))
+		require.NoError(t, err)
+		return s.m.done
+	}()
+	require.Eventually(t, func() bool {
+		runtime.GC()
+		select {
+		case <-done:
+			return true
+		default:
+			return false
+		}
+	}, 10*time.Second, 10*time.Millisecond, "a store that is garbage collected stops its sweep")
+}
+
+func TestMemoryStoreMaxEntries(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	clk := NewFakeClock()
+	s := newTestMemory(t, WithMemoryClock(clk.Now), WithMaxEntries(3))
+	put := func(k string, ttl time.Duration) {
+		t.Helper()
+		require.NoError(t, s.Put(ctx, k, &Record{OpenID: k}, ttl))
+	}
+	put("soon", time.Minute)
+	put("late1", time.Hour)
+	put("late2", time.Hour)
+	put("late2", 2*time.Hour) // replacing a key evicts nothing
+	assert.Equal(t, 3, s.Len())
+
+	put("new", time.Hour)
+	assert.Equal(t, 3, s.Len(), "the bound holds")
+	_, err := s.Get(ctx, "soon")
+	assert.ErrorIs(t, err, ErrNotFound, "the record closest to expiry goes first")
+
+	clk.Advance(90 * time.Minute) // late1 and new expire; late2 lives
+	put("newer", time.Hour)
+	assert.Equal(t, 3, s.Len())
+	_, err = s.Get(ctx, "late2")
+	assert.NoError(t, err, "an expired record is evicted before a live one")
+
+	big := newTestMemory(t, WithMaxEntries(2000))
+	for i := range 10_000 {
+		require.NoError(t, big.Put(ctx, fmt.Sprint(i), &Record{OpenID: "o"}, time.Hour))
+	}
+	assert.LessOrEqual(t, big.Len(), 2000+memoryShards-1, "a sharded store stays within its bound")
+}
+
+func TestMemoryOptionsRefuse(t *testing.T) {
+	t.Parallel()
+	for name, opt := range map[string]MemoryOption{
+		"max entries 0":  WithMaxEntries(0),
+		"sweep 0":        WithSweepInterval(0),
+		"negative sweep": WithSweepInterval(-time.Second),
+		"nil clock":      WithMemoryClock(nil),
+	} {
+		s, err := NewMemoryStore(opt)
+		assert.Error(t, err, name)
+		assert.Nil(t, s, name)
+	}
+	s, err := NewMemoryStore(nil)
+	require.NoError(t, err, "a nil option is skipped")
+	require.NoError(t, s.Close())
+}
+
+func TestMemoryStoreConcurrent(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newTestMemory(t, WithMaxEntries(64), WithSweepInterval(time.Millisecond))
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 500 {
+				k := fmt.Sprint(g, "-", i%50)
+				ttl := time.Duration(1+i%3) * time.Millisecond
+				if err := s.Put(ctx, k, &Record{OpenID: k}, ttl); err != nil {
+					t.Error(err)
+					return
+				}
+				if rec, err := s.Get(ctx, k); err == nil && rec.OpenID != k {
+					t.Errorf("got %q under %q", rec.OpenID, k)
+				}
+				if i%7 == 0 {
+					_ = s.Delete(ctx, k)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	assert.LessOrEqual(t, s.Len(), 64)
+}

@@ -1,0 +1,107 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+)
+
+type ctxKey struct{}
+
+// NewContext returns a copy of ctx that carries rec, as [Manager.Middleware]
+// does; [FromContext] finds it. It lets tests call handlers that sit behind
+// the middleware.
+func NewContext(ctx context.Context, rec *Record) context.Context {
+	return context.WithValue(ctx, ctxKey{}, rec)
+}
+
+// FromContext returns the record [Manager.Middleware] put into a request's
+// context, and whether there was one.
+func FromContext(ctx context.Context) (*Record, bool) {
+	rec, ok := ctx.Value(ctxKey{}).(*Record)
+	return rec, ok && rec != nil
+}
+
+// Middleware returns a handler that lets a request through to next only
+// with a valid token, and puts the token's [Record] into the request's
+// context ([FromContext]).
+//
+// The token comes from "Authorization: Bearer <token>", or from the header
+// or cookie named by [WithTokenHeader] or [WithTokenCookie]. A request
+// without a valid token gets 401 {"error": "invalid_token"} or
+// {"error": "expired_token"} (with a WWW-Authenticate header when the token
+// is a bearer token); when the store is down it gets 503
+// {"error": "store_unavailable"}, so that the client keeps its token and
+// retries. [WithErrorHandler] changes how these are written. The token is
+// never logged.
+func (m *Manager) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if m.err != nil || next == nil {
+			err := m.err
+			if err == nil {
+				err = errors.New("session: middleware: nil next handler")
+			}
+			m.refuse(w, r, "middleware", serverError(err))
+			return
+		}
+		rec, err := m.Validate(r.Context(), m.cfg.token.token(r))
+		if err != nil {
+			e := m.tokenError(err)
+			if e.Status == http.StatusUnauthorized && m.cfg.token.kind == fromBearer {
+				w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+			}
+			m.refuse(w, r, "middleware", e)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), rec)))
+	})
+}
+
+// tokenError maps an error of [Manager.Validate] to its answer.
+func (m *Manager) tokenError(err error) *HTTPError {
+	switch {
+	case errors.Is(err, ErrExpired):
+		return &HTTPError{Status: http.StatusUnauthorized, Code: CodeExpiredToken,
+			Message: "the login has expired: log in again", Err: err}
+	case errors.Is(err, ErrInvalidToken):
+		return &HTTPError{Status: http.StatusUnauthorized, Code: CodeInvalidToken,
+			Message: "a valid login token is required", Err: err}
+	case errors.Is(err, context.Canceled):
+		return canceled(err)
+	case errors.Is(err, ErrStoreUnavailable):
+		return &HTTPError{Status: http.StatusServiceUnavailable, Code: CodeStoreUnavailable,
+			Message: "sessions are unavailable: try again later", Err: err}
+	default:
+		return serverError(err)
+	}
+}
+
+func serverError(err error) *HTTPError {
+	return &HTTPError{Status: http.StatusInternalServerError, Code: CodeServerError,
+		Message: "internal server error", Err: err}
+}
+
+func canceled(err error) *HTTPError {
+	return &HTTPError{Status: StatusClientClosedRequest, Code: CodeCanceled,
+		Message: "request canceled", Err: err}
+}
+
+// refuse logs a refused request at the level its status deserves and answers
+// it through the error handler.
+func (m *Manager) refuse(w http.ResponseWriter, r *http.Request, op string, e *HTTPError) {
+	level := slog.LevelDebug
+	switch {
+	case e.Status == StatusClientClosedRequest:
+	case e.Status == http.StatusBadGateway || e.Status == http.StatusGatewayTimeout:
+		level = slog.LevelWarn
+	case e.Status >= 500:
+		level = slog.LevelError
+	}
+	attrs := []slog.Attr{slog.String("op", op), slog.Int("status", e.Status), slog.String("code", e.Code)}
+	if e.Err != nil {
+		attrs = append(attrs, slog.String("error", e.Err.Error()))
+	}
+	m.cfg.logger.LogAttrs(r.Context(), level, "session: request refused", attrs...)
+	m.cfg.errorHandler(w, r, e)
+}

@@ -1,0 +1,144 @@
+package session
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// DefaultTTL is how long a login token is valid by default.
+const DefaultTTL = 24 * time.Hour
+
+// MaxTTL is the longest TTL [WithTTL] accepts.
+const MaxTTL = 366 * 24 * time.Hour
+
+// An Option configures the [Manager] that [NewManager] returns. Options
+// validate their arguments; a Manager built with an option that refused its
+// argument reports it from [Manager.Err] and fails every call.
+type Option func(*config) error
+
+type config struct {
+	ttl          time.Duration
+	now          func() time.Time
+	logger       *slog.Logger
+	token        tokenSource
+	errorHandler ErrorHandler
+}
+
+func defaultConfig() config {
+	return config{
+		ttl:          DefaultTTL,
+		now:          time.Now,
+		token:        tokenSource{kind: fromBearer},
+		errorHandler: WriteError,
+	}
+}
+
+// WithTTL sets how long a token is valid after it is issued (default
+// [DefaultTTL]): from one second to [MaxTTL]. There is no sliding renewal:
+// when a token expires, the mini-program logs in again (wx.login is silent).
+func WithTTL(ttl time.Duration) Option {
+	return func(c *config) error {
+		if ttl < time.Second || ttl > MaxTTL {
+			return errors.New("session: ttl must be between 1s and 366 days")
+		}
+		c.ttl = ttl
+		return nil
+	}
+}
+
+// WithClock sets the clock that stamps and checks expiry times (default
+// time.Now), for tests. A memory store that [NewManager] creates uses it too.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error {
+		if now == nil {
+			return errors.New("session: clock must not be nil")
+		}
+		c.now = now
+		return nil
+	}
+}
+
+// WithLogger sets the logger of the Manager, its middleware and the
+// [LoginHandler] built on it (default: none; but a Manager whose options
+// failed logs its refusals to slog.Default when it has no logger). Log lines never carry a token, a
+// code or a session_key. Refused requests (bad or expired tokens, bad login
+// input) are logged at Debug, failures of WeChat at Warn, failures of the
+// store and server misconfiguration at Error.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return errors.New("session: logger must not be nil")
+		}
+		c.logger = l
+		return nil
+	}
+}
+
+// WithTokenHeader makes [Manager.Middleware] read the token from the whole
+// value of the named request header (such as "X-Auth-Token") instead of
+// "Authorization: Bearer <token>". The last of WithTokenHeader and
+// [WithTokenCookie] wins.
+func WithTokenHeader(name string) Option {
+	return func(c *config) error {
+		if !validHTTPToken(name) {
+			return errors.New("session: token header name must be a valid header name")
+		}
+		c.token = tokenSource{kind: fromHeader, name: http.CanonicalHeaderKey(name)}
+		return nil
+	}
+}
+
+// WithTokenCookie makes [Manager.Middleware] read the token from the named
+// cookie instead of the Authorization header. Setting that cookie (Secure,
+// HttpOnly, SameSite) is the application's job. The last of
+// [WithTokenHeader] and WithTokenCookie wins.
+func WithTokenCookie(name string) Option {
+	return func(c *config) error {
+		if !validHTTPToken(name) {
+			return errors.New("session: token cookie name must be a valid cookie name")
+		}
+		c.token = tokenSource{kind: fromCookie, name: name}
+		return nil
+	}
+}
+
+// WithErrorHandler replaces how [Manager.Middleware] and the [LoginHandler]
+// built on the Manager answer a refused request (default [WriteError]: a JSON
+// body {"error": code, "message": text}). The handler gets the status, the
+// machine code and the message in an [*HTTPError], whose Err is the cause,
+// for logs only. Headers such as WWW-Authenticate and Allow are set before
+// it is called.
+func WithErrorHandler(h ErrorHandler) Option {
+	return func(c *config) error {
+		if h == nil {
+			return errors.New("session: error handler must not be nil")
+		}
+		c.errorHandler = h
+		return nil
+	}
+}
+
+// validHTTPToken reports whether name can name a header or a cookie: an
+// RFC 9110 token of at most 256 bytes.
+func validHTTPToken(name string) bool {
+	if name == "" || len(name) > 256 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c <= ' ' || c >= 0x7f || isSeparator(c) {
+			return false
+		}
+	}
+	return true
+}
+
+func isSeparator(c byte) bool {
+	switch c {
+	case '(', ')', '<', '>', '@', ',', ';', ':', '\\', '"', '/', '[', ']', '?', '=', '{', '}':
+		return true
+	}
+	return false
+}

@@ -1,0 +1,111 @@
+package session
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Record is the server-side state of one login: who the user is, the
+// session_key WeChat gave for them, and when the login was issued and
+// expires. [Manager.Validate] returns it, and [FromContext] hands it to the
+// handlers behind [Manager.Middleware].
+//
+// The session_key decrypts the user's data and must stay on the server. A
+// Record never shows it: String, GoString, Format (every fmt verb), LogValue
+// (log/slog) and encoding/json all leave it out, so a handler that writes the
+// Record back to the client leaks nothing. Read the field itself to use it.
+// Stores that serialize records use [MarshalRecord], which keeps it.
+type Record struct {
+	OpenID     string    `json:"openid"`
+	UnionID    string    `json:"unionid,omitempty"`
+	SessionKey string    `json:"-"`
+	IssuedAt   time.Time `json:"issuedAt"`
+	ExpiresAt  time.Time `json:"expiresAt"`
+}
+
+func (r Record) safe() string {
+	key := ""
+	if r.SessionKey != "" {
+		key = "REDACTED"
+	}
+	return fmt.Sprintf("session.Record{OpenID: %q, UnionID: %q, SessionKey: %q, IssuedAt: %s, ExpiresAt: %s}",
+		r.OpenID, r.UnionID, key, r.IssuedAt.Format(time.RFC3339), r.ExpiresAt.Format(time.RFC3339))
+}
+
+// String returns the record without its session_key.
+func (r Record) String() string { return r.safe() }
+
+// GoString returns the record without its session_key, for %#v.
+func (r Record) GoString() string { return r.safe() }
+
+// Format prints the record without its session_key, whatever the verb.
+func (r Record) Format(f fmt.State, verb rune) { _, _ = f.Write([]byte(r.safe())) }
+
+// LogValue returns the record for log/slog without its session_key.
+func (r Record) LogValue() slog.Value {
+	attrs := make([]slog.Attr, 0, 4)
+	attrs = append(attrs, slog.String("openid", r.OpenID))
+	if r.UnionID != "" {
+		attrs = append(attrs, slog.String("unionid", r.UnionID))
+	}
+	attrs = append(attrs, slog.Time("issuedAt", r.IssuedAt), slog.Time("expiresAt", r.ExpiresAt))
+	return slog.GroupValue(attrs...)
+}
+
+// MaxRecordLen is the longest serialized record [UnmarshalRecord] accepts.
+const MaxRecordLen = 8 << 10
+
+// maxFieldLen caps OpenID, UnionID and SessionKey. WeChat's are 24 to 32 bytes.
+const maxFieldLen = 256
+
+// storedRecord is a Record as stores keep it: with its session_key.
+type storedRecord struct {
+	OpenID     string    `json:"openid"`
+	UnionID    string    `json:"unionid,omitempty"`
+	SessionKey string    `json:"session_key"`
+	IssuedAt   time.Time `json:"issued_at"`
+	ExpiresAt  time.Time `json:"expires_at"`
+}
+
+// MarshalRecord encodes r as JSON for a [Store] that keeps bytes (Redis, a
+// database). Unlike encoding/json on a Record, the result includes the
+// session_key: keep it on the server. [UnmarshalRecord] is the inverse.
+func MarshalRecord(r *Record) ([]byte, error) {
+	if r == nil {
+		return nil, errors.New("session: marshal record: nil record")
+	}
+	return json.Marshal(storedRecord(*r))
+}
+
+// UnmarshalRecord decodes what [MarshalRecord] encoded. Input over
+// [MaxRecordLen] bytes, input that is not such JSON, and a record without an
+// openid or with a field over 256 bytes are errors; their text never quotes
+// the input.
+func UnmarshalRecord(b []byte) (*Record, error) {
+	if len(b) > MaxRecordLen {
+		return nil, fmt.Errorf("session: unmarshal record: over %d bytes", MaxRecordLen)
+	}
+	var s storedRecord
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, errors.New("session: unmarshal record: not a JSON record")
+	}
+	r := Record(s)
+	if err := checkIdentity(r.OpenID, r.UnionID, r.SessionKey); err != nil {
+		return nil, fmt.Errorf("session: unmarshal record: %w", err)
+	}
+	return &r, nil
+}
+
+// checkIdentity checks the fields a record is issued with.
+func checkIdentity(openID, unionID, sessionKey string) error {
+	if openID == "" {
+		return errors.New("openid is empty")
+	}
+	if len(openID) > maxFieldLen || len(unionID) > maxFieldLen || len(sessionKey) > maxFieldLen {
+		return fmt.Errorf("openid, unionid and session key must be at most %d bytes", maxFieldLen)
+	}
+	return nil
+}

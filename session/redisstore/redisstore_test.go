@@ -1,0 +1,250 @@
+package redisstore_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wxmp/miniauth/internal/redistest"
+	"github.com/wxmp/miniauth/session"
+	"github.com/wxmp/miniauth/session/redisstore"
+	"github.com/wxmp/miniauth/wxauth"
+)
+
+const testKey = "tiihtNczf5v6AKRyjwEUhQ=="
+
+func randomKey() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func newStore(t *testing.T) (*redisstore.Store, *redis.Client, string) {
+	t.Helper()
+	c := redistest.Client(t)
+	prefix := redistest.Prefix(t, c)
+	s, err := redisstore.New(c, redisstore.WithPrefix(prefix))
+	require.NoError(t, err)
+	return s, c, prefix
+}
+
+func testRecord() *session.Record {
+	now := time.Now().UTC().Truncate(time.Second)
+	return &session.Record{OpenID: "oGZUI0egBJY1zhBYw2KhdUfwVJJE", UnionID: "ocMvos6NjeKLIBqg5Mr9QjxrP1FA",
+		SessionKey: testKey, IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
+}
+
+func TestStoreGetPutDelete(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, c, prefix := newStore(t)
+	key := randomKey()
+
+	_, err := s.Get(ctx, key)
+	require.ErrorIs(t, err, session.ErrNotFound)
+	require.NotErrorIs(t, err, session.ErrStoreUnavailable)
+
+	rec := testRecord()
+	require.NoError(t, s.Put(ctx, key, rec, time.Hour))
+	got, err := s.Get(ctx, key)
+	require.NoError(t, err)
+	assert.Equal(t, rec.OpenID, got.OpenID)
+	assert.Equal(t, rec.UnionID, got.UnionID)
+	assert.Equal(t, rec.SessionKey, got.SessionKey)
+	assert.True(t, rec.IssuedAt.Equal(got.IssuedAt))
+	assert.True(t, rec.ExpiresAt.Equal(got.ExpiresAt))
+
+	// What Redis holds: JSON under prefix+key, with a TTL set by the SET.
+	raw, err := c.Get(ctx, prefix+key).Bytes()
+	require.NoError(t, err)
+	var stored map[string]any
+	require.NoError(t, json.Unmarshal(raw, &stored), "values are JSON")
+	assert.Equal(t, rec.OpenID, stored["openid"])
+	pttl, err := c.PTTL(ctx, prefix+key).Result()
+	require.NoError(t, err)
+	assert.Greater(t, pttl, 59*time.Minute)
+	assert.LessOrEqual(t, pttl, time.Hour)
+
+	require.NoError(t, s.Put(ctx, key, &session.Record{OpenID: "o2"}, 2*time.Hour))
+	got, err = s.Get(ctx, key)
+	require.NoError(t, err)
+	assert.Equal(t, "o2", got.OpenID, "Put replaces")
+
+	require.NoError(t, s.Delete(ctx, key))
+	require.NoError(t, s.Delete(ctx, key), "deleting an unknown key is no error")
+	_, err = s.Get(ctx, key)
+	require.ErrorIs(t, err, session.ErrNotFound)
+}
+
+func TestStoreExpires(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, _, _ := newStore(t)
+	key := randomKey()
+	require.NoError(t, s.Put(ctx, key, testRecord(), 20*time.Millisecond))
+	require.Eventually(t, func() bool {
+		_, err := s.Get(ctx, key)
+		return err != nil && assert.ErrorIs(t, err, session.ErrNotFound)
+	}, 5*time.Second, 10*time.Millisecond, "Redis drops the record at its TTL")
+}
+
+func TestStoreRefuses(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, c, prefix := newStore(t)
+
+	for name, put := range map[string]func() error{
+		"nil record": func() error { return s.Put(ctx, randomKey(), nil, time.Hour) },
+		"zero ttl":   func() error { return s.Put(ctx, randomKey(), testRecord(), 0) },
+		"empty key":  func() error { return s.Put(ctx, "", testRecord(), time.Hour) },
+	} {
+		err := put()
+		require.Error(t, err, name)
+		assert.True(t, strings.HasPrefix(err.Error(), "redisstore: "), err.Error())
+	}
+
+	key := randomKey()
+	require.NoError(t, c.Set(ctx, prefix+key, "not a record "+testKey, time.Minute).Err())
+	rec, err := s.Get(ctx, key)
+	require.Error(t, err)
+	assert.Nil(t, rec)
+	assert.NotErrorIs(t, err, session.ErrNotFound, "a corrupt value is not a missing one")
+	assert.NotErrorIs(t, err, session.ErrStoreUnavailable)
+	assert.NotContains(t, err.Error(), testKey, "the error does not quote the value")
+
+	_, err = redisstore.New(nil)
+	assert.Error(t, err)
+	for _, p := range []string{"", strings.Repeat("p", 257)} {
+		_, err = redisstore.New(c, redisstore.WithPrefix(p))
+		assert.Error(t, err)
+	}
+}
+
+func TestStoreDefaultPrefix(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := redistest.Client(t)
+	s, err := redisstore.New(c, nil)
+	require.NoError(t, err)
+	key := randomKey()
+	t.Cleanup(func() { c.Del(context.Background(), redisstore.DefaultPrefix+key) })
+	require.NoError(t, s.Put(ctx, key, testRecord(), time.Minute))
+	n, err := c.Exists(ctx, redisstore.DefaultPrefix+key).Result()
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, n, "keys go under miniauth:session:")
+}
+
+func TestManagerOnRedis(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, c, prefix := newStore(t)
+	now := time.Now()
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	m := session.NewManager(s, session.WithTTL(time.Hour), session.WithClock(clock))
+	require.NoError(t, m.Err())
+
+	token, err := m.Issue(ctx, &wxauth.Session{OpenID: "o1", UnionID: "u1", SessionKey: testKey})
+	require.NoError(t, err)
+	keys, err := c.Keys(ctx, prefix+"*").Result()
+	require.NoError(t, err)
+	require.Len(t, keys, 1)
+	assert.NotContains(t, keys[0], token, "Redis never sees the token")
+	raw, err := c.Get(ctx, keys[0]).Result()
+	require.NoError(t, err)
+	assert.NotContains(t, raw, token)
+
+	rec, err := m.Validate(ctx, token)
+	require.NoError(t, err)
+	assert.Equal(t, "o1", rec.OpenID)
+	assert.Equal(t, testKey, rec.SessionKey, "the session key survives the trip through Redis")
+
+	mu.Lock()
+	now = now.Add(time.Hour)
+	mu.Unlock()
+	_, err = m.Validate(ctx, token)
+	require.ErrorIs(t, err, session.ErrExpired)
+
+	require.NoError(t, m.Revoke(ctx, token))
+	_, err = m.Validate(ctx, token)
+	require.ErrorIs(t, err, session.ErrInvalidToken)
+}
+
+func TestConcurrentManagerOnRedis(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, _, _ := newStore(t)
+	m := session.NewManager(s)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 25 {
+				token, err := m.Issue(ctx, &wxauth.Session{OpenID: "o", SessionKey: testKey})
+				if err == nil {
+					_, err = m.Validate(ctx, token)
+				}
+				if err == nil {
+					err = m.Revoke(ctx, token)
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// TestRedisGoesDown stops a private redis-server mid-run: every call must
+// then fail with ErrStoreUnavailable, never ErrNotFound or ErrInvalidToken,
+// and the middleware must answer 503, not 401.
+func TestRedisGoesDown(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	addr, stop := redistest.Server(t)
+	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialerRetries: 1,
+		DialTimeout: 500 * time.Millisecond, ReadTimeout: 500 * time.Millisecond, WriteTimeout: 500 * time.Millisecond})
+	t.Cleanup(func() { _ = c.Close() })
+	s, err := redisstore.New(c)
+	require.NoError(t, err)
+	m := session.NewManager(s)
+	token, err := m.Issue(ctx, &wxauth.Session{OpenID: "o1", SessionKey: testKey})
+	require.NoError(t, err)
+	_, err = m.Validate(ctx, token)
+	require.NoError(t, err)
+
+	stop()
+
+	key := randomKey()
+	_, err = s.Get(ctx, key)
+	require.ErrorIs(t, err, session.ErrStoreUnavailable)
+	require.NotErrorIs(t, err, session.ErrNotFound)
+	require.ErrorIs(t, s.Put(ctx, key, testRecord(), time.Minute), session.ErrStoreUnavailable)
+	require.ErrorIs(t, s.Delete(ctx, key), session.ErrStoreUnavailable)
+
+	_, err = m.Validate(ctx, token)
+	require.ErrorIs(t, err, session.ErrStoreUnavailable)
+	require.NotErrorIs(t, err, session.ErrInvalidToken)
+	assert.NotContains(t, err.Error(), token)
+	_, err = m.Issue(ctx, &wxauth.Session{OpenID: "o2", SessionKey: testKey})
+	require.ErrorIs(t, err, session.ErrStoreUnavailable)
+
+	r := httptest.NewRequest(http.MethodGet, "/me", nil)
+	r.Header.Set("Authorization", "Bearer "+token)
+	rr := httptest.NewRecorder()
+	m.Middleware(http.NotFoundHandler()).ServeHTTP(rr, r)
+	assert.Equal(t, http.StatusServiceUnavailable, rr.Code)
+	assert.JSONEq(t, `{"error":"store_unavailable","message":"sessions are unavailable: try again later"}`, rr.Body.String())
+}
