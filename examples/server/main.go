@@ -1,0 +1,182 @@
+// Command server is a mini-program login server on net/http:
+//
+//	POST /api/login   session.LoginHandler: {code, rawData?, signature?, encryptedData?, iv?} -> {token, ...}
+//	GET  /api/me      behind session.Manager.Middleware: who the token belongs to
+//
+// With WX_APPID and WX_SECRET set it talks to WeChat. Without them it starts
+// the fake WeChat of package wxauthtest inside the process, adds
+// GET /dev/code (a fresh fake wx.login code for a test user) and prints a
+// curl command that logs in. Requests are logged with log/slog (method,
+// path, status, duration: never a query string, a token or a secret), and
+// SIGINT or SIGTERM shut it down gracefully.
+//
+//	go run ./examples/server -addr 127.0.0.1:8080
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/wxmp/miniauth/session"
+	"github.com/wxmp/miniauth/wxauth"
+	"github.com/wxmp/miniauth/wxauth/wxauthtest"
+)
+
+// Fake mode's app and test user.
+const (
+	fakeAppID  = "wx00000000fake0000"
+	fakeSecret = "fake-secret-for-local-development"
+	fakeUser   = "oDevUser000000000000000000001"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, nil); err != nil {
+		fmt.Fprintln(os.Stderr, "server:", err)
+		os.Exit(1)
+	}
+}
+
+// run serves until ctx is done, then shuts down gracefully. ready, when not
+// nil, is called with the listening address once requests are accepted.
+func run(ctx context.Context, args []string, getenv func(string) string, out io.Writer, ready func(addr string)) error {
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	fs.SetOutput(out)
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	shutdownWait := fs.Duration("shutdown-timeout", 10*time.Second, "how long to let requests finish at shutdown")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(out, nil))
+
+	appID, secret := getenv("WX_APPID"), getenv("WX_SECRET")
+	var opts []wxauth.Option
+	var fake *wxauthtest.Server
+	if appID == "" && secret == "" {
+		var err error
+		appID, secret = fakeAppID, fakeSecret
+		if fake, err = wxauthtest.NewServer(appID, secret); err != nil {
+			return err
+		}
+		defer fake.Close()
+		fake.AddUser(wxauthtest.User{OpenID: fakeUser, NickName: "Dev User"})
+		opts = append(opts, wxauth.WithBaseURL(fake.URL))
+		logger.Info("WX_APPID and WX_SECRET not set: using the embedded fake WeChat")
+	}
+	app, err := wxauth.New(appID, secret, append(opts, wxauth.WithLogger(logger))...)
+	if err != nil {
+		return err
+	}
+	sessions := session.NewManager(nil, session.WithLogger(logger))
+	defer sessions.Close()
+	if err := sessions.Err(); err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	base := "http://" + ln.Addr().String()
+	srv := &http.Server{
+		Handler:           logRequests(logger, routes(app, sessions, fake)),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	logger.Info("listening", "url", base)
+	if fake != nil {
+		fmt.Fprintf(out, "\nLog in with a fresh fake code (each code works once; GET %s/dev/code gives another):\n\n"+
+			"  curl -s -X POST %s/api/login -d '{\"code\":\"%s\"}'\n\n"+
+			"then read /api/me with the token it returns:\n\n"+
+			"  curl -s %s/api/me -H 'Authorization: Bearer <token>'\n\n",
+			base, base, fake.Login(fakeUser), base)
+	}
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), *shutdownWait)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// routes wires the login API. fake, when not nil, adds GET /dev/code.
+func routes(app wxauth.Client, sessions *session.Manager, fake *wxauthtest.Server) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/api/login", session.LoginHandler(app, sessions))
+	mux.Handle("GET /api/me", sessions.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec, _ := session.FromContext(r.Context())
+		writeJSON(w, map[string]any{ // never the session_key
+			"openid":    rec.OpenID,
+			"unionid":   rec.UnionID,
+			"issuedAt":  rec.IssuedAt,
+			"expiresAt": rec.ExpiresAt,
+		})
+	})))
+	if fake != nil {
+		mux.HandleFunc("GET /dev/code", func(w http.ResponseWriter, _ *http.Request) {
+			writeJSON(w, map[string]string{"code": fake.Login(fakeUser)})
+		})
+	}
+	return mux
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// logRequests logs one line a request: method, path (no query), status and
+// duration. Headers and bodies, where tokens and codes travel, are not logged.
+func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(sw, r)
+		logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.Int("status", sw.status), slog.Duration("took", time.Since(start)))
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

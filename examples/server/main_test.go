@@ -1,0 +1,155 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func noEnv(string) string { return "" }
+
+// startServer runs the example in fake mode on a free port and returns its
+// base URL, its output, and a function that shuts it down and returns run's
+// error.
+func startServer(t *testing.T) (string, *syncBuffer, func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &syncBuffer{}
+	addrc := make(chan string, 1)
+	errc := make(chan error, 1)
+	go func() {
+		errc <- run(ctx, []string{"-addr", "127.0.0.1:0"}, noEnv, out, func(a string) { addrc <- a })
+	}()
+	var addr string
+	select {
+	case addr = <-addrc:
+	case err := <-errc:
+		cancel()
+		t.Fatalf("server did not start: %v", err)
+	case <-time.After(10 * time.Second):
+		cancel()
+		t.Fatal("server did not start in 10s")
+	}
+	stopped := false
+	stop := func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-errc:
+			return err
+		case <-time.After(10 * time.Second):
+			t.Fatal("server did not shut down in 10s")
+			return nil
+		}
+	}
+	t.Cleanup(func() { _ = stop() })
+	return "http://" + addr, out, stop
+}
+
+func do(t *testing.T, method, url, token, body string) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	require.NoError(t, err)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(b, &m), "body %q", b)
+	return resp.StatusCode, m
+}
+
+func TestLoginThenMe(t *testing.T) {
+	base, out, stop := startServer(t)
+
+	status, m := do(t, http.MethodGet, base+"/dev/code", "", "")
+	require.Equal(t, http.StatusOK, status)
+	code, _ := m["code"].(string)
+	require.NotEmpty(t, code)
+
+	status, m = do(t, http.MethodPost, base+"/api/login", "", `{"code":"`+code+`"}`)
+	require.Equal(t, http.StatusOK, status, "%v", m)
+	token, _ := m["token"].(string)
+	require.NotEmpty(t, token)
+	assert.Equal(t, fakeUser, m["openid"])
+	assert.NotContains(t, m, "session_key")
+
+	status, m = do(t, http.MethodGet, base+"/api/me", token, "")
+	require.Equal(t, http.StatusOK, status)
+	assert.Equal(t, fakeUser, m["openid"])
+
+	status, m = do(t, http.MethodPost, base+"/api/login", "", `{"code":"`+code+`"}`)
+	assert.Equal(t, http.StatusUnauthorized, status, "a code works once: %v", m)
+
+	status, m = do(t, http.MethodGet, base+"/api/me", "not-a-token", "")
+	assert.Equal(t, http.StatusUnauthorized, status)
+	assert.Equal(t, "invalid_token", m["error"])
+
+	require.NoError(t, stop(), "SIGINT/SIGTERM path: graceful shutdown returns nil")
+	logs := out.String()
+	assert.Contains(t, logs, "curl -s -X POST "+base+"/api/login")
+	assert.Contains(t, logs, "path=/api/me status=200")
+	assert.Contains(t, logs, "shutting down")
+	assert.Contains(t, logs, "stopped")
+	for _, secret := range []string{token, code, fakeSecret} {
+		assert.NotContains(t, logs, secret)
+	}
+}
+
+func TestListenerClosedAfterShutdown(t *testing.T) {
+	base, _, stop := startServer(t)
+	status, _ := do(t, http.MethodGet, base+"/dev/code", "", "")
+	require.Equal(t, http.StatusOK, status)
+	require.NoError(t, stop())
+	_, err := http.Get(base + "/dev/code")
+	require.Error(t, err, "the listener is closed after shutdown")
+}
+
+func TestConfigErrors(t *testing.T) {
+	out := &syncBuffer{}
+	env := func(k string) string {
+		if k == "WX_APPID" {
+			return "wx1234567890abcdef"
+		}
+		return ""
+	}
+	err := run(context.Background(), []string{"-addr", "127.0.0.1:0"}, env, out, nil)
+	require.Error(t, err, "WX_APPID without WX_SECRET")
+	assert.Contains(t, err.Error(), "secret")
+
+	err = run(context.Background(), []string{"-bogus"}, noEnv, out, nil)
+	require.Error(t, err)
+}
