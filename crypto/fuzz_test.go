@@ -13,7 +13,7 @@ import (
 // validKey reports, independently of the package, whether s is what
 // crypto accepts as a session_key or iv: standard base64 of exactly 16 bytes.
 func validKey(s string) bool {
-	b, err := base64.StdEncoding.DecodeString(s)
+	b, err := base64.StdEncoding.Strict().DecodeString(s)
 	return err == nil && len(b) == 16 && len(s) == 24
 }
 
