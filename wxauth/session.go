@@ -102,11 +102,14 @@ func (a *App) Code2Session(ctx context.Context, code string) (*Session, error) {
 
 // validCode reports whether code may be sent to WeChat.
 func validCode(code string) bool {
-	if code == "" || len(code) > MaxCodeLen {
-		return false
-	}
-	for i := 0; i < len(code); i++ {
-		if code[i] < 0x21 || code[i] > 0x7e {
+	return code != "" && len(code) <= MaxCodeLen && printableASCII(code)
+}
+
+// printableASCII reports whether s holds only printable ASCII, no space: what
+// WeChat's codes, openids and tokens are made of.
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
 			return false
 		}
 	}
