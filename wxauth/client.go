@@ -274,19 +274,20 @@ func transportError(op string, err error, secrets []string) error {
 	if errors.As(err, &ue) {
 		err = &url.Error{Op: ue.Op, URL: redact.URL(ue.URL), Err: ue.Err}
 	}
-	return &transportErr{op: op, err: err, secrets: secrets}
+	return &transportErr{op: op, msg: scrubMsg(err.Error(), secrets...), err: err}
 }
 
 // transportErr is a request that failed before WeChat answered. Its text is
-// scrubbed of known secrets as a last line of defence.
+// scrubbed of known secrets as a last line of defence when it is made; the
+// secrets themselves are not kept, so that %#v cannot print them.
 type transportErr struct {
-	op      string
-	err     error
-	secrets []string
+	op  string
+	msg string
+	err error
 }
 
 func (e *transportErr) Error() string {
-	return "wxauth: " + e.op + ": request failed: " + scrubMsg(e.err.Error(), e.secrets...)
+	return "wxauth: " + e.op + ": request failed: " + e.msg
 }
 
 func (e *transportErr) Unwrap() error { return e.err }

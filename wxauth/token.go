@@ -261,13 +261,17 @@ func (s wechatSource) Token(ctx context.Context) (*Token, error) {
 	if err := a.do(ctx, req, &r); err != nil {
 		return nil, err
 	}
-	if r.AccessToken == "" || !validToken(r.AccessToken) {
-		return nil, fmt.Errorf("wxauth: %s: reply has no usable access_token: %w", req.op, ErrBadResponse)
+	return tokenFromReply(req.op, &r, a.cfg.now())
+}
+
+// tokenFromReply checks a token reply received at now.
+func tokenFromReply(op string, r *tokenReply, now time.Time) (*Token, error) {
+	if !validToken(r.AccessToken) {
+		return nil, fmt.Errorf("wxauth: %s: reply has no usable access_token: %w", op, ErrBadResponse)
 	}
 	if r.ExpiresIn <= 0 || r.ExpiresIn > maxExpiresIn {
-		return nil, fmt.Errorf("wxauth: %s: reply has expires_in %d: %w", req.op, r.ExpiresIn, ErrBadResponse)
+		return nil, fmt.Errorf("wxauth: %s: reply has expires_in %d: %w", op, r.ExpiresIn, ErrBadResponse)
 	}
-	now := a.cfg.now()
 	return &Token{AccessToken: r.AccessToken, IssuedAt: now, ExpiresAt: now.Add(time.Duration(r.ExpiresIn) * time.Second)}, nil
 }
 
