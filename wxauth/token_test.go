@@ -462,9 +462,9 @@ type failingStore struct{}
 
 var errStoreDown = errors.New("store down")
 
-func (failingStore) Load(context.Context, string) (*Token, error)       { return nil, errStoreDown }
-func (failingStore) Save(context.Context, string, *Token) error         { return errStoreDown }
-func (failingStore) Delete(context.Context, string, string) error       { return errStoreDown }
+func (failingStore) Load(context.Context, string) (*Token, error) { return nil, errStoreDown }
+func (failingStore) Save(context.Context, string, *Token) error   { return errStoreDown }
+func (failingStore) Delete(context.Context, string, string) error { return errStoreDown }
 func (failingStore) TryLock(context.Context, string, time.Duration) (func(context.Context) error, bool, error) {
 	return nil, false, errStoreDown
 }
