@@ -188,3 +188,17 @@ func WithTokenSource(src TokenSource) Option {
 		return nil
 	}
 }
+
+// WithClock sets the clock the client reads the time from (default
+// time.Now): it decides when a cached access token is due and when it has
+// expired. It exists for tests that move time by hand; request timeouts and
+// backoff still use real time.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error {
+		if now == nil {
+			return errors.New("wxauth: clock must not be nil")
+		}
+		c.now = now
+		return nil
+	}
+}

@@ -416,6 +416,7 @@ func TestTokenOptions(t *testing.T) {
 	}{
 		{"nil store", []Option{WithTokenStore(nil)}},
 		{"nil source", []Option{WithTokenSource(nil)}},
+		{"nil clock", []Option{WithClock(nil)}},
 		{"classic and source", []Option{WithClassicToken(), WithTokenSource(StaticTokenSource("x"))}},
 	}
 	for _, tt := range tests {

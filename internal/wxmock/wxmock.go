@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/jarcoal/httpmock"
 )
@@ -147,4 +148,28 @@ func (u *Upstream) Last() (*http.Request, string) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	return u.last, u.lastBody
+}
+
+// Clock is a clock tests move by hand, starting at the real time (so that
+// what Redis expires by its own clock stays in the future).
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewClock returns a Clock set to time.Now().
+func NewClock() *Clock { return &Clock{t: time.Now()} }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Add moves the clock by d.
+func (c *Clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
 }
