@@ -72,8 +72,8 @@ type code2SessionReply struct {
 // usable session_key is [ErrBadResponse].
 func (a *App) Code2Session(ctx context.Context, code string) (*Session, error) {
 	const op = "code2session"
-	if !validCode(code) {
-		return nil, fmt.Errorf("wxauth: %s: code must be 1 to %d bytes of printable ASCII: %w", op, MaxCodeLen, ErrInvalidCode)
+	if err := checkCode(op, code); err != nil {
+		return nil, err
 	}
 	var r code2SessionReply
 	err := a.do(ctx, request{
@@ -98,6 +98,15 @@ func (a *App) Code2Session(ctx context.Context, code string) (*Session, error) {
 		return nil, fmt.Errorf("wxauth: %s: reply has no valid session_key: %w", op, ErrBadResponse)
 	}
 	return &Session{OpenID: r.OpenID, UnionID: r.UnionID, SessionKey: r.SessionKey}, nil
+}
+
+// checkCode refuses, with [ErrInvalidCode], a code that may not be sent to
+// WeChat.
+func checkCode(op, code string) error {
+	if validCode(code) {
+		return nil
+	}
+	return fmt.Errorf("wxauth: %s: code must be 1 to %d bytes of printable ASCII: %w", op, MaxCodeLen, ErrInvalidCode)
 }
 
 // validCode reports whether code may be sent to WeChat.

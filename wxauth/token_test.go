@@ -267,11 +267,7 @@ func TestTokenRefusedIsInvalidatedAndRetriedOnce(t *testing.T) {
 func TestTokenRefusedTwiceNoLoop(t *testing.T) {
 	t.Parallel()
 	a, up, _, _ := testApp(t)
-	var calls atomic.Int32
-	up.Transport().RegisterResponder(http.MethodGet, wxmock.Base+"/wxa/checksession", func(*http.Request) (*http.Response, error) {
-		calls.Add(1)
-		return wxmock.JSON(`{"errcode":40001,"errmsg":"invalid credential"}`), nil
-	})
+	calls, _ := replyWith(t, up, http.MethodGet, "/wxa/checksession", `{"errcode":40001,"errmsg":"invalid credential"}`)
 	err := a.CheckSessionKey(context.Background(), "oUser1", testKey)
 	require.ErrorIs(t, err, ErrInvalidCredential)
 	var ae *APIError
@@ -285,11 +281,7 @@ func TestTokenRefusedSameTokenAgainNotRetried(t *testing.T) {
 	t.Parallel()
 	a, up, _, _ := testApp(t)
 	up.SetSameToken(true) // stable_token normal mode hands out the refused token again
-	var calls atomic.Int32
-	up.Transport().RegisterResponder(http.MethodGet, wxmock.Base+"/wxa/checksession", func(*http.Request) (*http.Response, error) {
-		calls.Add(1)
-		return wxmock.JSON(`{"errcode":42001,"errmsg":"access_token expired"}`), nil
-	})
+	calls, _ := replyWith(t, up, http.MethodGet, "/wxa/checksession", `{"errcode":42001,"errmsg":"access_token expired"}`)
 	err := a.CheckSessionKey(context.Background(), "oUser1", testKey)
 	require.ErrorIs(t, err, ErrInvalidCredential)
 	assert.Equal(t, int32(1), calls.Load(), "the same token is not tried twice")

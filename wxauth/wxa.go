@@ -95,8 +95,8 @@ type phoneReply struct {
 // is [ErrBadResponse].
 func (a *App) GetPhoneNumber(ctx context.Context, code string) (*PhoneNumber, error) {
 	const op = "getuserphonenumber"
-	if !validCode(code) {
-		return nil, fmt.Errorf("wxauth: %s: code must be 1 to %d bytes of printable ASCII: %w", op, MaxCodeLen, ErrInvalidCode)
+	if err := checkCode(op, code); err != nil {
+		return nil, err
 	}
 	var r phoneReply
 	err := a.callWithToken(ctx, request{
