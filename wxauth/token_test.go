@@ -610,3 +610,37 @@ func TestNoSecretInErrorsOrLogs(t *testing.T) {
 		})
 	}
 }
+
+func TestConcurrentRefusalsReportedOnce(t *testing.T) {
+	t.Parallel()
+	src := &recordingSource{}
+	a, up, _, _ := testApp(t, WithTokenSource(src))
+	ctx := context.Background()
+	_, err := a.AccessToken(ctx)
+	require.NoError(t, err)
+	arrived := make(chan struct{}, 20)
+	release := make(chan struct{})
+	up.Transport().RegisterResponder(http.MethodGet, wxmock.Base+"/wxa/checksession", func(r *http.Request) (*http.Response, error) {
+		if r.URL.Query().Get("access_token") == "CENTRAL_TOKEN_1" {
+			arrived <- struct{}{}
+			<-release
+			return wxmock.JSON(`{"errcode":40001,"errmsg":"invalid credential"}`), nil
+		}
+		return wxmock.JSON(`{"errcode":0}`), nil
+	})
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			assert.NoError(t, a.CheckSessionKey(ctx, "oUser1", testKey))
+		}()
+	}
+	for range 20 {
+		<-arrived // all 20 calls carry token 1
+	}
+	close(release)
+	wg.Wait()
+	assert.Equal(t, []string{"CENTRAL_TOKEN_1"}, src.invalidated, "reported once")
+	assert.Equal(t, 2, src.n, "one new token for the 20 refused calls")
+}

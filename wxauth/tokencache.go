@@ -255,18 +255,24 @@ func (c *tokenCache) usable(tok *Token, bad string) *cachedToken {
 
 // invalidate drops tok, which WeChat refused, from the cache and the store,
 // but only if it is still the current one there: a newer token fetched in
-// the meantime stays.
+// the meantime stays. A [TokenInvalidator] source is told too.
 func (c *tokenCache) invalidate(ctx context.Context, tok string) {
 	if tok == "" {
 		return
 	}
 	c.mu.Lock()
+	first := c.bad != tok
 	c.bad = tok
 	c.badGen++
 	if t := c.cur.Load(); t != nil && t.token == tok {
 		c.cur.Store(nil)
 	}
 	c.mu.Unlock()
+	if !first {
+		// Concurrent calls refused with the same token: the store and the
+		// source hear of it once per process.
+		return
+	}
 	if err := c.store.Delete(ctx, c.appID, tok); err != nil {
 		c.log.LogAttrs(ctx, slog.LevelWarn, "wxauth: access token: deleting a refused token from the store failed", slog.String("error", err.Error()))
 	}
