@@ -42,6 +42,7 @@ type App struct {
 	secret string
 	cfg    config
 	http   *resty.Client
+	tokens *tokenCache
 }
 
 var _ Client = (*App)(nil)
@@ -69,6 +70,9 @@ func New(appID, secret string, opts ...Option) (*App, error) {
 	if cfg.httpClient != nil {
 		hc = *cfg.httpClient // resty mutates the client it is given: hand it a copy
 	}
+	if cfg.classicToken && cfg.tokenSource != nil {
+		return nil, errors.New("wxauth: WithClassicToken and WithTokenSource exclude each other")
+	}
 	rc := resty.NewWithClient(&hc).
 		SetRedirectPolicy(resty.NoRedirectPolicy()).
 		SetRetryCount(0). // retries are done here, where they cannot log the URL
@@ -76,8 +80,49 @@ func New(appID, secret string, opts ...Option) (*App, error) {
 		SetDisableWarn(true).
 		SetLogger(discardLogger{}).
 		SetResponseBodyLimit(maxBodyLen)
-	return &App{appID: appID, secret: secret, cfg: cfg, http: rc}, nil
+	a := &App{appID: appID, secret: secret, cfg: cfg, http: rc}
+	a.tokens = newTokenCache(a)
+	return a, nil
 }
+
+// newTokenCache builds a's access-token cache from its options.
+func newTokenCache(a *App) *tokenCache {
+	cfg := &a.cfg
+	src := cfg.tokenSource
+	if src == nil {
+		src = wechatSource{app: a, classic: cfg.classicToken}
+	}
+	store := cfg.tokenStore
+	if store == nil {
+		m := NewMemoryTokenStore()
+		m.now = cfg.now
+		store = m
+	}
+	// One fetch, retries included, fits in the store's lock.
+	n := time.Duration(cfg.retries)
+	fetch := cfg.timeout*(n+1) + cfg.backoffLimit*n
+	return &tokenCache{
+		appID:      a.appID,
+		src:        src,
+		store:      store,
+		failClosed: cfg.classicToken,
+		now:        cfg.now,
+		log:        cfg.logger,
+		lockTTL:    fetch,
+		budget:     2*fetch + time.Second,
+		hold:       cfg.backoffLimit,
+	}
+}
+
+// String returns "wxauth.App{AppID: ...}": never the secret or a token.
+func (a *App) String() string { return fmt.Sprintf("wxauth.App{AppID: %q}", a.appID) }
+
+// GoString is String, for %#v.
+func (a *App) GoString() string { return a.String() }
+
+// Format prints String whatever the verb, so that no fmt verb shows the
+// secret or the access token.
+func (a *App) Format(f fmt.State, verb rune) { _, _ = f.Write([]byte(a.String())) }
 
 // AppID returns the appid the client was created with.
 func (a *App) AppID() string { return a.appID }
@@ -246,19 +291,20 @@ func transportError(op string, err error, secrets []string) error {
 	if errors.As(err, &ue) {
 		err = &url.Error{Op: ue.Op, URL: redact.URL(ue.URL), Err: ue.Err}
 	}
-	return &transportErr{op: op, err: err, secrets: secrets}
+	return &transportErr{op: op, msg: scrubMsg(err.Error(), secrets...), err: err}
 }
 
 // transportErr is a request that failed before WeChat answered. Its text is
-// scrubbed of known secrets as a last line of defence.
+// scrubbed of known secrets as a last line of defence when it is made; the
+// secrets themselves are not kept, so that %#v cannot print them.
 type transportErr struct {
-	op      string
-	err     error
-	secrets []string
+	op  string
+	msg string
+	err error
 }
 
 func (e *transportErr) Error() string {
-	return "wxauth: " + e.op + ": request failed: " + scrubMsg(e.err.Error(), e.secrets...)
+	return "wxauth: " + e.op + ": request failed: " + e.msg
 }
 
 func (e *transportErr) Unwrap() error { return e.err }

@@ -7,15 +7,42 @@
 // watermark names this app. Code that depends on these three should take the
 // [Client] interface, so its tests can hand in a fake.
 //
+// # Access token
+//
+// WeChat's newer APIs take an access_token: [App.GetPhoneNumber] (phone
+// number from the button's code), [App.CheckSessionKey] (is a stored
+// session_key still valid) and [App.ResetSessionKey]. [App.AccessToken]
+// returns the token for APIs this package does not wrap.
+//
+// The token comes from POST /cgi-bin/stable_token in normal mode, which
+// hands every caller the same token; [WithClassicToken] selects GET
+// /cgi-bin/token, [WithTokenSource] a central token service of your own,
+// [StaticTokenSource] a fixed token for tests. It is kept in memory (a cached
+// token costs no request, no lock and no allocation) and replaced a fifth of
+// its lifetime, at most five minutes, before it expires, in the background
+// while the old one still serves. When there is no valid token, concurrent
+// callers wait for one single request. A fleet shares one token through a
+// [TokenStore] ([WithTokenStore]; package wxauth/redistoken for Redis): one
+// instance refreshes under the store's lock while the others read.
+//
+// A call refused with errcode 40001, 40014 or 42001 drops the token it used,
+// and only that one (a newer token fetched meanwhile stays), from memory and
+// from the store, and is retried once with a new token; if the new token is
+// the refused one, the refusal is returned. force_refresh is never sent:
+// WeChat allows it 20 times a day, 30 s apart, and it knocks out the token
+// every other caller holds; it is meant for a leaked token, which is an
+// operator's decision.
+//
 // Defaults are meant for production: a 5 s timeout per request, two retries
 // (with exponential backoff and jitter, never past the context's deadline) of
 // errcode -1, HTTP 5xx and failed connections, reply bodies capped at 1 MiB,
 // no redirects followed.
 //
-// Secrets stay secret. WeChat takes the app secret and the code in the query
-// string; every URL that reaches an error is redacted, nothing is logged
-// with a query string, and [Session] prints its session_key as REDACTED under
-// fmt, slog and encoding/json.
+// Secrets stay secret. WeChat takes the app secret, the code and the
+// access_token in the query string; every URL that reaches an error is
+// redacted, nothing is logged with a query string, [Session] prints its
+// session_key as REDACTED under fmt, slog and encoding/json, [Token] its
+// access token, and [App] shows only its appid.
 //
 // Errors are typed: a WeChat errcode is an [*APIError], and the codes callers
 // branch on are sentinels ([ErrInvalidCode], [ErrCodeUsed], [ErrRateLimited],

@@ -33,6 +33,9 @@ var (
 	// ErrWatermark means decrypted data carries another app's appid (or none):
 	// it was not encrypted for this mini-program.
 	ErrWatermark = errors.New("wxauth: watermark appid mismatch")
+	// ErrInvalidOpenID means an openid was refused before any request: empty,
+	// too long or not printable ASCII.
+	ErrInvalidOpenID = errors.New("wxauth: invalid openid")
 	// ErrBadResponse means WeChat's reply could not be used: not JSON, cut
 	// short, over the size limit, or missing a field it must have.
 	ErrBadResponse = errors.New("wxauth: malformed reply from wechat")
@@ -52,6 +55,21 @@ var codeSentinels = map[int]error{
 	42001: ErrInvalidCredential, // access_token expired
 	41002: ErrInvalidCredential, // appid missing
 	87009: ErrSessionKeyExpired,
+}
+
+// isTokenError reports whether err is WeChat refusing the access_token a call
+// carried (40001 invalid, 40014 not an access_token, 42001 expired): the call
+// may succeed with a new token.
+func isTokenError(err error) bool {
+	var ae *APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	switch ae.Code {
+	case 40001, 40014, 42001:
+		return true
+	}
+	return false
 }
 
 // maxMsgLen caps the errmsg kept from a reply, so a hostile or broken server

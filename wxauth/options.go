@@ -33,6 +33,9 @@ type config struct {
 	backoffLimit time.Duration
 	logger       *slog.Logger
 	now          func() time.Time
+	tokenStore   TokenStore
+	tokenSource  TokenSource
+	classicToken bool
 }
 
 func defaultConfig() config {
@@ -132,6 +135,70 @@ func WithLogger(l *slog.Logger) Option {
 			return errors.New("wxauth: logger must not be nil")
 		}
 		c.logger = l
+		return nil
+	}
+}
+
+// WithTokenStore sets where the access token is shared between the instances
+// of a fleet (default: a [MemoryTokenStore] of this App alone). With a shared
+// store, one instance refreshes the token while the others wait and read it;
+// see [TokenStore] for the contract and package wxauth/redistoken for a
+// store on Redis.
+//
+// When the store fails, a stable_token (the default) or a [WithTokenSource]
+// token is fetched directly, since every caller gets the same token; a
+// classic token ([WithClassicToken]) is not, since a fetch of its own would
+// knock out the token every other instance holds: the call fails with the
+// store's error while the token in memory, if any, keeps being used until it
+// expires.
+func WithTokenStore(s TokenStore) Option {
+	return func(c *config) error {
+		if s == nil {
+			return errors.New("wxauth: token store must not be nil")
+		}
+		c.tokenStore = s
+		return nil
+	}
+}
+
+// WithClassicToken fetches the access token with the classic GET
+// /cgi-bin/token instead of POST /cgi-bin/stable_token. Each classic fetch
+// issues a new token and retires the previous one five minutes later, so
+// every instance of a fleet must share one [TokenStore]. The classic call
+// carries the app secret in its query string (it is never logged). Prefer
+// the default unless something else of yours also uses the classic token.
+func WithClassicToken() Option {
+	return func(c *config) error {
+		c.classicToken = true
+		return nil
+	}
+}
+
+// WithTokenSource takes access tokens from src instead of WeChat: a central
+// token service, or [StaticTokenSource] in tests. The App still caches what
+// src returns (until shortly before its ExpiresAt), refreshes it once for all
+// concurrent callers, and shares it through the [TokenStore]. If src
+// implements [TokenInvalidator], it hears of every token WeChat refused.
+func WithTokenSource(src TokenSource) Option {
+	return func(c *config) error {
+		if src == nil {
+			return errors.New("wxauth: token source must not be nil")
+		}
+		c.tokenSource = src
+		return nil
+	}
+}
+
+// WithClock sets the clock the client reads the time from (default
+// time.Now): it decides when a cached access token is due and when it has
+// expired. It exists for tests that move time by hand; request timeouts and
+// backoff still use real time.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error {
+		if now == nil {
+			return errors.New("wxauth: clock must not be nil")
+		}
+		c.now = now
 		return nil
 	}
 }

@@ -72,8 +72,8 @@ type code2SessionReply struct {
 // usable session_key is [ErrBadResponse].
 func (a *App) Code2Session(ctx context.Context, code string) (*Session, error) {
 	const op = "code2session"
-	if !validCode(code) {
-		return nil, fmt.Errorf("wxauth: %s: code must be 1 to %d bytes of printable ASCII: %w", op, MaxCodeLen, ErrInvalidCode)
+	if err := checkCode(op, code); err != nil {
+		return nil, err
 	}
 	var r code2SessionReply
 	err := a.do(ctx, request{
@@ -100,13 +100,25 @@ func (a *App) Code2Session(ctx context.Context, code string) (*Session, error) {
 	return &Session{OpenID: r.OpenID, UnionID: r.UnionID, SessionKey: r.SessionKey}, nil
 }
 
+// checkCode refuses, with [ErrInvalidCode], a code that may not be sent to
+// WeChat.
+func checkCode(op, code string) error {
+	if validCode(code) {
+		return nil
+	}
+	return fmt.Errorf("wxauth: %s: code must be 1 to %d bytes of printable ASCII: %w", op, MaxCodeLen, ErrInvalidCode)
+}
+
 // validCode reports whether code may be sent to WeChat.
 func validCode(code string) bool {
-	if code == "" || len(code) > MaxCodeLen {
-		return false
-	}
-	for i := 0; i < len(code); i++ {
-		if code[i] < 0x21 || code[i] > 0x7e {
+	return code != "" && len(code) <= MaxCodeLen && printableASCII(code)
+}
+
+// printableASCII reports whether s holds only printable ASCII, no space: what
+// WeChat's codes, openids and tokens are made of.
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
 			return false
 		}
 	}
