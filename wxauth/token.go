@@ -267,10 +267,10 @@ func (s wechatSource) Token(ctx context.Context) (*Token, error) {
 // tokenFromReply checks a token reply received at now.
 func tokenFromReply(op string, r *tokenReply, now time.Time) (*Token, error) {
 	if !validToken(r.AccessToken) {
-		return nil, fmt.Errorf("wxauth: %s: reply has no usable access_token: %w", op, ErrBadResponse)
+		return nil, badReply(op, "no usable access_token")
 	}
 	if r.ExpiresIn <= 0 || r.ExpiresIn > maxExpiresIn {
-		return nil, fmt.Errorf("wxauth: %s: reply has expires_in %d: %w", op, r.ExpiresIn, ErrBadResponse)
+		return nil, badReply(op, fmt.Sprintf("expires_in %d", r.ExpiresIn))
 	}
 	return &Token{AccessToken: r.AccessToken, IssuedAt: now, ExpiresAt: now.Add(time.Duration(r.ExpiresIn) * time.Second)}, nil
 }

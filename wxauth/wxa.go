@@ -110,7 +110,7 @@ func (a *App) GetPhoneNumber(ctx context.Context, code string) (*PhoneNumber, er
 		return nil, err
 	}
 	if r.PhoneInfo == nil || r.PhoneInfo.PhoneNumber == "" {
-		return nil, fmt.Errorf("wxauth: %s: reply has no phone number: %w", op, ErrBadResponse)
+		return nil, badReply(op, "no phone number")
 	}
 	if r.PhoneInfo.Watermark.AppID != a.appID {
 		return nil, fmt.Errorf("wxauth: %s: %w", op, ErrWatermark)
@@ -185,10 +185,10 @@ func (a *App) ResetSessionKey(ctx context.Context, openID, sessionKey string) (*
 		return nil, err
 	}
 	if r.OpenID != "" && r.OpenID != openID {
-		return nil, fmt.Errorf("wxauth: %s: reply is for another openid: %w", op, ErrBadResponse)
+		return nil, badReply(op, "for another openid")
 	}
 	if crypto.CheckSessionKey(r.SessionKey) != nil {
-		return nil, fmt.Errorf("wxauth: %s: reply has no valid session_key: %w", op, ErrBadResponse)
+		return nil, badReply(op, "no valid session_key")
 	}
 	return &Session{OpenID: openID, SessionKey: r.SessionKey}, nil
 }
