@@ -48,6 +48,12 @@
 // an expired record ten more minutes so that the difference can be seen.
 // [Manager.Revoke] ends a login (logout).
 //
+// The session_key kept with a login stops working at WeChat when the user
+// calls wx.login again elsewhere. An endpoint that needs it (to decrypt data
+// the client sends after login) sits behind [Manager.RequireSessionKey],
+// which asks WeChat ([wxauth.App.CheckSessionKey]) and answers 401
+// session_key_expired when the key is stale, so the client logs in anew.
+//
 // # Stores
 //
 // [NewManager] with a nil store keeps sessions in a [MemoryStore]: safe for
