@@ -254,9 +254,6 @@ func (a *App) attempt(ctx context.Context, req request, out reply, secrets []str
 	if code, msg := out.apiStatus(); code != 0 {
 		log.LogAttrs(ctx, slog.LevelDebug, "wxauth: api error", slog.String("op", req.op),
 			slog.Int("errcode", code))
-		if len(msg) > maxMsgLen {
-			msg = msg[:maxMsgLen]
-		}
 		return code == -1, newAPIError(req.op, code, msg, secrets...)
 	}
 	return false, nil
@@ -289,7 +286,13 @@ func isDialError(err error) bool {
 func transportError(op string, err error, secrets []string) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		err = &url.Error{Op: ue.Op, URL: redact.URL(ue.URL), Err: ue.Err}
+		// A copy whose URL and cause both print without secrets: a caller
+		// that digs the *url.Error out of the chain and logs it is safe too.
+		err = &url.Error{
+			Op:  ue.Op,
+			URL: scrubMsg(redact.URL(ue.URL), secrets...),
+			Err: &scrubbedErr{msg: scrubMsg(ue.Err.Error(), secrets...), orig: ue.Err},
+		}
 	}
 	return &transportErr{op: op, msg: scrubMsg(err.Error(), secrets...), err: err}
 }
@@ -308,6 +311,20 @@ func (e *transportErr) Error() string {
 }
 
 func (e *transportErr) Unwrap() error { return e.err }
+
+// scrubbedErr is the cause of a failed request with its text scrubbed. It
+// has no Unwrap, so its text is the only one printed, but errors.Is and
+// errors.As still reach the cause (context.DeadlineExceeded, *net.OpError).
+type scrubbedErr struct {
+	msg  string
+	orig error
+}
+
+func (e *scrubbedErr) Error() string { return e.msg }
+
+func (e *scrubbedErr) Is(target error) bool { return errors.Is(e.orig, target) }
+
+func (e *scrubbedErr) As(target any) bool { return errors.As(e.orig, target) }
 
 // scrubMsg removes secrets from text that came from outside.
 func scrubMsg(s string, secrets ...string) string { return redact.Strings(s, secrets...) }

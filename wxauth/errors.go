@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Sentinel errors, matched with [errors.Is]. An [*APIError] matches the
@@ -92,17 +94,36 @@ type APIError struct {
 	RID string
 }
 
-// newAPIError builds an APIError from a reply, splitting off the rid and
-// removing any secret the message may echo.
+// newAPIError builds an APIError from a reply, splitting off the rid,
+// removing any secret the message may echo, and only then cutting it to a
+// sane length (cutting first could split a secret and keep half of it).
 func newAPIError(op string, code int, msg string, secrets ...string) *APIError {
 	e := &APIError{Op: op, Code: code}
 	if i := strings.LastIndex(msg, "rid:"); i >= 0 {
 		e.RID = strings.TrimSpace(msg[i+len("rid:"):])
 		msg = strings.TrimRight(msg[:i], " ,;")
 	}
-	e.Msg = scrubMsg(msg, secrets...)
-	e.RID = scrubMsg(e.RID, secrets...)
+	e.Msg = cleanMsg(scrubMsg(msg, secrets...))
+	e.RID = cleanMsg(scrubMsg(e.RID, secrets...))
 	return e
+}
+
+// cleanMsg makes text from a reply safe to print: invalid UTF-8 and control
+// characters (newlines, terminal escapes) become U+FFFD, so a hostile reply
+// cannot forge log lines, and the text is cut to maxMsgLen bytes on a
+// character boundary.
+func cleanMsg(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
+		if unicode.IsControl(r) {
+			r = utf8.RuneError
+		}
+		if b.Len()+utf8.RuneLen(r) > maxMsgLen {
+			break
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // Error returns text like "wxauth: code2session: errcode 40029: invalid code (rid: 1a2b)".

@@ -99,10 +99,15 @@ func WithTimeout(d time.Duration) Option {
 }
 
 // WithRetry sets how many times a failed request is retried (default 2, so
-// three attempts at most). Retried are errcode -1, HTTP 5xx and connections
-// that could not be made: failures after which the request surely had no
-// effect. A timeout is not retried: the code may have been used already.
-// Zero turns retries off.
+// three attempts at most). Retried are errcode -1 (WeChat's "system busy,
+// try again"), HTTP 5xx and connections that could not be made. A timeout
+// is not retried: the request may have reached WeChat.
+//
+// A 5xx from a gateway can come after WeChat has already spent a
+// single-use code (js_code, a phone code). The retry then gets errcode
+// 40163 ([ErrCodeUsed]) instead of the 5xx: the login fails either way and
+// the client calls wx.login again, while a gateway that failed before
+// WeChat saw the request lets the retry succeed. Zero turns retries off.
 func WithRetry(retries int) Option {
 	return func(c *config) error {
 		if retries < 0 || retries > 10 {

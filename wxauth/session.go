@@ -91,8 +91,11 @@ func (a *App) Code2Session(ctx context.Context, code string) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	if r.OpenID == "" {
-		return nil, badReply(op, "no openid")
+	if !validID(r.OpenID) {
+		return nil, badReply(op, "no usable openid")
+	}
+	if r.UnionID != "" && !validID(r.UnionID) {
+		return nil, badReply(op, "unusable unionid")
 	}
 	if crypto.CheckSessionKey(r.SessionKey) != nil {
 		return nil, badReply(op, "no valid session_key")
@@ -112,6 +115,13 @@ func checkCode(op, code string) error {
 // validCode reports whether code may be sent to WeChat.
 func validCode(code string) bool {
 	return code != "" && len(code) <= MaxCodeLen && printableASCII(code)
+}
+
+// validID reports whether an openid or unionid is one to accept from a
+// reply or a caller: 1 to [MaxOpenIDLen] bytes of printable ASCII. Real ones
+// are 28 characters.
+func validID(id string) bool {
+	return id != "" && len(id) <= MaxOpenIDLen && printableASCII(id)
 }
 
 // printableASCII reports whether s holds only printable ASCII, no space: what

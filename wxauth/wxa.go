@@ -122,7 +122,7 @@ func (a *App) GetPhoneNumber(ctx context.Context, code string) (*PhoneNumber, er
 // resetusersessionkey and builds their request: the session_key itself is
 // never sent, only its signature.
 func sessionKeyRequest(op, path, openID, sessionKey string) (request, error) {
-	if openID == "" || len(openID) > MaxOpenIDLen || !printableASCII(openID) {
+	if !validID(openID) {
 		return request{}, fmt.Errorf("wxauth: %s: openid must be 1 to %d bytes of printable ASCII: %w", op, MaxOpenIDLen, ErrInvalidOpenID)
 	}
 	if err := crypto.CheckSessionKey(sessionKey); err != nil {
