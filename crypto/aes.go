@@ -118,3 +118,13 @@ func CheckSessionKey(sessionKey string) error {
 	}
 	return nil
 }
+
+// CheckIV reports whether iv is usable as an iv: standard base64 of exactly
+// 16 bytes. It returns nil or [ErrInvalidIV].
+func CheckIV(iv string) error {
+	var b [16]byte
+	if !decode16(&b, iv) {
+		return ErrInvalidIV
+	}
+	return nil
+}

@@ -523,3 +523,13 @@ func flipHex(sig string, i int) string {
 	}
 	return sig[:i] + string(c) + sig[i+1:]
 }
+
+func TestCheckSessionKeyAndIV(t *testing.T) {
+	t.Parallel()
+	require.NoError(t, crypto.CheckSessionKey(testKey))
+	require.NoError(t, crypto.CheckIV(testIV))
+	for _, tc := range badKeys {
+		assert.ErrorIs(t, crypto.CheckSessionKey(tc.key), crypto.ErrInvalidSessionKey, tc.name)
+		assert.ErrorIs(t, crypto.CheckIV(tc.key), crypto.ErrInvalidIV, tc.name)
+	}
+}

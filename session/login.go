@@ -1,12 +1,14 @@
 package session
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/wxmp/miniauth/crypto"
@@ -181,6 +183,12 @@ func readLoginRequest(w http.ResponseWriter, r *http.Request) (*loginRequest, *H
 	if err := json.Unmarshal(b, &req); err != nil {
 		return nil, invalidRequest("the body must be a JSON object with string fields code, rawData, signature, encryptedData and iv", nil)
 	}
+	if err := uniqueKeys(b); err != nil {
+		// encoding/json matches keys case-insensitively and keeps the last
+		// duplicate: a proxy or WAF that reads the first "code" would see
+		// another value than this handler. Refuse the ambiguity.
+		return nil, invalidRequest("the body must not repeat a field (field names are matched without regard to case)", err)
+	}
 	switch {
 	case req.Code == "":
 		return nil, &HTTPError{Status: http.StatusBadRequest, Code: CodeMissingCode,
@@ -191,8 +199,55 @@ func readLoginRequest(w http.ResponseWriter, r *http.Request) (*loginRequest, *H
 		return nil, invalidRequest("rawData and signature must be sent together", nil)
 	case (req.EncryptedData == "") != (req.IV == ""):
 		return nil, invalidRequest("encryptedData and iv must be sent together", nil)
+	// Checks of form, made before the single-use code is spent at WeChat.
+	// None depends on the ciphertext, so none tells a padding oracle anything.
+	case req.Signature != "" && !isHexSHA1(req.Signature):
+		return nil, invalidRequest("signature must be 40 hex digits", nil)
+	case req.IV != "" && crypto.CheckIV(req.IV) != nil:
+		return nil, invalidRequest("iv must be base64 of 16 bytes", nil)
 	}
 	return &req, nil
+}
+
+// uniqueKeys reports an error when the JSON object b repeats a top-level
+// key, comparing keys without regard to case as encoding/json does.
+func uniqueKeys(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if _, err := dec.Token(); err != nil { // '{', checked by the caller's Unmarshal
+		return err
+	}
+	seen := make(map[string]bool, 5)
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		key, _ := t.(string)
+		k := strings.ToLower(key)
+		if seen[k] {
+			return errors.New("session: login: repeated field in body")
+		}
+		seen[k] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// isHexSHA1 reports whether s is 40 hex digits, the form of a sha1 signature.
+func isHexSHA1(s string) bool {
+	if len(s) != 40 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }
 
 func invalidRequest(msg string, err error) *HTTPError {
@@ -275,7 +330,10 @@ func (h *loginHandler) decryptUserInfo(sess *wxauth.Session, req *loginRequest) 
 		return nil, &HTTPError{Status: http.StatusBadRequest, Code: CodeDecryptFailed,
 			Message: "encryptedData could not be decrypted with this login's session key", Err: err}
 	}
-	if (ui.OpenID != "" && ui.OpenID != sess.OpenID) || (ui.UnionID != "" && ui.UnionID != sess.UnionID) {
+	// CBC has no integrity and the client picks the iv, so it controls the
+	// first plaintext block: it could rename or blank the openId key. WeChat
+	// always sends openId in user info; demand it, equal to the session's.
+	if ui.OpenID != sess.OpenID || (ui.UnionID != "" && ui.UnionID != sess.UnionID) {
 		return nil, &HTTPError{Status: http.StatusUnauthorized, Code: CodeIdentityMismatch,
 			Message: "encryptedData belongs to another user",
 			Err:     errors.New("session: login: decrypted openId or unionId differs from the session's")}

@@ -151,6 +151,8 @@ func TestLoginHandlerRefuses(t *testing.T) {
 		{name: "code is a number", body: `{"code":123}`, wantStatus: 400, wantCode: session.CodeInvalidRequest, noWeChat: true},
 		{name: "iv is an object", body: `{"code":"c","encryptedData":"x","iv":{}}`, wantStatus: 400, wantCode: session.CodeInvalidRequest, noWeChat: true},
 		{name: "trailing data", body: `{"code":"c"}{"code":"d"}`, wantStatus: 400, wantCode: session.CodeInvalidRequest, noWeChat: true},
+		{name: "repeated code", body: `{"code":"first","code":"second"}`, wantStatus: 400, wantCode: session.CodeInvalidRequest, noWeChat: true},
+		{name: "code repeated in another case", body: `{"code":"seen-by-a-proxy","CODE":"used-by-json"}`, wantStatus: 400, wantCode: session.CodeInvalidRequest, noWeChat: true},
 		{name: "no code", body: `{}`, wantStatus: 400, wantCode: session.CodeMissingCode, noWeChat: true},
 		{name: "null", body: `null`, wantStatus: 400, wantCode: session.CodeMissingCode, noWeChat: true},
 		{name: "empty code", body: `{"code":""}`, wantStatus: 400, wantCode: session.CodeMissingCode, noWeChat: true},
@@ -189,8 +191,10 @@ func TestLoginHandlerRefuses(t *testing.T) {
 
 		{name: "signature mismatch", body: loginBody(t, map[string]string{"code": "c", "rawData": rawData, "signature": crypto.Sign(otherKey, rawData)}),
 			wantStatus: 401, wantCode: session.CodeInvalidSignature},
-		{name: "signature not hex", body: loginBody(t, map[string]string{"code": "c", "rawData": rawData, "signature": "zz"}),
-			wantStatus: 401, wantCode: session.CodeInvalidSignature},
+		{name: "signature not hex", body: loginBody(t, map[string]string{"code": "c", "rawData": rawData, "signature": strings.Repeat("z", 40)}),
+			wantStatus: 400, wantCode: session.CodeInvalidRequest, noWeChat: true},
+		{name: "signature too short", body: loginBody(t, map[string]string{"code": "c", "rawData": rawData, "signature": "ab"}),
+			wantStatus: 400, wantCode: session.CodeInvalidRequest, noWeChat: true},
 		{name: "signature of other data", body: loginBody(t, map[string]string{"code": "c", "rawData": rawData + " ", "signature": crypto.Sign(testKey, rawData)}),
 			wantStatus: 401, wantCode: session.CodeInvalidSignature},
 
@@ -201,8 +205,11 @@ func TestLoginHandlerRefuses(t *testing.T) {
 			wantStatus: 400, wantCode: session.CodeDecryptFailed},
 		{name: "decrypt: truncated", body: loginBody(t, map[string]string{"code": "c", "encryptedData": goodData[:len(goodData)-8], "iv": testIV}),
 			wantStatus: 400, wantCode: session.CodeDecryptFailed},
-		{name: "decrypt: bad iv", body: loginBody(t, map[string]string{"code": "c", "encryptedData": goodData, "iv": "short"}),
-			wantStatus: 400, wantCode: session.CodeDecryptFailed},
+		{name: "bad iv, refused before the code is spent", body: loginBody(t, map[string]string{"code": "c", "encryptedData": goodData, "iv": "short"}),
+			wantStatus: 400, wantCode: session.CodeInvalidRequest, noWeChat: true},
+		{name: "openId left out of encryptedData", body: loginBody(t, map[string]string{"code": "c", "iv": testIV,
+			"encryptedData": encrypt(t, testKey, userInfoJSON("", "", testAppID))}),
+			wantStatus: 401, wantCode: session.CodeIdentityMismatch},
 		{name: "decrypt: not JSON", body: loginBody(t, map[string]string{"code": "c", "iv": testIV,
 			"encryptedData": encrypt(t, testKey, []byte("plain text"))}),
 			wantStatus: 400, wantCode: session.CodeDecryptFailed},
@@ -296,11 +303,12 @@ func TestLoginHandlerDecryptFailuresLookAlike(t *testing.T) {
 	good := encrypt(t, testKey, userInfoJSON(sess.OpenID, sess.UnionID, testAppID))
 	h := session.LoginHandler(newFakeClient(t, sess, nil), newManager(t, nil))
 	var first string
+	// An iv that is not base64 of 16 bytes is refused as a malformed request
+	// before the code is spent: its form does not depend on the ciphertext.
 	for i, fields := range []map[string]string{
 		{"encryptedData": "%%%", "iv": testIV},
 		{"encryptedData": good[:len(good)-4] + "AAA=", "iv": testIV}, // bad padding
 		{"encryptedData": good[:24], "iv": testIV},                   // one block: bad padding or bad JSON
-		{"encryptedData": good, "iv": "AAAAAAAAAAAAAAAAAAAAAA"},      // iv not 16 bytes of base64
 		{"encryptedData": good, "iv": otherKey},                      // wrong iv: garbage first block
 	} {
 		fields["code"] = "c"
@@ -330,8 +338,6 @@ func TestLoginHandlerSuccess(t *testing.T) {
 		{"rawData and signature", sess, map[string]string{"code": "c", "rawData": rawData, "signature": crypto.Sign(testKey, rawData)}, false},
 		{"upper-case signature", sess, map[string]string{"code": "c", "rawData": rawData, "signature": strings.ToUpper(crypto.Sign(testKey, rawData))}, false},
 		{"encryptedData", sess, map[string]string{"code": "c", "encryptedData": encrypt(t, testKey, userInfo), "iv": testIV}, true},
-		{"encryptedData without openId", sess, map[string]string{"code": "c", "iv": testIV,
-			"encryptedData": encrypt(t, testKey, userInfoJSON("", "", testAppID))}, true},
 		{"everything, and unknown fields", sess, map[string]string{"code": "c", "rawData": rawData, "signature": crypto.Sign(testKey, rawData),
 			"encryptedData": encrypt(t, testKey, userInfo), "iv": testIV, "cloudID": "x"}, true},
 	}

@@ -153,6 +153,7 @@ func routes(app wxauth.Client, sessions *session.Manager, fake *wxauthtest.Serve
 
 func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store") // per-user answers: no cache may keep them
 	_ = json.NewEncoder(w).Encode(v)
 }
 

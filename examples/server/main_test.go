@@ -110,6 +110,13 @@ func TestLoginThenMe(t *testing.T) {
 	status, m = do(t, http.MethodGet, base+"/api/me", token, "")
 	require.Equal(t, http.StatusOK, status)
 	assert.Equal(t, fakeUser, m["openid"])
+	req, err := http.NewRequest(http.MethodGet, base+"/api/me", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, "no-store", resp.Header.Get("Cache-Control"), "per-user answers are not cached")
 
 	status, m = do(t, http.MethodPost, base+"/api/login", "", `{"code":"`+code+`"}`)
 	assert.Equal(t, http.StatusUnauthorized, status, "a code works once: %v", m)
