@@ -206,14 +206,17 @@ func (a *App) do(ctx context.Context, req request, out reply) error {
 	return err
 }
 
-// backoff returns the wait before retry number attempt+1: full jitter over an
-// exponential ceiling.
+// backoff returns the wait before retry number attempt+1: equal jitter
+// under an exponential ceiling.
 func (a *App) backoff(attempt int) time.Duration {
 	ceil := a.cfg.backoffBase << attempt
 	if ceil <= 0 || ceil > a.cfg.backoffLimit {
 		ceil = a.cfg.backoffLimit
 	}
-	return rand.N(ceil) + 1
+	// Equal jitter: half the ceiling, plus a random part of the other half.
+	// The floor keeps retries from bunching up; the jitter spreads a fleet.
+	half := ceil / 2
+	return half + rand.N(ceil-half) + 1
 }
 
 // attempt makes one request. It reports whether a failure may be retried.

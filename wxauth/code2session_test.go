@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -275,14 +276,37 @@ func TestRetryStopsAtContextDeadline(t *testing.T) {
 
 func TestRetryWaitEndsWithContext(t *testing.T) {
 	t.Parallel()
-	app, mt, _ := newMocked(t, wxauth.WithBackoff(time.Hour, time.Hour))
-	mt.RegisterResponder(http.MethodGet, code2sess, textResponder(200, `{"errcode":-1,"errmsg":"busy"}`))
 	ctx, cancel := context.WithCancel(context.Background())
-	go func() { time.Sleep(10 * time.Millisecond); cancel() }()
+	defer cancel()
+	// The context ends once the client starts waiting for its retry.
+	logger := slog.New(cancelOnMessage{msg: "wxauth: retrying", cancel: cancel})
+	app, mt, _ := newMocked(t, wxauth.WithBackoff(time.Hour, time.Hour), wxauth.WithLogger(logger))
+	mt.RegisterResponder(http.MethodGet, code2sess, textResponder(200, `{"errcode":-1,"errmsg":"busy"}`))
 	_, err := app.Code2Session(ctx, testCode)
 	require.ErrorIs(t, err, context.Canceled)
 	require.ErrorIs(t, err, wxauth.ErrSystemBusy, "the last failure is kept")
+	assert.Equal(t, 1, mt.GetTotalCallCount())
 }
+
+// cancelOnMessage is a slog.Handler that calls cancel when a record with
+// message msg is logged.
+type cancelOnMessage struct {
+	msg    string
+	cancel context.CancelFunc
+}
+
+func (h cancelOnMessage) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h cancelOnMessage) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == h.msg {
+		h.cancel()
+	}
+	return nil
+}
+
+func (h cancelOnMessage) WithAttrs([]slog.Attr) slog.Handler { return h }
+
+func (h cancelOnMessage) WithGroup(string) slog.Handler { return h }
 
 func TestRedirectsAreNotFollowed(t *testing.T) {
 	t.Parallel()

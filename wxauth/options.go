@@ -118,8 +118,9 @@ func WithRetry(retries int) Option {
 	}
 }
 
-// WithBackoff sets the backoff between retries: the n-th retry waits a random
-// time up to min(limit, base * 2^n) (full jitter). Defaults: 100 ms and 2 s.
+// WithBackoff sets the backoff between retries: with c = min(limit, base *
+// 2^n), the n-th retry waits c/2 plus a random time up to c/2 (equal jitter).
+// Defaults: 100 ms and 2 s.
 // A wait that would pass the context's deadline is not started.
 func WithBackoff(base, limit time.Duration) Option {
 	return func(c *config) error {
