@@ -18,10 +18,7 @@ import (
 // WeChat, and the user logs in again elsewhere, which rotates the key.
 func ExampleManager_RequireSessionKey() {
 	ctx := context.Background()
-	wechat, err := wxauthtest.NewServer("wx1234567890abcdef", "example-secret-0123456789abcdef")
-	if err != nil {
-		log.Fatal(err)
-	}
+	wechat := wxauthtest.NewServer("wx1234567890abcdef", "example-secret-0123456789abcdef")
 	defer wechat.Close()
 	app, err := wxauth.New("wx1234567890abcdef", "example-secret-0123456789abcdef", wxauth.WithBaseURL(wechat.URL))
 	if err != nil {

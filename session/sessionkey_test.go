@@ -38,8 +38,7 @@ func serveWithToken(h http.Handler, token string) *httptest.ResponseRecorder {
 func TestRequireSessionKeyAgainstFakeWeChat(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	srv, err := wxauthtest.NewServer("wx00000000000000s1", "session-key-test-secret-01234567")
-	require.NoError(t, err)
+	srv := wxauthtest.NewServer("wx00000000000000s1", "session-key-test-secret-01234567")
 	t.Cleanup(srv.Close)
 	app, err := wxauth.New("wx00000000000000s1", "session-key-test-secret-01234567", wxauth.WithBaseURL(srv.URL))
 	require.NoError(t, err)

@@ -26,8 +26,7 @@ const (
 // retry backoffs.
 func e2eSetup(t *testing.T, srvOpts []wxauthtest.Option, opts ...wxauth.Option) (*wxauthtest.Server, *wxauth.App) {
 	t.Helper()
-	srv, err := wxauthtest.NewServer(e2eAppID, e2eSecret, srvOpts...)
-	require.NoError(t, err)
+	srv := wxauthtest.NewServer(e2eAppID, e2eSecret, srvOpts...)
 	t.Cleanup(srv.Close)
 	app, err := wxauth.New(e2eAppID, e2eSecret, append([]wxauth.Option{
 		wxauth.WithBaseURL(srv.URL), wxauth.WithBackoff(time.Millisecond, 2*time.Millisecond),
@@ -154,8 +153,7 @@ func TestE2EErrorsCarryNoSecrets(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv, err := wxauthtest.NewServer(e2eAppID, e2eSecret, wxauthtest.WithRateLimit(1))
-			require.NoError(t, err)
+			srv := wxauthtest.NewServer(e2eAppID, e2eSecret, wxauthtest.WithRateLimit(1))
 			t.Cleanup(srv.Close)
 			app, err := wxauth.New(e2eAppID, tt.secret, wxauth.WithBaseURL(srv.URL))
 			require.NoError(t, err)
@@ -193,8 +191,7 @@ func TestE2EStaleSessionKey(t *testing.T) {
 
 func TestE2EWatermarkOfAnotherApp(t *testing.T) {
 	t.Parallel()
-	other, err := wxauthtest.NewServer("wx0ther0000000000", "other-secret")
-	require.NoError(t, err)
+	other := wxauthtest.NewServer("wx0ther0000000000", "other-secret")
 	t.Cleanup(other.Close)
 	other.Login("o1")
 	key, err := other.SessionKey("o1")

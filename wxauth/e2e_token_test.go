@@ -121,8 +121,7 @@ func TestE2ERefusedTokenIsReplaced(t *testing.T) {
 
 func TestE2ETwoInstancesShareOneToken(t *testing.T) {
 	t.Parallel()
-	srv, err := wxauthtest.NewServer(e2eAppID, e2eSecret)
-	require.NoError(t, err)
+	srv := wxauthtest.NewServer(e2eAppID, e2eSecret)
 	t.Cleanup(srv.Close)
 	store := wxauth.NewMemoryTokenStore()
 	var toks []string

@@ -42,7 +42,7 @@ func run(ctx context.Context, out io.Writer) error {
 	step := func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }
 
 	// A fake WeChat API on a local port; in production this is api.weixin.qq.com.
-	wechat, err := wxauthtest.NewServer(appID, secret)
+	wechat, err := wxauthtest.Start(appID, secret)
 	if err != nil {
 		return err
 	}

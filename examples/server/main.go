@@ -67,7 +67,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	if appID == "" && secret == "" {
 		var err error
 		appID, secret = fakeAppID, fakeSecret
-		if fake, err = wxauthtest.NewServer(appID, secret); err != nil {
+		if fake, err = wxauthtest.Start(appID, secret); err != nil {
 			return err
 		}
 		defer fake.Close()

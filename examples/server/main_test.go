@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +15,10 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/wxmp/miniauth/session"
+	"github.com/wxmp/miniauth/wxauth"
+	"github.com/wxmp/miniauth/wxauth/wxauthtest"
 )
 
 type syncBuffer struct {
@@ -82,7 +88,7 @@ func do(t *testing.T, method, url, token, body string) (int, map[string]any) {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testClient().Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
@@ -113,7 +119,7 @@ func TestLoginThenMe(t *testing.T) {
 	req, err := http.NewRequest(http.MethodGet, base+"/api/me", nil)
 	require.NoError(t, err)
 	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testClient().Do(req)
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, "no-store", resp.Header.Get("Cache-Control"), "per-user answers are not cached")
@@ -141,7 +147,7 @@ func TestListenerClosedAfterShutdown(t *testing.T) {
 	status, _ := do(t, http.MethodGet, base+"/dev/code", "", "")
 	require.Equal(t, http.StatusOK, status)
 	require.NoError(t, stop())
-	_, err := http.Get(base + "/dev/code")
+	_, err := testClient().Get(base + "/dev/code")
 	require.Error(t, err, "the listener is closed after shutdown")
 }
 
@@ -159,4 +165,52 @@ func TestConfigErrors(t *testing.T) {
 
 	err = run(context.Background(), []string{"-bogus"}, noEnv, out, nil)
 	require.Error(t, err)
+}
+
+// testClient returns a client of its own for each request, with a timeout,
+// so that tests share no connection pool and a hang fails instead of stalling.
+func testClient() *http.Client {
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+}
+
+// TestRoutes serves the routes through httptest: the login API against the
+// fake WeChat, and the answers to requests the API refuses.
+func TestRoutes(t *testing.T) {
+	t.Parallel()
+	fake := wxauthtest.NewServer(fakeAppID, fakeSecret)
+	t.Cleanup(fake.Close)
+	app, err := wxauth.New(fakeAppID, fakeSecret, wxauth.WithBaseURL(fake.URL))
+	require.NoError(t, err)
+	sessions := session.NewManager(nil)
+	t.Cleanup(func() { _ = sessions.Close() })
+	logs := &syncBuffer{}
+	srv := httptest.NewServer(logRequests(slog.New(slog.NewTextHandler(logs, nil)), routes(app, sessions, fake)))
+	t.Cleanup(srv.Close)
+	noFake := httptest.NewServer(routes(app, sessions, nil))
+	t.Cleanup(noFake.Close)
+
+	code := fake.Login(fakeUser)
+	status, m := do(t, http.MethodPost, srv.URL+"/api/login", "", `{"code":"`+code+`"}`)
+	require.Equal(t, http.StatusOK, status, "%v", m)
+	token := m["token"].(string)
+	status, m = do(t, http.MethodGet, srv.URL+"/api/me", token, "")
+	require.Equal(t, http.StatusOK, status)
+	assert.Equal(t, fakeUser, m["openid"])
+
+	status, m = do(t, http.MethodGet, srv.URL+"/api/login", "", "")
+	assert.Equal(t, http.StatusMethodNotAllowed, status)
+	assert.Equal(t, session.CodeMethodNotAllowed, m["error"])
+	status, m = do(t, http.MethodPost, srv.URL+"/api/login", "", `{"code":"no-such-code"}`)
+	assert.Equal(t, http.StatusUnauthorized, status)
+	assert.Equal(t, session.CodeInvalidCode, m["error"])
+	status, m = do(t, http.MethodGet, srv.URL+"/api/me", "", "")
+	assert.Equal(t, http.StatusUnauthorized, status)
+	assert.Equal(t, session.CodeInvalidToken, m["error"])
+
+	resp, err := testClient().Get(noFake.URL + "/dev/code")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode, "no fake codes when talking to WeChat")
+	assert.NotContains(t, logs.String(), token)
+	assert.NotContains(t, logs.String(), code)
 }

@@ -8,8 +8,7 @@
 // [Server.PhoneCode] (the phone-number button), and let the code under test
 // call the server as it would call WeChat:
 //
-//	srv, err := wxauthtest.NewServer("wx0123456789abcdef", "app-secret")
-//	...
+//	srv := wxauthtest.NewServer("wx0123456789abcdef", "app-secret")
 //	defer srv.Close()
 //	app, err := wxauth.New("wx0123456789abcdef", "app-secret", wxauth.WithBaseURL(srv.URL))
 //	...

@@ -14,10 +14,7 @@ import (
 // A test starts the fake, points a wxauth client at it, and plays the
 // mini-program: Login is wx.login, and its code goes to Code2Session.
 func Example() {
-	srv, err := wxauthtest.NewServer("wx0123456789abcdef", "app-secret")
-	if err != nil {
-		log.Fatal(err)
-	}
+	srv := wxauthtest.NewServer("wx0123456789abcdef", "app-secret")
 	defer srv.Close()
 	app, err := wxauth.New("wx0123456789abcdef", "app-secret", wxauth.WithBaseURL(srv.URL))
 	if err != nil {
@@ -41,10 +38,7 @@ func Example() {
 // Profile is what wx.getUserProfile hands the mini-program, made with the
 // user's current session_key: the server verifies and decrypts it.
 func ExampleServer_Profile() {
-	srv, err := wxauthtest.NewServer("wx0123456789abcdef", "app-secret")
-	if err != nil {
-		log.Fatal(err)
-	}
+	srv := wxauthtest.NewServer("wx0123456789abcdef", "app-secret")
 	defer srv.Close()
 	app, err := wxauth.New("wx0123456789abcdef", "app-secret", wxauth.WithBaseURL(srv.URL))
 	if err != nil {
@@ -76,10 +70,7 @@ func ExampleServer_Profile() {
 // FailNext makes the next call fail: errcode -1 ("system error") is retried
 // by wxauth, and Calls shows it.
 func ExampleServer_FailNext() {
-	srv, err := wxauthtest.NewServer("wx0123456789abcdef", "app-secret")
-	if err != nil {
-		log.Fatal(err)
-	}
+	srv := wxauthtest.NewServer("wx0123456789abcdef", "app-secret")
 	defer srv.Close()
 	app, err := wxauth.New("wx0123456789abcdef", "app-secret", wxauth.WithBaseURL(srv.URL))
 	if err != nil {
@@ -100,10 +91,7 @@ func ExampleServer_FailNext() {
 // A test clock expires codes without waiting.
 func ExampleWithClock() {
 	clock := wxauthtest.NewClock(time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC))
-	srv, err := wxauthtest.NewServer("wx0123456789abcdef", "app-secret", wxauthtest.WithClock(clock.Now))
-	if err != nil {
-		log.Fatal(err)
-	}
+	srv := wxauthtest.NewServer("wx0123456789abcdef", "app-secret", wxauthtest.WithClock(clock.Now))
 	defer srv.Close()
 	app, err := wxauth.New("wx0123456789abcdef", "app-secret", wxauth.WithBaseURL(srv.URL))
 	if err != nil {

@@ -141,10 +141,23 @@ type fault struct {
 }
 
 // NewServer starts a fake WeChat server for the mini-program with the given
-// appid and app secret, on a local port. An empty appID or secret, an option
-// that rejects its argument, or a port that cannot be opened is an error.
-// Call [Server.Close] when done.
-func NewServer(appID, secret string, opts ...Option) (*Server, error) {
+// appid and app secret, on a local port, as httptest.NewServer does. Call
+// [Server.Close] when done.
+//
+// Like httptest.NewServer it panics when it cannot start: an empty appID or
+// secret, an option that rejects its argument, or no local port. Those are
+// mistakes in a test's set-up; [Start] returns them as an error instead.
+func NewServer(appID, secret string, opts ...Option) *Server {
+	s, err := Start(appID, secret, opts...)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// Start is [NewServer] that returns an error instead of panicking, for
+// programs (such as a development server) that embed the fake.
+func Start(appID, secret string, opts ...Option) (*Server, error) {
 	if appID == "" {
 		return nil, errors.New("wxauthtest: appID must not be empty")
 	}

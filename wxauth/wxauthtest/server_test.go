@@ -33,8 +33,7 @@ var start = time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 func newServer(t *testing.T, opts ...wxauthtest.Option) (*wxauthtest.Server, *wxauthtest.Clock) {
 	t.Helper()
 	clk := wxauthtest.NewClock(start)
-	srv, err := wxauthtest.NewServer(testAppID, testSecret, append([]wxauthtest.Option{wxauthtest.WithClock(clk.Now)}, opts...)...)
-	require.NoError(t, err)
+	srv := wxauthtest.NewServer(testAppID, testSecret, append([]wxauthtest.Option{wxauthtest.WithClock(clk.Now)}, opts...)...)
 	t.Cleanup(srv.Close)
 	return srv, clk
 }
@@ -73,7 +72,7 @@ func do(t *testing.T, srv *wxauthtest.Server, method, path string, q url.Values,
 	t.Helper()
 	req, err := http.NewRequest(method, srv.URL+path+"?"+q.Encode(), strings.NewReader(body))
 	require.NoError(t, err)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testClient().Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
@@ -133,11 +132,13 @@ func TestNewServerRejectsBadArguments(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv, err := wxauthtest.NewServer(tt.appID, tt.secret, tt.opt)
+			srv, err := wxauthtest.Start(tt.appID, tt.secret, tt.opt)
 			require.Error(t, err)
 			assert.Nil(t, srv)
 			assert.Contains(t, err.Error(), tt.want)
 			assert.True(t, strings.HasPrefix(err.Error(), "wxauthtest: "), err.Error())
+			assert.PanicsWithError(t, err.Error(), func() { wxauthtest.NewServer(tt.appID, tt.secret, tt.opt) },
+				"NewServer panics as httptest.NewServer does")
 		})
 	}
 }
@@ -547,11 +548,10 @@ func TestLatency(t *testing.T) {
 
 func TestCloseEndsLatencyWaits(t *testing.T) {
 	t.Parallel()
-	srv, err := wxauthtest.NewServer(testAppID, testSecret, wxauthtest.WithLatency(time.Hour))
-	require.NoError(t, err)
+	srv := wxauthtest.NewServer(testAppID, testSecret, wxauthtest.WithLatency(time.Hour))
 	done := make(chan error, 1)
 	go func() {
-		resp, err := http.Get(srv.URL + wxauthtest.PathToken)
+		resp, err := testClient().Get(srv.URL + wxauthtest.PathToken)
 		if err == nil {
 			_, err = io.ReadAll(resp.Body)
 			resp.Body.Close()
@@ -574,7 +574,7 @@ func TestUnknownPath(t *testing.T) {
 	t.Parallel()
 	srv, _ := newServer(t)
 	for _, path := range []string{"/", "/sns/jscode2session/extra", "/cgi-bin/tokens", "/wxa/checksession/"} {
-		resp, err := http.Get(srv.URL + path)
+		resp, err := testClient().Get(srv.URL + path)
 		require.NoError(t, err)
 		resp.Body.Close()
 		assert.Equal(t, http.StatusNotFound, resp.StatusCode, path)
@@ -773,7 +773,7 @@ func TestBodyLimit(t *testing.T) {
 	t.Parallel()
 	srv, _ := newServer(t)
 	big := `{"code":"` + strings.Repeat("a", 1<<20) + `"}`
-	resp, err := http.Post(srv.URL+wxauthtest.PathPhoneNumber+"?access_token="+srv.AccessToken(), "application/json", strings.NewReader(big))
+	resp, err := testClient().Post(srv.URL+wxauthtest.PathPhoneNumber+"?access_token="+srv.AccessToken(), "application/json", strings.NewReader(big))
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode)
@@ -901,4 +901,10 @@ func loginOnce(srv *wxauthtest.Server, app *wxauth.App, id string) error {
 		return errors.New("decrypted the profile of another user")
 	}
 	return nil
+}
+
+// testClient returns a client of its own, with a timeout, so that tests
+// share no connection pool and a hang fails instead of stalling.
+func testClient() *http.Client {
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 }
