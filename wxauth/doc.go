@@ -41,8 +41,9 @@
 // Secrets stay secret. WeChat takes the app secret, the code and the
 // access_token in the query string; every URL that reaches an error is
 // redacted, nothing is logged with a query string, [Session] prints its
-// session_key as REDACTED under fmt, slog and encoding/json, [Token] its
-// access token, and [App] shows only its appid.
+// session_key as REDACTED under fmt and leaves it out under log/slog and
+// encoding/json, [Token] does the same with its access token, and [App]
+// shows only its appid.
 //
 // Errors are typed: a WeChat errcode is an [*APIError], and the codes callers
 // branch on are sentinels ([ErrInvalidCode], [ErrCodeUsed], [ErrRateLimited],

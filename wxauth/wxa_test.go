@@ -180,26 +180,6 @@ func TestResetSessionKey(t *testing.T) {
 	require.ErrorIs(t, err, ErrInvalidOpenID)
 }
 
-// FuzzPhoneReply feeds getuserphonenumber replies to the decoder: it must
-// not panic, and whatever decodes must survive the checks GetPhoneNumber
-// makes.
-func FuzzPhoneReply(f *testing.F) {
-	f.Add([]byte(`{"errcode":0,"phone_info":{"phoneNumber":"+86 1","purePhoneNumber":"1","countryCode":86,"watermark":{"timestamp":1,"appid":"wx"}}}`))
-	f.Add([]byte(`{"errcode":"0","phone_info":{"countryCode":"86"}}`))
-	f.Add([]byte(`{"phone_info":null}`))
-	f.Add([]byte(`{"phone_info":{"countryCode":1e400}}`))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		var r phoneReply
-		if json.Unmarshal(b, &r) != nil {
-			return
-		}
-		if r.PhoneInfo != nil {
-			_, _ = json.Marshal(r.PhoneInfo)
-		}
-		_, _ = r.apiStatus()
-	})
-}
-
 // FuzzTokenReply feeds token replies through the checks of the token
 // source: a token that passes them is usable.
 func FuzzTokenReply(f *testing.F) {
