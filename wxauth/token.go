@@ -107,25 +107,51 @@ func (s staticSource) Token(context.Context) (*Token, error) {
 //
 //   - Load returns the stored token, or nil and no error when there is none,
 //     it has expired or it cannot be decoded.
-//   - Save stores tok for the appid, replacing any other, until its ExpiresAt.
 //   - Delete removes the stored token only if its AccessToken is still
 //     accessToken (compare-and-delete), so that an instance that saw an old
 //     token refused cannot delete the newer one another instance stored.
-//   - TryLock takes the appid's refresh lock for at most ttl without waiting.
-//     It reports ok=false, with no error, while another holder has it. The
-//     lock expires by itself after ttl, so a holder that dies does not block
-//     the fleet; unlock releases it only if the caller still holds it.
+//   - TryLock takes the appid's refresh lock for at most ttl without waiting
+//     and returns it as a [TokenLease]. It reports ok=false, with a nil lease
+//     and no error, while another holder has it. The lock expires by itself
+//     after ttl, so a holder that dies does not block the fleet.
+//
+// A token is stored only through a lease: [TokenLease.Save] writes it only
+// while the lease still holds the lock, checked in the same atomic step as
+// the write. A holder that ran past its ttl (a slow fetch, a pause, a slow
+// store) therefore cannot overwrite the newer token that the next holder
+// saved.
 //
 // [App] uses these as: Load; if the token is missing or due, TryLock; the
 // holder loads again (another may have just saved), fetches from WeChat,
-// Saves and unlocks, while the others poll Load until the new token appears
-// or the lock is free.
+// Saves through the lease and unlocks, all before the lock expires, while
+// the others poll Load until the new token appears or the lock is free.
 type TokenStore interface {
 	Load(ctx context.Context, appID string) (*Token, error)
-	Save(ctx context.Context, appID string, tok *Token) error
 	Delete(ctx context.Context, appID, accessToken string) error
-	TryLock(ctx context.Context, appID string, ttl time.Duration) (unlock func(context.Context) error, ok bool, err error)
+	TryLock(ctx context.Context, appID string, ttl time.Duration) (lease TokenLease, ok bool, err error)
 }
+
+// TokenLease is an appid's refresh lock, held by the caller of
+// [TokenStore.TryLock] that got it, and the only way to store a token. Its
+// methods must be safe for concurrent use.
+//
+//   - Save stores tok as the appid's token, replacing any other, until its
+//     ExpiresAt, if and only if this lease still holds the lock: the check
+//     and the write are one atomic step. Once the lock has expired or been
+//     released, Save stores nothing and returns an error matching
+//     [ErrLeaseLost].
+//   - Unlock releases the lock if this lease still holds it, and does
+//     nothing otherwise (it expired, another holder has it now, or it was
+//     released already).
+type TokenLease interface {
+	Save(ctx context.Context, tok *Token) error
+	Unlock(ctx context.Context) error
+}
+
+// ErrLeaseLost is returned, possibly wrapped, by [TokenLease.Save] when the
+// lease no longer holds the store's refresh lock: the token was not stored,
+// so that it cannot overwrite a newer one saved by the lock's next holder.
+var ErrLeaseLost = errors.New("wxauth: token store: the refresh lock is no longer held; token not saved")
 
 // MemoryTokenStore is a [TokenStore] in the memory of one process. It is the
 // default of [App]; give several Apps of one appid the same MemoryTokenStore
@@ -175,18 +201,6 @@ func (m *MemoryTokenStore) Load(_ context.Context, appID string) (*Token, error)
 	return &t, nil
 }
 
-// Save stores a copy of tok for appID.
-func (m *MemoryTokenStore) Save(_ context.Context, appID string, tok *Token) error {
-	if tok == nil || tok.AccessToken == "" {
-		return errors.New("wxauth: memory token store: token is empty")
-	}
-	t := *tok
-	m.mu.Lock()
-	m.entry(appID).tok = &t
-	m.mu.Unlock()
-	return nil
-}
-
 // Delete removes appID's token if it is still accessToken.
 func (m *MemoryTokenStore) Delete(_ context.Context, appID, accessToken string) error {
 	m.mu.Lock()
@@ -197,8 +211,10 @@ func (m *MemoryTokenStore) Delete(_ context.Context, appID, accessToken string) 
 	return nil
 }
 
-// TryLock takes appID's refresh lock for ttl if nobody holds it.
-func (m *MemoryTokenStore) TryLock(_ context.Context, appID string, ttl time.Duration) (func(context.Context) error, bool, error) {
+// TryLock takes appID's refresh lock for ttl if nobody holds it. The
+// returned lease's Save stores a copy of a token while the lock is still
+// its own and unexpired.
+func (m *MemoryTokenStore) TryLock(_ context.Context, appID string, ttl time.Duration) (TokenLease, bool, error) {
 	if ttl <= 0 {
 		return nil, false, errors.New("wxauth: memory token store: lock ttl must be positive")
 	}
@@ -210,17 +226,45 @@ func (m *MemoryTokenStore) TryLock(_ context.Context, appID string, ttl time.Dur
 		return nil, false, nil
 	}
 	m.locks++
-	owner := m.locks
-	e.lockOwner, e.lockUntil = owner, now.Add(ttl)
-	unlock := func(context.Context) error {
-		m.mu.Lock()
-		defer m.mu.Unlock()
-		if e.lockOwner == owner {
-			e.lockOwner = 0
-		}
-		return nil
+	e.lockOwner, e.lockUntil = m.locks, now.Add(ttl)
+	return &memLease{m: m, e: e, owner: m.locks}, true, nil
+}
+
+// memLease is a [MemoryTokenStore] lock: the owner id it was taken with.
+type memLease struct {
+	m     *MemoryTokenStore
+	e     *memEntry
+	owner uint64
+}
+
+// held reports whether l still holds its lock; m.mu must be held.
+func (l *memLease) held() bool {
+	return l.e.lockOwner == l.owner && l.m.now().Before(l.e.lockUntil)
+}
+
+// Save stores a copy of tok if l still holds the lock.
+func (l *memLease) Save(_ context.Context, tok *Token) error {
+	if tok == nil || tok.AccessToken == "" {
+		return errors.New("wxauth: memory token store: token is empty")
 	}
-	return unlock, true, nil
+	t := *tok
+	l.m.mu.Lock()
+	defer l.m.mu.Unlock()
+	if !l.held() {
+		return ErrLeaseLost
+	}
+	l.e.tok = &t
+	return nil
+}
+
+// Unlock releases the lock if it is still l's.
+func (l *memLease) Unlock(context.Context) error {
+	l.m.mu.Lock()
+	defer l.m.mu.Unlock()
+	if l.e.lockOwner == l.owner {
+		l.e.lockOwner = 0
+	}
+	return nil
 }
 
 // maxTokenLen caps an access_token taken from a reply or a store. WeChat's

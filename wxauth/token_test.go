@@ -456,9 +456,8 @@ type failingStore struct{}
 var errStoreDown = errors.New("store down")
 
 func (failingStore) Load(context.Context, string) (*Token, error) { return nil, errStoreDown }
-func (failingStore) Save(context.Context, string, *Token) error   { return errStoreDown }
 func (failingStore) Delete(context.Context, string, string) error { return errStoreDown }
-func (failingStore) TryLock(context.Context, string, time.Duration) (func(context.Context) error, bool, error) {
+func (failingStore) TryLock(context.Context, string, time.Duration) (TokenLease, bool, error) {
 	return nil, false, errStoreDown
 }
 
@@ -482,6 +481,16 @@ func TestStoreDown(t *testing.T) {
 	})
 }
 
+// saveMem stores tok in m under appID's lock, as a refresh does.
+func saveMem(t *testing.T, m *MemoryTokenStore, appID string, tok *Token) error {
+	t.Helper()
+	lease, ok, err := m.TryLock(context.Background(), appID, time.Minute)
+	require.NoError(t, err)
+	require.True(t, ok)
+	defer func() { require.NoError(t, lease.Unlock(context.Background())) }()
+	return lease.Save(context.Background(), tok)
+}
+
 func TestMemoryTokenStoreContract(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -489,10 +498,11 @@ func TestMemoryTokenStoreContract(t *testing.T) {
 	tok, err := m.Load(ctx, "app")
 	require.NoError(t, err)
 	assert.Nil(t, tok)
-	require.Error(t, m.Save(ctx, "app", nil))
+	require.Error(t, saveMem(t, m, "app", nil))
+	require.Error(t, saveMem(t, m, "app", &Token{}))
 
 	in := &Token{AccessToken: "T1_abcdefgh", ExpiresAt: time.Now().Add(time.Hour)}
-	require.NoError(t, m.Save(ctx, "app", in))
+	require.NoError(t, saveMem(t, m, "app", in))
 	in.AccessToken = "changed" // the store keeps a copy
 	tok, err = m.Load(ctx, "app")
 	require.NoError(t, err)
@@ -507,27 +517,173 @@ func TestMemoryTokenStoreContract(t *testing.T) {
 	tok, _ = m.Load(ctx, "app")
 	assert.Nil(t, tok)
 
-	require.NoError(t, m.Save(ctx, "app", &Token{AccessToken: "T2_expired", ExpiresAt: time.Now().Add(-time.Second)}))
+	require.NoError(t, saveMem(t, m, "app", &Token{AccessToken: "T2_expired", ExpiresAt: time.Now().Add(-time.Second)}))
 	tok, _ = m.Load(ctx, "app")
 	assert.Nil(t, tok, "expired")
 
-	unlock, ok, err := m.TryLock(ctx, "app", time.Hour)
+	lease, ok, err := m.TryLock(ctx, "app", time.Hour)
 	require.NoError(t, err)
 	require.True(t, ok)
-	_, ok, _ = m.TryLock(ctx, "app", time.Hour)
+	l2, ok, _ := m.TryLock(ctx, "app", time.Hour)
 	assert.False(t, ok, "held")
+	assert.Nil(t, l2)
 	_, ok, _ = m.TryLock(ctx, "other-app", time.Hour)
 	assert.True(t, ok, "locks are per app")
-	require.NoError(t, unlock(ctx))
-	unlock2, ok, _ := m.TryLock(ctx, "app", time.Nanosecond)
+	require.NoError(t, lease.Unlock(ctx))
+	lease2, ok, _ := m.TryLock(ctx, "app", time.Nanosecond)
 	require.True(t, ok)
 	_, ok, _ = m.TryLock(ctx, "app", time.Hour)
 	assert.True(t, ok, "an expired lock can be taken")
-	require.NoError(t, unlock2(ctx)) // releases nothing: no longer its lock
+	require.NoError(t, lease2.Unlock(ctx)) // releases nothing: no longer its lock
 	_, ok, _ = m.TryLock(ctx, "app", time.Hour)
 	assert.False(t, ok, "the old holder did not release the new holder's lock")
 	_, _, err = m.TryLock(ctx, "app", 0)
 	require.Error(t, err)
+}
+
+// TestMemoryTokenStoreStaleLeaseCannotSave: a holder whose lock expired or
+// was released stores nothing, so it cannot overwrite the newer token that
+// the lock's next holder saved (review finding: Save was not fenced).
+func TestMemoryTokenStoreStaleLeaseCannotSave(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		// lose makes lease a lose its lock, and returns what the store
+		// must hold afterwards.
+		lose func(t *testing.T, m *MemoryTokenStore, clk *fakeClock, a TokenLease) string
+	}{
+		{"expired, next holder saved a newer token", func(t *testing.T, m *MemoryTokenStore, clk *fakeClock, _ TokenLease) string {
+			clk.Add(2 * time.Second)
+			b, ok, err := m.TryLock(context.Background(), "app", time.Minute)
+			require.NoError(t, err)
+			require.True(t, ok, "A's lock expired: B takes it")
+			now := clk.Now()
+			require.NoError(t, b.Save(context.Background(), &Token{AccessToken: "NEWER_FROM_B", IssuedAt: now, ExpiresAt: now.Add(2 * time.Hour)}))
+			require.NoError(t, b.Unlock(context.Background()))
+			return "NEWER_FROM_B"
+		}},
+		{"expired, nobody took it", func(t *testing.T, _ *MemoryTokenStore, clk *fakeClock, _ TokenLease) string {
+			clk.Add(2 * time.Second)
+			return "OLD_TOKEN"
+		}},
+		{"released", func(t *testing.T, _ *MemoryTokenStore, _ *fakeClock, a TokenLease) string {
+			require.NoError(t, a.Unlock(context.Background()))
+			return "OLD_TOKEN"
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			clk := newFakeClock()
+			m := NewMemoryTokenStore()
+			m.now = clk.Now
+			require.NoError(t, saveMem(t, m, "app", &Token{AccessToken: "OLD_TOKEN", ExpiresAt: clk.Now().Add(time.Hour)}))
+			a, ok, err := m.TryLock(ctx, "app", time.Second) // instance A, slow fetch
+			require.NoError(t, err)
+			require.True(t, ok)
+			want := tt.lose(t, m, clk, a)
+
+			now := clk.Now()
+			err = a.Save(ctx, &Token{AccessToken: "LATE_FROM_A", IssuedAt: now.Add(-time.Second), ExpiresAt: now.Add(2 * time.Hour)})
+			require.ErrorIs(t, err, ErrLeaseLost)
+			got, err := m.Load(ctx, "app")
+			require.NoError(t, err)
+			require.NotNil(t, got)
+			assert.Equal(t, want, got.AccessToken, "A's late Save stored nothing")
+		})
+	}
+}
+
+// deadlineStore is a MemoryTokenStore that records when TryLock was called
+// with what ttl and the deadline of the lease's Save, and whose Load is slow
+// once the lock is taken (the store's round trips between TryLock and the
+// fetch).
+type deadlineStore struct {
+	*MemoryTokenStore
+	mu           sync.Mutex
+	lockCalled   time.Time
+	ttl          time.Duration
+	saveDeadline time.Time
+}
+
+func (s *deadlineStore) TryLock(ctx context.Context, appID string, ttl time.Duration) (TokenLease, bool, error) {
+	s.mu.Lock()
+	s.lockCalled, s.ttl = time.Now(), ttl
+	s.mu.Unlock()
+	l, ok, err := s.MemoryTokenStore.TryLock(ctx, appID, ttl)
+	if !ok {
+		return l, ok, err
+	}
+	return deadlineLease{TokenLease: l, s: s}, true, nil
+}
+
+func (s *deadlineStore) Load(ctx context.Context, appID string) (*Token, error) {
+	s.mu.Lock()
+	locked := !s.lockCalled.IsZero()
+	s.mu.Unlock()
+	if locked {
+		time.Sleep(50 * time.Millisecond)
+	}
+	return s.MemoryTokenStore.Load(ctx, appID)
+}
+
+type deadlineLease struct {
+	TokenLease
+	s *deadlineStore
+}
+
+func (l deadlineLease) Save(ctx context.Context, tok *Token) error {
+	d, _ := ctx.Deadline()
+	l.s.mu.Lock()
+	l.s.saveDeadline = d
+	l.s.mu.Unlock()
+	return l.TokenLease.Save(ctx, tok)
+}
+
+// deadlineSource records the deadline of the fetch's context.
+type deadlineSource struct {
+	mu       sync.Mutex
+	deadline time.Time
+}
+
+func (s *deadlineSource) Token(ctx context.Context) (*Token, error) {
+	d, _ := ctx.Deadline()
+	s.mu.Lock()
+	s.deadline = d
+	s.mu.Unlock()
+	return &Token{AccessToken: "FETCHED_UNDER_LOCK", ExpiresAt: time.Now().Add(time.Hour)}, nil
+}
+
+// TestLockedFetchEndsBeforeTheLockExpires: the fetch and the Save under the
+// store's lock have deadlines counted from TryLock, a margin before the
+// lock's ttl runs out, however long the store's round trips after TryLock
+// took (review finding: the fetch's deadline started after the second Load).
+func TestLockedFetchEndsBeforeTheLockExpires(t *testing.T) {
+	t.Parallel()
+	store := &deadlineStore{MemoryTokenStore: NewMemoryTokenStore()}
+	src := &deadlineSource{}
+	a, _, _, _ := testApp(t, WithTokenStore(store), WithTokenSource(src))
+	tok, err := a.AccessToken(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "FETCHED_UNDER_LOCK", tok)
+
+	store.mu.Lock()
+	defer store.mu.Unlock()
+	src.mu.Lock()
+	defer src.mu.Unlock()
+	require.False(t, store.lockCalled.IsZero())
+	expires := store.lockCalled.Add(store.ttl) // no earlier than the store's own expiry
+	margin := lockMargin(store.ttl)
+	require.Positive(t, margin)
+	require.False(t, src.deadline.IsZero(), "the fetch has a deadline")
+	require.False(t, store.saveDeadline.IsZero(), "Save has a deadline")
+	assert.False(t, src.deadline.After(expires.Add(-2*margin)), "the fetch ends two margins before the lock expires")
+	assert.False(t, store.saveDeadline.After(expires.Add(-margin)), "Save ends a margin before the lock expires")
+	saved, err := store.MemoryTokenStore.Load(context.Background(), testAppID)
+	require.NoError(t, err)
+	require.NotNil(t, saved)
+	assert.Equal(t, "FETCHED_UNDER_LOCK", saved.AccessToken, "saved while the lease held")
 }
 
 func TestTokenNeverPrinted(t *testing.T) {

@@ -2,6 +2,7 @@ package wxauth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -67,7 +68,7 @@ type tokenCache struct {
 	failClosed bool
 	now        func() time.Time
 	log        *slog.Logger
-	lockTTL    time.Duration // store lock, and bound of one fetch
+	lockTTL    time.Duration // store lock; the work under it ends before it expires
 	budget     time.Duration // bound of one whole refresh, waiting included
 	hold       time.Duration // no background refresh this long after one failed
 
@@ -160,12 +161,16 @@ func (c *tokenCache) refresh(ctx context.Context) (*cachedToken, error) {
 		if t := c.usable(tok, bad); t != nil {
 			return t, nil
 		}
-		unlock, ok, err := c.store.TryLock(ctx, c.appID, c.lockTTL)
+		// The store starts the lock's ttl when it receives TryLock, so the
+		// lock lasts at least until heldUntil; measuring from after TryLock
+		// returned would overshoot by its round trip.
+		heldUntil := time.Now().Add(c.lockTTL)
+		lease, ok, err := c.store.TryLock(ctx, c.appID, c.lockTTL)
 		if err != nil {
 			return c.storeFailed(ctx, "lock", err)
 		}
 		if ok {
-			return c.fetchLocked(ctx, unlock, bad)
+			return c.fetchLocked(ctx, lease, heldUntil, bad)
 		}
 		t := time.NewTimer(tokenPoll + rand.N(tokenPoll))
 		select {
@@ -177,31 +182,48 @@ func (c *tokenCache) refresh(ctx context.Context) (*cachedToken, error) {
 	}
 }
 
-// fetchLocked fetches a token while holding the store's lock and shares it.
-func (c *tokenCache) fetchLocked(ctx context.Context, unlock func(context.Context) error, bad string) (*cachedToken, error) {
+// lockMargin is how long before the store's lock expires the holder's work
+// under it ends: a tenth of the lock's ttl, at most a second.
+func lockMargin(ttl time.Duration) time.Duration { return min(ttl/10, time.Second) }
+
+// fetchLocked fetches a token while holding the store's lock, which expires
+// no earlier than heldUntil, and shares it through the lease.
+//
+// All of it ends before the lock expires: the fetch two margins before, so
+// that no other instance fetches while this one still may (with the classic
+// endpoint each fetch knocks out the previous token), and Save one margin
+// before. Save is fenced by the lease as well: if this holder is late after
+// all (a pause, a slow store), it stores nothing rather than overwrite the
+// newer token of the lock's next holder.
+func (c *tokenCache) fetchLocked(ctx context.Context, lease TokenLease, heldUntil time.Time, bad string) (*cachedToken, error) {
 	defer func() {
 		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 		defer cancel()
-		if err := unlock(uctx); err != nil {
+		if err := lease.Unlock(uctx); err != nil {
 			c.log.LogAttrs(ctx, slog.LevelWarn, "wxauth: access token: releasing the store lock failed", slog.String("error", err.Error()))
 		}
 	}()
+	margin := lockMargin(c.lockTTL)
+	fctx, cancel := context.WithDeadline(ctx, heldUntil.Add(-2*margin))
+	defer cancel()
 	// Another instance may have saved a token between our Load and the lock.
-	if tok, err := c.store.Load(ctx, c.appID); err == nil {
+	if tok, err := c.store.Load(fctx, c.appID); err == nil {
 		if t := c.usable(tok, bad); t != nil {
 			return t, nil
 		}
 	}
-	// The fetch ends before the lock expires, so no other instance fetches
-	// while this one still may.
-	fctx, cancel := context.WithTimeout(ctx, c.lockTTL)
-	defer cancel()
 	t, tok, err := c.fetch(fctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := c.store.Save(ctx, c.appID, tok); err != nil {
-		c.log.LogAttrs(ctx, slog.LevelWarn, "wxauth: access token: sharing it through the store failed", slog.String("error", err.Error()))
+	sctx, scancel := context.WithDeadline(ctx, heldUntil.Add(-margin))
+	defer scancel()
+	if err := lease.Save(sctx, tok); err != nil {
+		msg := "wxauth: access token: sharing it through the store failed"
+		if errors.Is(err, ErrLeaseLost) {
+			msg = "wxauth: access token: the store lock expired before the token was saved; not shared"
+		}
+		c.log.LogAttrs(ctx, slog.LevelWarn, msg, slog.String("error", err.Error()))
 	}
 	return t, nil
 }

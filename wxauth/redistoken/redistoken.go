@@ -6,8 +6,12 @@
 //	app, err := wxauth.New(appID, secret, wxauth.WithTokenStore(store))
 //
 // It uses the same Redis as the session store if you like; its keys are
-// "miniauth:token:<appid>" (a hash of the token, its expiry and its issue
-// time, expiring with the token) and "miniauth:token:<appid>:lock".
+// "miniauth:token:{<appid>}" (a hash of the token, its expiry and its issue
+// time, expiring with the token) and "miniauth:token:{<appid>}:lock" (the
+// lock's random owner id). The braces make the two keys one hash slot of a
+// Redis Cluster: a token is saved by a script that checks the lock in the
+// same atomic step, so that a holder whose lock expired stores nothing. For
+// the same reason neither the prefix nor an appid may contain a brace.
 package redistoken
 
 import (
@@ -17,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -51,11 +56,13 @@ type Option func(*Store) error
 
 // WithKeyPrefix sets the prefix of the store's keys (default
 // [DefaultKeyPrefix]): the place to separate environments that share one
-// Redis. Every instance of a fleet must use the same prefix.
+// Redis. Every instance of a fleet must use the same prefix. It must not
+// contain "{" or "}": the store puts the appid in braces (a Redis Cluster
+// hash tag).
 func WithKeyPrefix(prefix string) Option {
 	return func(s *Store) error {
-		if prefix == "" || len(prefix) > maxPrefixLen {
-			return fmt.Errorf("redistoken: key prefix must be 1 to %d bytes", maxPrefixLen)
+		if prefix == "" || len(prefix) > maxPrefixLen || strings.ContainsAny(prefix, "{}") {
+			return fmt.Errorf("redistoken: key prefix must be 1 to %d bytes without { or }", maxPrefixLen)
 		}
 		s.prefix = prefix
 		return nil
@@ -71,8 +78,10 @@ func New(rdb redis.UniversalClient, opts ...Option) (*Store, error) {
 	s := &Store{
 		rdb:    rdb,
 		prefix: DefaultKeyPrefix,
-		// Replace the token and let it expire with the token itself.
+		// Replace the token, only while the lock still holds this owner,
+		// and let it expire with the token itself.
 		save: redis.NewScript(`
+if redis.call('GET', KEYS[2]) ~= ARGV[4] then return 0 end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 't', ARGV[1], 'e', ARGV[2], 'i', ARGV[3])
 if ARGV[2] ~= '0' then redis.call('PEXPIREAT', KEYS[1], ARGV[2]) end
@@ -97,11 +106,13 @@ return 0`),
 	return s, nil
 }
 
+// key returns appID's token key; the lock's is key + ":lock". The appid is
+// the keys' hash tag, so both are in one Redis Cluster slot.
 func (s *Store) key(appID string) (string, error) {
-	if appID == "" || len(appID) > maxAppIDLen {
-		return "", fmt.Errorf("redistoken: appid must be 1 to %d bytes", maxAppIDLen)
+	if appID == "" || len(appID) > maxAppIDLen || strings.ContainsAny(appID, "{}") {
+		return "", fmt.Errorf("redistoken: appid must be 1 to %d bytes without { or }", maxAppIDLen)
 	}
-	return s.prefix + appID, nil
+	return s.prefix + "{" + appID + "}", nil
 }
 
 // Load returns appID's token, or nil when there is none (Redis expired it
@@ -148,28 +159,6 @@ func decode(vals []any) *wxauth.Token {
 	return t
 }
 
-// Save stores tok as appID's token until tok.ExpiresAt.
-func (s *Store) Save(ctx context.Context, appID string, tok *wxauth.Token) error {
-	k, err := s.key(appID)
-	if err != nil {
-		return err
-	}
-	if tok == nil || tok.AccessToken == "" || len(tok.AccessToken) > maxTokenLen {
-		return fmt.Errorf("redistoken: save: token must be 1 to %d bytes", maxTokenLen)
-	}
-	var exp, iss int64
-	if !tok.ExpiresAt.IsZero() {
-		exp = max(tok.ExpiresAt.UnixMilli(), 1)
-	}
-	if !tok.IssuedAt.IsZero() {
-		iss = max(tok.IssuedAt.UnixMilli(), 0)
-	}
-	if err := s.save.Run(ctx, s.rdb, []string{k}, tok.AccessToken, exp, iss).Err(); err != nil {
-		return fmt.Errorf("redistoken: save: %w", err)
-	}
-	return nil
-}
-
 // Delete removes appID's token if it is still accessToken.
 func (s *Store) Delete(ctx context.Context, appID, accessToken string) error {
 	k, err := s.key(appID)
@@ -183,10 +172,11 @@ func (s *Store) Delete(ctx context.Context, appID, accessToken string) error {
 }
 
 // TryLock takes appID's refresh lock (SET NX PX) for ttl, at least a
-// millisecond. The lock holds a random owner id; unlock deletes it only if
-// it still holds that id, so a holder whose lock expired cannot release the
-// next holder's.
-func (s *Store) TryLock(ctx context.Context, appID string, ttl time.Duration) (func(context.Context) error, bool, error) {
+// millisecond. The lock holds a random owner id. The lease's Save stores a
+// token only while the lock still holds that id, and Unlock deletes the lock
+// only then: a holder whose lock expired can neither overwrite the token of
+// the next holder nor release its lock.
+func (s *Store) TryLock(ctx context.Context, appID string, ttl time.Duration) (wxauth.TokenLease, bool, error) {
 	k, err := s.key(appID)
 	if err != nil {
 		return nil, false, err
@@ -196,20 +186,51 @@ func (s *Store) TryLock(ctx context.Context, appID string, ttl time.Duration) (f
 	}
 	var b [16]byte
 	_, _ = rand.Read(b[:])
-	owner := hex.EncodeToString(b[:])
-	lk := k + ":lock"
-	ok, err := s.rdb.SetNX(ctx, lk, owner, ttl).Result()
+	l := &lease{s: s, key: k, lock: k + ":lock", owner: hex.EncodeToString(b[:])}
+	ok, err := s.rdb.SetNX(ctx, l.lock, l.owner, ttl).Result()
 	if err != nil {
 		return nil, false, fmt.Errorf("redistoken: lock: %w", err)
 	}
 	if !ok {
 		return nil, false, nil
 	}
-	unlock := func(ctx context.Context) error {
-		if err := s.unlock.Run(ctx, s.rdb, []string{lk}, owner).Err(); err != nil {
-			return fmt.Errorf("redistoken: unlock: %w", err)
-		}
-		return nil
+	return l, true, nil
+}
+
+// lease is a lock [Store.TryLock] took: its keys and owner id.
+type lease struct {
+	s         *Store
+	key, lock string
+	owner     string
+}
+
+// Save stores tok as the token until tok.ExpiresAt if the lock still holds
+// l's owner id, and fails with [wxauth.ErrLeaseLost] otherwise.
+func (l *lease) Save(ctx context.Context, tok *wxauth.Token) error {
+	if tok == nil || tok.AccessToken == "" || len(tok.AccessToken) > maxTokenLen {
+		return fmt.Errorf("redistoken: save: token must be 1 to %d bytes", maxTokenLen)
 	}
-	return unlock, true, nil
+	var exp, iss int64
+	if !tok.ExpiresAt.IsZero() {
+		exp = max(tok.ExpiresAt.UnixMilli(), 1)
+	}
+	if !tok.IssuedAt.IsZero() {
+		iss = max(tok.IssuedAt.UnixMilli(), 0)
+	}
+	saved, err := l.s.save.Run(ctx, l.s.rdb, []string{l.key, l.lock}, tok.AccessToken, exp, iss, l.owner).Int()
+	if err != nil {
+		return fmt.Errorf("redistoken: save: %w", err)
+	}
+	if saved == 0 {
+		return fmt.Errorf("redistoken: save: %w", wxauth.ErrLeaseLost)
+	}
+	return nil
+}
+
+// Unlock deletes the lock if it still holds l's owner id.
+func (l *lease) Unlock(ctx context.Context) error {
+	if err := l.s.unlock.Run(ctx, l.s.rdb, []string{l.lock}, l.owner).Err(); err != nil {
+		return fmt.Errorf("redistoken: unlock: %w", err)
+	}
+	return nil
 }

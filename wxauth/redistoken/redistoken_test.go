@@ -34,6 +34,19 @@ func newStore(t *testing.T, prefix string) *redistoken.Store {
 	return s
 }
 
+// tokenKey is the Redis key of appID's token under prefix.
+func tokenKey(prefix string) string { return prefix + "{" + appID + "}" }
+
+// save stores tok under appID's lock, as a refresh does.
+func save(t *testing.T, s *redistoken.Store, tok *wxauth.Token) error {
+	t.Helper()
+	lease, ok, err := s.TryLock(context.Background(), appID, time.Minute)
+	require.NoError(t, err)
+	require.True(t, ok)
+	defer func() { require.NoError(t, lease.Unlock(context.Background())) }()
+	return lease.Save(context.Background(), tok)
+}
+
 // instance is one server of a fleet: its own Redis client and App.
 func instance(t *testing.T, up *wxmock.Upstream, clk *wxmock.Clock, store wxauth.TokenStore, opts ...wxauth.Option) *wxauth.App {
 	t.Helper()
@@ -62,7 +75,6 @@ func TestNew(t *testing.T) {
 	for _, id := range []string{"", strings.Repeat("a", 129)} {
 		_, err = s.Load(ctx, id)
 		require.Error(t, err)
-		require.Error(t, s.Save(ctx, id, &wxauth.Token{AccessToken: "T"}))
 		require.Error(t, s.Delete(ctx, id, "T"))
 		_, _, err = s.TryLock(ctx, id, time.Second)
 		require.Error(t, err)
@@ -83,14 +95,14 @@ func TestStoreContract(t *testing.T) {
 
 	now := time.Now().Truncate(time.Millisecond)
 	in := &wxauth.Token{AccessToken: "TOKEN_ONE_abcdef", IssuedAt: now, ExpiresAt: now.Add(2 * time.Hour)}
-	require.NoError(t, s.Save(ctx, appID, in))
+	require.NoError(t, save(t, s, in))
 	tok, err = s.Load(ctx, appID)
 	require.NoError(t, err)
 	require.NotNil(t, tok)
 	assert.Equal(t, in.AccessToken, tok.AccessToken)
 	assert.True(t, in.ExpiresAt.Equal(tok.ExpiresAt))
 	assert.True(t, in.IssuedAt.Equal(tok.IssuedAt))
-	ttl := c.PTTL(ctx, prefix+appID).Val()
+	ttl := c.PTTL(ctx, tokenKey(prefix)).Val()
 	assert.Greater(t, ttl, time.Hour, "the key expires with the token")
 	other, err := s.Load(ctx, "wxOTHERAPP")
 	require.NoError(t, err)
@@ -103,15 +115,16 @@ func TestStoreContract(t *testing.T) {
 	tok, _ = s.Load(ctx, appID)
 	assert.Nil(t, tok)
 
-	require.NoError(t, s.Save(ctx, appID, &wxauth.Token{AccessToken: "NEVER_EXPIRES_xyz"}))
+	require.NoError(t, save(t, s, &wxauth.Token{AccessToken: "NEVER_EXPIRES_xyz"}))
 	tok, _ = s.Load(ctx, appID)
 	require.NotNil(t, tok)
 	assert.True(t, tok.ExpiresAt.IsZero())
-	require.Error(t, s.Save(ctx, appID, nil))
-	require.Error(t, s.Save(ctx, appID, &wxauth.Token{}))
+	require.Error(t, save(t, s, nil))
+	require.Error(t, save(t, s, &wxauth.Token{}))
+	require.Error(t, save(t, s, &wxauth.Token{AccessToken: strings.Repeat("T", 2049)}))
 
 	// Garbage under the key reads as nothing.
-	require.NoError(t, c.HSet(ctx, prefix+appID, "e", "soon").Err())
+	require.NoError(t, c.HSet(ctx, tokenKey(prefix), "e", "soon").Err())
 	tok, err = s.Load(ctx, appID)
 	require.NoError(t, err)
 	assert.Nil(t, tok)
@@ -123,7 +136,7 @@ func TestLock(t *testing.T) {
 	a, b := newStore(t, prefix), newStore(t, prefix) // two instances
 	ctx := context.Background()
 
-	unlockA, ok, err := a.TryLock(ctx, appID, time.Minute)
+	leaseA, ok, err := a.TryLock(ctx, appID, time.Minute)
 	require.NoError(t, err)
 	require.True(t, ok)
 	_, ok, err = b.TryLock(ctx, appID, time.Minute)
@@ -131,23 +144,128 @@ func TestLock(t *testing.T) {
 	assert.False(t, ok, "held by the other instance")
 	_, ok, _ = b.TryLock(ctx, "wxOTHERAPP", time.Minute)
 	assert.True(t, ok, "locks are per app")
-	require.NoError(t, unlockA(ctx))
-	unlockB, ok, err := b.TryLock(ctx, appID, 50*time.Millisecond)
+	require.NoError(t, leaseA.Unlock(ctx))
+	leaseB, ok, err := b.TryLock(ctx, appID, 50*time.Millisecond)
 	require.NoError(t, err)
 	require.True(t, ok)
 
 	// b's lock expires by itself; a takes it; b's late unlock leaves a's.
-	var unlockA2 func(context.Context) error
+	var leaseA2 wxauth.TokenLease
 	require.Eventually(t, func() bool {
-		unlockA2, ok, err = a.TryLock(ctx, appID, time.Minute)
+		leaseA2, ok, err = a.TryLock(ctx, appID, time.Minute)
 		return err == nil && ok
 	}, 5*time.Second, 10*time.Millisecond)
-	require.NoError(t, unlockB(ctx))
+	require.NoError(t, leaseB.Unlock(ctx))
 	_, ok, _ = b.TryLock(ctx, appID, time.Minute)
 	assert.False(t, ok, "b's unlock did not release a's lock")
-	require.NoError(t, unlockA2(ctx))
+	require.NoError(t, leaseA2.Unlock(ctx))
 	_, _, err = a.TryLock(ctx, appID, time.Microsecond)
 	require.Error(t, err)
+}
+
+// TestStaleLeaseCannotSave: a holder whose lock expired or was released
+// stores nothing, so it cannot overwrite the newer token that the lock's
+// next holder saved (review finding: Save was an unconditional DEL+HSET).
+func TestStaleLeaseCannotSave(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		// lose makes lease a lose its lock, and returns what the store
+		// must hold afterwards.
+		lose func(t *testing.T, c *redis.Client, prefix string, a wxauth.TokenLease) string
+	}{
+		{"expired, next holder saved a newer token", func(t *testing.T, c *redis.Client, prefix string, _ wxauth.TokenLease) string {
+			b := newStore(t, prefix) // instance B
+			var lease wxauth.TokenLease
+			require.Eventually(t, func() bool {
+				var ok bool
+				var err error
+				lease, ok, err = b.TryLock(context.Background(), appID, time.Minute)
+				return err == nil && ok
+			}, 5*time.Second, 5*time.Millisecond, "A's lock expires and B takes it")
+			now := time.Now()
+			require.NoError(t, lease.Save(context.Background(), &wxauth.Token{AccessToken: "NEWER_FROM_B", IssuedAt: now, ExpiresAt: now.Add(2 * time.Hour)}))
+			require.NoError(t, lease.Unlock(context.Background()))
+			return "NEWER_FROM_B"
+		}},
+		{"expired, nobody took it", func(t *testing.T, c *redis.Client, prefix string, _ wxauth.TokenLease) string {
+			require.Eventually(t, func() bool {
+				return c.Exists(context.Background(), tokenKey(prefix)+":lock").Val() == 0
+			}, 5*time.Second, 5*time.Millisecond, "A's lock expires")
+			return "OLD_TOKEN"
+		}},
+		{"released", func(t *testing.T, _ *redis.Client, _ string, a wxauth.TokenLease) string {
+			require.NoError(t, a.Unlock(context.Background()))
+			return "OLD_TOKEN"
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			c := redistest.Client(t)
+			prefix := redistest.Prefix(t, c)
+			s := newStore(t, prefix) // instance A
+			require.NoError(t, save(t, s, &wxauth.Token{AccessToken: "OLD_TOKEN", ExpiresAt: time.Now().Add(time.Hour)}))
+			a, ok, err := s.TryLock(ctx, appID, 20*time.Millisecond) // A's fetch is slow
+			require.NoError(t, err)
+			require.True(t, ok)
+			want := tt.lose(t, c, prefix, a)
+
+			now := time.Now()
+			err = a.Save(ctx, &wxauth.Token{AccessToken: "LATE_FROM_A", IssuedAt: now.Add(-time.Second), ExpiresAt: now.Add(2 * time.Hour)})
+			require.ErrorIs(t, err, wxauth.ErrLeaseLost)
+			assert.True(t, strings.HasPrefix(err.Error(), "redistoken: "))
+			got, err := s.Load(ctx, appID)
+			require.NoError(t, err)
+			require.NotNil(t, got)
+			assert.Equal(t, want, got.AccessToken, "A's late Save stored nothing")
+		})
+	}
+}
+
+// hashTag returns the part of key that Redis Cluster hashes: what is
+// between the first "{" and the next "}", if not empty, else the whole key.
+func hashTag(key string) string {
+	if i := strings.IndexByte(key, '{'); i >= 0 {
+		if j := strings.IndexByte(key[i+1:], '}'); j > 0 {
+			return key[i+1 : i+1+j]
+		}
+	}
+	return key
+}
+
+// TestKeysShareAHashSlot: the save script touches the token key and the
+// lock key, which a Redis Cluster allows only within one hash slot.
+func TestKeysShareAHashSlot(t *testing.T) {
+	t.Parallel()
+	c := redistest.Client(t)
+	prefix := redistest.Prefix(t, c)
+	s := newStore(t, prefix)
+	ctx := context.Background()
+	lease, ok, err := s.TryLock(ctx, appID, time.Minute)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.NoError(t, lease.Save(ctx, &wxauth.Token{AccessToken: "TOKEN_abc", ExpiresAt: time.Now().Add(time.Hour)}))
+	keys, err := c.Keys(ctx, prefix+"*").Result()
+	require.NoError(t, err)
+	require.Len(t, keys, 2, "the token and its lock")
+	for _, k := range keys {
+		assert.Equal(t, appID, hashTag(k), "%q", k)
+	}
+	require.NoError(t, lease.Unlock(ctx))
+
+	// A brace in the prefix or the appid could split the two keys' slots.
+	for _, p := range []string{"x{}", "a{b:", "a}b:"} {
+		_, err := redistoken.New(c, redistoken.WithKeyPrefix(p))
+		require.Error(t, err, "%q", p)
+	}
+	for _, id := range []string{"}", "wx{x}", "wx{"} {
+		_, _, err := s.TryLock(ctx, id, time.Minute)
+		require.Error(t, err, "%q", id)
+		_, err = s.Load(ctx, id)
+		require.Error(t, err, "%q", id)
+	}
 }
 
 // TestTwoInstancesOneRefreshPerExpiry: two servers, each with its own Redis
@@ -216,7 +334,7 @@ func TestWaiterReadsTheHoldersToken(t *testing.T) {
 	up := wxmock.New()
 	other := newStore(t, prefix)
 	ctx := context.Background()
-	unlock, ok, err := other.TryLock(ctx, appID, time.Minute)
+	lease, ok, err := other.TryLock(ctx, appID, time.Minute)
 	require.NoError(t, err)
 	require.True(t, ok)
 
@@ -228,8 +346,8 @@ func TestWaiterReadsTheHoldersToken(t *testing.T) {
 		done <- tok
 	}()
 	// The other instance finishes its refresh.
-	require.NoError(t, other.Save(ctx, appID, &wxauth.Token{AccessToken: "SHARED_TOKEN_abc", ExpiresAt: time.Now().Add(2 * time.Hour)}))
-	require.NoError(t, unlock(ctx))
+	require.NoError(t, lease.Save(ctx, &wxauth.Token{AccessToken: "SHARED_TOKEN_abc", ExpiresAt: time.Now().Add(2 * time.Hour)}))
+	require.NoError(t, lease.Unlock(ctx))
 	assert.Equal(t, "SHARED_TOKEN_abc", <-done)
 	assert.Equal(t, 0, up.Fetches(), "the waiter read the token instead of fetching")
 }
