@@ -98,9 +98,11 @@ func newTokenCache(a *App) *tokenCache {
 		m.now = cfg.now
 		store = m
 	}
-	// One fetch, retries included, fits in the store's lock.
+	// One fetch, retries included, fits in the store's lock, with the two
+	// margins the work under the lock keeps before the lock expires.
 	n := time.Duration(cfg.retries)
 	fetch := cfg.timeout*(n+1) + cfg.backoffLimit*n
+	lockTTL := fetch + 2*lockMargin(fetch)
 	return &tokenCache{
 		appID:      a.appID,
 		src:        src,
@@ -108,8 +110,8 @@ func newTokenCache(a *App) *tokenCache {
 		failClosed: cfg.classicToken,
 		now:        cfg.now,
 		log:        cfg.logger,
-		lockTTL:    fetch,
-		budget:     2*fetch + time.Second,
+		lockTTL:    lockTTL,
+		budget:     2*lockTTL + time.Second,
 		hold:       cfg.backoffLimit,
 	}
 }

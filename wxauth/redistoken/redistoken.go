@@ -6,8 +6,9 @@
 //	app, err := wxauth.New(appID, secret, wxauth.WithTokenStore(store))
 //
 // It uses the same Redis as the session store if you like; its keys are
-// "miniauth:token:{<appid>}" (a hash of the token, its expiry and its issue
-// time, expiring with the token) and "miniauth:token:{<appid>}:lock" (the
+// "miniauth:token:{<appid>}" (a Redis hash holding the access_token in
+// plain text, its expiry and its issue time, expiring with the token: guard
+// this Redis as you guard the app secret) and "miniauth:token:{<appid>}:lock" (the
 // lock's random owner id). The braces make the two keys one hash slot of a
 // Redis Cluster: a token is saved by a script that checks the lock in the
 // same atomic step, so that a holder whose lock expired stores nothing. For
