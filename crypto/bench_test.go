@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/wxmp/miniauth/crypto"
+	"github.com/wxmp/miniauth/internal/testutil"
 )
 
 // stdlibDecrypt is the baseline: how the job is plainly written with the
@@ -49,7 +50,7 @@ func stdlibVerify(sessionKey, rawData, signature string) bool {
 }
 
 func BenchmarkDecrypt(b *testing.B) {
-	s := loadSamples(b).Decrypt
+	s := testutil.WeChatSamples().Decrypt
 	impls := []struct {
 		name string
 		fn   func(sessionKey, encryptedData, iv string) ([]byte, error)
@@ -75,7 +76,7 @@ func BenchmarkDecrypt(b *testing.B) {
 }
 
 func BenchmarkVerifySignature(b *testing.B) {
-	s := loadSamples(b).Signature
+	s := testutil.WeChatSamples().Signature
 	b.Run("miniauth", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {

@@ -11,7 +11,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -20,34 +19,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wxmp/miniauth/crypto"
+	"github.com/wxmp/miniauth/internal/testutil"
 )
-
-// samples mirrors testdata/wechat-samples.json: WeChat's published vectors.
-type samples struct {
-	Decrypt struct {
-		AppID         string `json:"appid"`
-		SessionKey    string `json:"session_key"`
-		IV            string `json:"iv"`
-		EncryptedData string `json:"encrypted_data"`
-		Plaintext     string `json:"plaintext"`
-	} `json:"decrypt"`
-	Signature struct {
-		RawData    string `json:"raw_data"`
-		SessionKey string `json:"session_key"`
-		Signature  string `json:"signature"`
-	} `json:"signature"`
-}
-
-func loadSamples(tb testing.TB) samples {
-	tb.Helper()
-	b, err := os.ReadFile("testdata/wechat-samples.json")
-	require.NoError(tb, err)
-	var s samples
-	require.NoError(tb, json.Unmarshal(b, &s))
-	require.NotEmpty(tb, s.Decrypt.EncryptedData)
-	require.NotEmpty(tb, s.Signature.Signature)
-	return s
-}
 
 // b64 is standard base64 with padding, as WeChat sends keys, ivs and data.
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
@@ -129,7 +102,7 @@ func TestBadKeysAreWhatTheyClaim(t *testing.T) {
 
 func TestDecryptPublishedSample(t *testing.T) {
 	t.Parallel()
-	s := loadSamples(t).Decrypt
+	s := testutil.WeChatSamples().Decrypt
 
 	got, err := crypto.Decrypt(s.SessionKey, s.EncryptedData, s.IV)
 	require.NoError(t, err)
@@ -150,7 +123,7 @@ func TestDecryptPublishedSample(t *testing.T) {
 
 func TestEncryptReproducesPublishedSample(t *testing.T) {
 	t.Parallel()
-	s := loadSamples(t).Decrypt
+	s := testutil.WeChatSamples().Decrypt
 
 	// CBC with a fixed iv is deterministic: PKCS#7 padding as WeChat does it
 	// gives back WeChat's own ciphertext, byte for byte.
@@ -161,7 +134,7 @@ func TestEncryptReproducesPublishedSample(t *testing.T) {
 
 func TestDecryptInvalidSessionKey(t *testing.T) {
 	t.Parallel()
-	s := loadSamples(t).Decrypt
+	s := testutil.WeChatSamples().Decrypt
 	for _, tc := range badKeys {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -177,7 +150,7 @@ func TestDecryptInvalidSessionKey(t *testing.T) {
 
 func TestDecryptInvalidIV(t *testing.T) {
 	t.Parallel()
-	s := loadSamples(t).Decrypt
+	s := testutil.WeChatSamples().Decrypt
 	for _, tc := range badKeys {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -193,7 +166,7 @@ func TestDecryptInvalidIV(t *testing.T) {
 
 func TestDecryptFailuresAreIndistinguishable(t *testing.T) {
 	t.Parallel()
-	s := loadSamples(t).Decrypt
+	s := testutil.WeChatSamples().Decrypt
 
 	// Largest plaintext whose encryptedData is exactly MaxEncryptedDataLen
 	// base64 characters; one block more is over the limit.
@@ -326,7 +299,7 @@ func TestEncryptInvalidKeyAndIV(t *testing.T) {
 
 func TestSignPublishedSample(t *testing.T) {
 	t.Parallel()
-	s := loadSamples(t).Signature
+	s := testutil.WeChatSamples().Signature
 
 	assert.Equal(t, s.Signature, crypto.Sign(s.SessionKey, s.RawData))
 	sum := sha1.Sum([]byte(s.RawData + s.SessionKey))
@@ -335,7 +308,7 @@ func TestSignPublishedSample(t *testing.T) {
 
 func TestVerifySignature(t *testing.T) {
 	t.Parallel()
-	s := loadSamples(t).Signature
+	s := testutil.WeChatSamples().Signature
 	sig := s.Signature
 	atMax := strings.Repeat("r", crypto.MaxRawDataLen)
 	overMax := atMax + "r"
@@ -427,7 +400,7 @@ func TestErrorTexts(t *testing.T) {
 	}
 
 	// No error, whatever the input, carries the session key (nor the iv).
-	s := loadSamples(t)
+	s := testutil.WeChatSamples()
 	key, iv := s.Decrypt.SessionKey, s.Decrypt.IV
 	errs := []error{}
 	add := func(err error) { errs = append(errs, err) }
@@ -453,7 +426,7 @@ func TestErrorTexts(t *testing.T) {
 
 func TestConcurrentUse(t *testing.T) {
 	t.Parallel()
-	s := loadSamples(t)
+	s := testutil.WeChatSamples()
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {

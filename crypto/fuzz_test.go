@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/wxmp/miniauth/crypto"
+	"github.com/wxmp/miniauth/internal/testutil"
 )
 
 // validKey reports, independently of the package, whether s is what
@@ -18,7 +19,7 @@ func validKey(s string) bool {
 }
 
 func FuzzDecrypt(f *testing.F) {
-	s := loadSamples(f).Decrypt
+	s := testutil.WeChatSamples().Decrypt
 	f.Add(s.SessionKey, s.EncryptedData, s.IV)
 	f.Add(s.SessionKey, s.EncryptedData[:64], s.IV)
 	f.Add(s.SessionKey, tamperLastByte(f, s.EncryptedData), s.IV)
@@ -113,7 +114,7 @@ func FuzzEncryptDecrypt(f *testing.F) {
 }
 
 func FuzzVerifySignature(f *testing.F) {
-	s := loadSamples(f).Signature
+	s := testutil.WeChatSamples().Signature
 	f.Add(s.SessionKey, s.RawData, s.Signature)
 	f.Add(s.SessionKey, s.RawData, strings.ToUpper(s.Signature))
 	f.Add(s.SessionKey, s.RawData, "")

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wxmp/miniauth/crypto"
+	"github.com/wxmp/miniauth/internal/testutil"
 	"github.com/wxmp/miniauth/wxauth"
 )
 
@@ -28,7 +29,7 @@ func encrypt(t *testing.T, v any) string {
 
 func TestDecryptPublishedSample(t *testing.T) {
 	t.Parallel()
-	s := loadSamples(t)
+	s := testutil.WeChatSamples()
 	app, err := wxauth.New(s.Decrypt.AppID, testSecret)
 	require.NoError(t, err)
 	var u wxauth.UserInfo
@@ -54,7 +55,7 @@ func TestDecryptPublishedSample(t *testing.T) {
 
 func TestVerifySignaturePublishedSample(t *testing.T) {
 	t.Parallel()
-	s := loadSamples(t)
+	s := testutil.WeChatSamples()
 	app, _, _ := newMocked(t)
 	require.NoError(t, app.VerifySignature(s.Signature.SessionKey, s.Signature.RawData, s.Signature.Signature))
 	err := app.VerifySignature(s.Signature.SessionKey, s.Signature.RawData+" ", s.Signature.Signature)

@@ -1,18 +1,15 @@
 package wxauth_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"log/slog"
 	"net/http"
-	"os"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wxmp/miniauth/internal/testutil"
 	"github.com/wxmp/miniauth/wxauth"
 )
 
@@ -23,49 +20,6 @@ const (
 	testKey    = "tiihtNczf5v6AKRyjwEUhQ=="
 	code2sess  = "https://api.weixin.qq.com/sns/jscode2session"
 )
-
-// samples is WeChat's published decryption and signature samples.
-type samples struct {
-	Decrypt struct {
-		AppID         string `json:"appid"`
-		SessionKey    string `json:"session_key"`
-		IV            string `json:"iv"`
-		EncryptedData string `json:"encrypted_data"`
-		Plaintext     string `json:"plaintext"`
-	} `json:"decrypt"`
-	Signature struct {
-		RawData    string `json:"raw_data"`
-		SessionKey string `json:"session_key"`
-		Signature  string `json:"signature"`
-	} `json:"signature"`
-}
-
-func loadSamples(t testing.TB) samples {
-	t.Helper()
-	b, err := os.ReadFile("testdata/wechat-samples.json")
-	require.NoError(t, err)
-	var s samples
-	require.NoError(t, json.Unmarshal(b, &s))
-	return s
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writes, for log output.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // newMocked returns an App whose requests go to a fresh httpmock transport
 // (per test, so tests may run in parallel), fast backoff, and a debug log
@@ -88,6 +42,9 @@ func newMocked(t *testing.T, opts ...wxauth.Option) (*wxauth.App, *httpmock.Mock
 func textResponder(status int, body string) httpmock.Responder {
 	return httpmock.NewStringResponder(status, body).HeaderSet(http.Header{"Content-Type": {"text/plain"}})
 }
+
+// syncBuffer collects log output written from several goroutines.
+type syncBuffer = testutil.SyncBuffer
 
 func newDebugLogger(w *syncBuffer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -1,14 +1,13 @@
 package wxauth
 
 import (
-	"bytes"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/wxmp/miniauth/internal/testutil"
 	"github.com/wxmp/miniauth/internal/wxmock"
 )
 
@@ -27,23 +26,8 @@ func newFakeClock() *fakeClock { return wxmock.NewClock() }
 // withClock makes the App read time from c.
 func withClock(c *fakeClock) Option { return WithClock(c.Now) }
 
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects log output written from several goroutines.
+type syncBuffer = testutil.SyncBuffer
 
 // testApp returns an App on a fresh fake WeChat, with a hand-moved clock,
 // fast backoff and a debug logger writing to the returned buffer.
