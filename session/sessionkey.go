@@ -29,7 +29,8 @@ type SessionKeyChecker interface {
 //
 // Put it only in front of the endpoints that need the key, such as one that
 // decrypts encryptedData the client sends after login: each request costs a
-// call to WeChat. A key WeChat no longer accepts is answered 401
+// call to WeChat, against the app's daily quota of checksession calls, so
+// rate-limit such endpoints per user. A key WeChat no longer accepts is answered 401
 // {"error": "session_key_expired"}, so the client logs in again instead of
 // sending data that cannot be decrypted; when WeChat cannot be asked, the
 // answer is 502 wechat_unavailable (500 when the app's credentials are
