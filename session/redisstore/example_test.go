@@ -12,6 +12,9 @@ import (
 
 // Sessions in Redis, shared by every instance of the server. The same code
 // takes a Sentinel or Cluster client (redis.NewUniversalClient).
+//
+// This example needs a Redis server, so it has no Output: go test compiles
+// it but does not run it.
 func ExampleNew() {
 	rdb := redis.NewClient(&redis.Options{
 		Addr: "127.0.0.1:6379",

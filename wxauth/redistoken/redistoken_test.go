@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -416,21 +415,4 @@ func TestRedisDown(t *testing.T) {
 			assert.Equal(t, 1, up.Fetches())
 		})
 	}
-}
-
-// Example of a fleet sharing one token through Redis.
-func ExampleNew() {
-	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
-	defer rdb.Close()
-	store, err := redistoken.New(rdb)
-	if err != nil {
-		panic(err)
-	}
-	app, err := wxauth.New("wx0123456789abcdef", "app-secret", wxauth.WithTokenStore(store),
-		wxauth.WithHTTPClient(&http.Client{Timeout: 10 * time.Second}))
-	if err != nil {
-		panic(err)
-	}
-	fmt.Println(app.AppID())
-	// Output: wx0123456789abcdef
 }
