@@ -22,6 +22,12 @@ import (
 // Client is what a login server needs from WeChat. [*App] implements it;
 // code that depends on Client can be tested with a fake.
 //
+// It holds the three calls of every login, no more. Code that also needs
+// [App.GetPhoneNumber], [App.CheckSessionKey] or the other calls of App
+// declares its own small interface with them (as package session does with
+// its SessionKeyChecker), or takes *App and tests against package
+// wxauthtest.
+//
 // Implementations must be safe for concurrent use.
 type Client interface {
 	// Code2Session exchanges the code from wx.login for the user's session.
