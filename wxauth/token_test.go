@@ -83,14 +83,14 @@ func TestAccessTokenRefreshMargin(t *testing.T) {
 			require.NoError(t, err)
 			life := time.Duration(tt.expiresIn) * time.Second
 
-			clk.Add(life - tt.margin - time.Second) // not due yet
+			clk.Advance(life - tt.margin - time.Second) // not due yet
 			tok, err := a.AccessToken(ctx)
 			require.NoError(t, err)
 			assert.Equal(t, wxmock.Token(1), tok)
 			waitRefresh(a)
 			assert.Equal(t, 1, up.Fetches())
 
-			clk.Add(2 * time.Second) // due, still valid: old token now, new one in the background
+			clk.Advance(2 * time.Second) // due, still valid: old token now, new one in the background
 			tok, err = a.AccessToken(ctx)
 			require.NoError(t, err)
 			assert.Equal(t, wxmock.Token(1), tok)
@@ -100,7 +100,7 @@ func TestAccessTokenRefreshMargin(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, wxmock.Token(2), tok)
 
-			clk.Add(life + time.Second) // expired: the caller waits for the new one
+			clk.Advance(life + time.Second) // expired: the caller waits for the new one
 			tok, err = a.AccessToken(ctx)
 			require.NoError(t, err)
 			assert.Equal(t, wxmock.Token(3), tok)
@@ -115,7 +115,7 @@ func TestAccessTokenThousandCallersOneRequest(t *testing.T) {
 	ctx := context.Background()
 	_, err := a.AccessToken(ctx)
 	require.NoError(t, err)
-	clk.Add(3 * time.Hour) // expired
+	clk.Advance(3 * time.Hour) // expired
 
 	release := up.Hold() // every caller arrives while the one fetch is in flight
 	const n = 1000
@@ -228,7 +228,7 @@ func TestBackgroundRefreshFailureKeepsValidToken(t *testing.T) {
 	_, err := a.AccessToken(ctx)
 	require.NoError(t, err)
 	up.SetTokenError(`{"errcode":-1,"errmsg":"busy"}`)
-	clk.Add(7200*time.Second - time.Minute) // due, still valid
+	clk.Advance(7200*time.Second - time.Minute) // due, still valid
 	for range 5 {
 		tok, err := a.AccessToken(ctx)
 		require.NoError(t, err)
@@ -325,7 +325,7 @@ func TestInvalidateOnlyTheTokenUsed(t *testing.T) {
 	done := make(chan error)
 	go func() { done <- a.CheckSessionKey(ctx, "oUser1", testKey) }()
 	<-arrived
-	clk.Add(3 * time.Hour)
+	clk.Advance(3 * time.Hour)
 	tok, err := a.AccessToken(ctx) // another goroutine fetches token 2
 	require.NoError(t, err)
 	require.Equal(t, wxmock.Token(2), tok)
@@ -389,7 +389,7 @@ func TestWithTokenSource(t *testing.T) {
 func TestStaticTokenSource(t *testing.T) {
 	t.Parallel()
 	a, up, clk, _ := testApp(t, WithTokenSource(StaticTokenSource("STATIC_TOKEN_FOR_TESTS")))
-	clk.Add(1000 * time.Hour)
+	clk.Advance(1000 * time.Hour)
 	tok, err := a.AccessToken(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, "STATIC_TOKEN_FOR_TESTS", tok)
@@ -446,7 +446,7 @@ func TestSharedMemoryStoreOneFetch(t *testing.T) {
 		}
 		wg.Wait()
 		assert.Equal(t, round, up.Fetches(), "one fetch per expiry across three apps")
-		clk.Add(3 * time.Hour)
+		clk.Advance(3 * time.Hour)
 	}
 }
 
@@ -553,7 +553,7 @@ func TestMemoryTokenStoreStaleLeaseCannotSave(t *testing.T) {
 		lose func(t *testing.T, m *MemoryTokenStore, clk *fakeClock, a TokenLease) string
 	}{
 		{"expired, next holder saved a newer token", func(t *testing.T, m *MemoryTokenStore, clk *fakeClock, _ TokenLease) string {
-			clk.Add(2 * time.Second)
+			clk.Advance(2 * time.Second)
 			b, ok, err := m.TryLock(context.Background(), "app", time.Minute)
 			require.NoError(t, err)
 			require.True(t, ok, "A's lock expired: B takes it")
@@ -563,7 +563,7 @@ func TestMemoryTokenStoreStaleLeaseCannotSave(t *testing.T) {
 			return "NEWER_FROM_B"
 		}},
 		{"expired, nobody took it", func(t *testing.T, _ *MemoryTokenStore, clk *fakeClock, _ TokenLease) string {
-			clk.Add(2 * time.Second)
+			clk.Advance(2 * time.Second)
 			return "OLD_TOKEN"
 		}},
 		{"released", func(t *testing.T, _ *MemoryTokenStore, _ *fakeClock, a TokenLease) string {
@@ -746,7 +746,7 @@ func TestNoSecretInErrorsOrLogs(t *testing.T) {
 			mt.RegisterResponder(http.MethodGet, wxmock.Base+"/cgi-bin/token", fail)
 			_, err = a.GetPhoneNumber(ctx, "phone-code-0123456789")
 			errs = append(errs, err)
-			clk.Add(3 * time.Hour)
+			clk.Advance(3 * time.Hour)
 			_, err = a.AccessToken(ctx)
 			errs = append(errs, err)
 

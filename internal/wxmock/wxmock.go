@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/jarcoal/httpmock"
+
+	"github.com/wxmp/miniauth/wxauth/wxauthtest"
 )
 
 // Base is the address the transport answers for: wxauth's default.
@@ -150,26 +152,9 @@ func (u *Upstream) Last() (*http.Request, string) {
 	return u.last, u.lastBody
 }
 
-// Clock is a clock tests move by hand, starting at the real time (so that
-// what Redis expires by its own clock stays in the future).
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// Clock is the manual clock of package wxauthtest.
+type Clock = wxauthtest.Clock
 
-// NewClock returns a Clock set to time.Now().
-func NewClock() *Clock { return &Clock{t: time.Now()} }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Add moves the clock by d.
-func (c *Clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+// NewClock returns a Clock set to the real time now, so that what Redis
+// expires by its own clock stays in the future.
+func NewClock() *Clock { return wxauthtest.NewClock(time.Now()) }

@@ -305,7 +305,7 @@ func TestTwoInstancesOneRefreshPerExpiry(t *testing.T) {
 			require.Equal(t, wxmock.Token(round), tok, "both instances use the one token")
 		}
 		require.Equal(t, round, up.Fetches(), "round %d: one upstream request across both instances", round)
-		clk.Add(3 * time.Hour)
+		clk.Advance(3 * time.Hour)
 	}
 	t.Logf("two instances sharing Redis, 3 expiries x %d callers: %d upstream token requests", 2*perApp, up.Fetches())
 }
