@@ -66,6 +66,11 @@ func FuzzURL(f *testing.F) {
 				assert.Equal(t, []string{redact.Placeholder}, vs, "parameter %s of %q", k, raw)
 			}
 		}
-		assert.Nil(t, ou.User)
+		// Userinfo is dropped from a URL with a host (what a *url.Error
+		// carries). Without one, a path such as "//0@" re-parses as an
+		// authority: that text came from the path, not from credentials.
+		if u.Host != "" {
+			assert.Nil(t, ou.User, "userinfo kept in %q", out)
+		}
 	})
 }
