@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/wxmp/miniauth/internal/redact"
 )
 
 // Record is the server-side state of one login: who the user is, the
@@ -29,7 +31,7 @@ type Record struct {
 func (r Record) safe() string {
 	key := ""
 	if r.SessionKey != "" {
-		key = "REDACTED"
+		key = redact.Placeholder
 	}
 	return fmt.Sprintf("session.Record{OpenID: %q, UnionID: %q, SessionKey: %q, IssuedAt: %s, ExpiresAt: %s}",
 		r.OpenID, r.UnionID, key, r.IssuedAt.Format(time.RFC3339), r.ExpiresAt.Format(time.RFC3339))

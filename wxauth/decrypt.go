@@ -38,6 +38,15 @@ func (a *App) Decrypt(sessionKey, encryptedData, iv string, v any) error {
 	if err != nil {
 		return fmt.Errorf("wxauth: decrypt: %w", err)
 	}
+	// The payload types of this package carry their watermark: one parse
+	// does. Any other v needs the watermark parsed on its own first, so
+	// that v is left untouched when the data is refused.
+	switch p := v.(type) {
+	case *UserInfo:
+		return decodeChecked(plain, p, a.appID)
+	case *PhoneNumber:
+		return decodeChecked(plain, p, a.appID)
+	}
 	var wm struct {
 		Watermark crypto.Watermark `json:"watermark"`
 	}
@@ -50,6 +59,29 @@ func (a *App) Decrypt(sessionKey, encryptedData, iv string, v any) error {
 	if json.Unmarshal(plain, v) != nil {
 		return fmt.Errorf("wxauth: decrypt: %w", crypto.ErrDecrypt)
 	}
+	return nil
+}
+
+// watermarked is a payload type that carries WeChat's watermark.
+type watermarked interface{ watermark() crypto.Watermark }
+
+func (u *UserInfo) watermark() crypto.Watermark    { return u.Watermark }
+func (p *PhoneNumber) watermark() crypto.Watermark { return p.Watermark }
+
+// decodeChecked unmarshals plain into a fresh T, checks its watermark
+// against appID, and only then stores it in dst.
+func decodeChecked[T any, PT interface {
+	*T
+	watermarked
+}](plain []byte, dst PT, appID string) error {
+	var v T
+	if json.Unmarshal(plain, PT(&v)) != nil {
+		return fmt.Errorf("wxauth: decrypt: %w", crypto.ErrDecrypt)
+	}
+	if PT(&v).watermark().AppID != appID {
+		return fmt.Errorf("wxauth: decrypt: %w", ErrWatermark)
+	}
+	*dst = v
 	return nil
 }
 

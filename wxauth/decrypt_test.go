@@ -146,3 +146,32 @@ func TestPhoneNumberCountryCode(t *testing.T) {
 	require.Error(t, json.Unmarshal([]byte(`{"countryCode":true}`), &p))
 	require.Error(t, json.Unmarshal([]byte(`{"countryCode":{}}`), &p))
 }
+
+// TestDecryptLeavesVAloneWhenRefused checks both decoding paths (the
+// package's payload types, parsed once, and any other type): data for
+// another app or of the wrong shape never reaches v.
+func TestDecryptLeavesVAloneWhenRefused(t *testing.T) {
+	t.Parallel()
+	app, _, _ := newMocked(t)
+	other := encrypt(t, map[string]any{"openId": "oForged", "phoneNumber": "1", "watermark": map[string]any{"appid": "wxother"}})
+	badType := encrypt(t, map[string]any{"openId": 42, "watermark": map[string]any{"appid": testAppID}})
+
+	u := wxauth.UserInfo{OpenID: "keep"}
+	require.ErrorIs(t, app.Decrypt(testKey, other, testIV, &u), wxauth.ErrWatermark)
+	require.ErrorIs(t, app.Decrypt(testKey, badType, testIV, &u), crypto.ErrDecrypt)
+	assert.Equal(t, wxauth.UserInfo{OpenID: "keep"}, u)
+
+	p := wxauth.PhoneNumber{PhoneNumber: "keep"}
+	require.ErrorIs(t, app.Decrypt(testKey, other, testIV, &p), wxauth.ErrWatermark)
+	assert.Equal(t, wxauth.PhoneNumber{PhoneNumber: "keep"}, p)
+
+	type custom struct {
+		OpenID    string           `json:"openId"`
+		Watermark crypto.Watermark `json:"watermark"`
+	}
+	c := custom{OpenID: "keep"}
+	require.ErrorIs(t, app.Decrypt(testKey, other, testIV, &c), wxauth.ErrWatermark)
+	assert.Equal(t, custom{OpenID: "keep"}, c)
+	require.NoError(t, app.Decrypt(testKey, encrypt(t, map[string]any{"openId": "o1", "watermark": map[string]any{"appid": testAppID}}), testIV, &c))
+	assert.Equal(t, "o1", c.OpenID)
+}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/wxmp/miniauth/crypto"
+	"github.com/wxmp/miniauth/internal/redact"
 )
 
 // MaxCodeLen is the longest code [App.Code2Session] sends to WeChat. Real
@@ -27,12 +28,10 @@ type Session struct {
 	SessionKey string `json:"-"`
 }
 
-const redacted = "REDACTED"
-
 func (s Session) safe() string {
 	key := ""
 	if s.SessionKey != "" {
-		key = redacted
+		key = redact.Placeholder
 	}
 	return fmt.Sprintf("wxauth.Session{OpenID: %q, UnionID: %q, SessionKey: %q}", s.OpenID, s.UnionID, key)
 }

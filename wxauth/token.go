@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/wxmp/miniauth/internal/redact"
 )
 
 // Token is an access_token: the credential of WeChat's server APIs (phone
@@ -30,7 +32,7 @@ type Token struct {
 func (t Token) safe() string {
 	tok := ""
 	if t.AccessToken != "" {
-		tok = redacted
+		tok = redact.Placeholder
 	}
 	exp := "never"
 	if !t.ExpiresAt.IsZero() {
