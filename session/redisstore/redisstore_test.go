@@ -19,6 +19,7 @@ import (
 	"github.com/wxmp/miniauth/internal/redistest"
 	"github.com/wxmp/miniauth/session"
 	"github.com/wxmp/miniauth/session/redisstore"
+	"github.com/wxmp/miniauth/session/storetest"
 	"github.com/wxmp/miniauth/wxauth"
 )
 
@@ -45,27 +46,26 @@ func testRecord() *session.Record {
 		SessionKey: testKey, IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
 }
 
-func TestStoreGetPutDelete(t *testing.T) {
+// TestStoreConformance runs the Store contract suite on Redis, each subtest
+// under a key prefix of its own.
+func TestStoreConformance(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T) session.Store {
+		s, _, _ := newStore(t)
+		return s
+	})
+}
+
+// TestStoreWritesJSONWithTTL checks what Redis holds after a Put: JSON under
+// prefix+key, with the TTL set by the SET itself.
+func TestStoreWritesJSONWithTTL(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s, c, prefix := newStore(t)
 	key := randomKey()
-
-	_, err := s.Get(ctx, key)
-	require.ErrorIs(t, err, session.ErrNotFound)
-	require.NotErrorIs(t, err, session.ErrStoreUnavailable)
-
 	rec := testRecord()
 	require.NoError(t, s.Put(ctx, key, rec, time.Hour))
-	got, err := s.Get(ctx, key)
-	require.NoError(t, err)
-	assert.Equal(t, rec.OpenID, got.OpenID)
-	assert.Equal(t, rec.UnionID, got.UnionID)
-	assert.Equal(t, rec.SessionKey, got.SessionKey)
-	assert.True(t, rec.IssuedAt.Equal(got.IssuedAt))
-	assert.True(t, rec.ExpiresAt.Equal(got.ExpiresAt))
 
-	// What Redis holds: JSON under prefix+key, with a TTL set by the SET.
 	raw, err := c.Get(ctx, prefix+key).Bytes()
 	require.NoError(t, err)
 	var stored map[string]any
@@ -75,30 +75,10 @@ func TestStoreGetPutDelete(t *testing.T) {
 	require.NoError(t, err)
 	assert.Greater(t, pttl, 59*time.Minute)
 	assert.LessOrEqual(t, pttl, time.Hour)
-
-	require.NoError(t, s.Put(ctx, key, &session.Record{OpenID: "o2"}, 2*time.Hour))
-	got, err = s.Get(ctx, key)
-	require.NoError(t, err)
-	assert.Equal(t, "o2", got.OpenID, "Put replaces")
-
-	require.NoError(t, s.Delete(ctx, key))
-	require.NoError(t, s.Delete(ctx, key), "deleting an unknown key is no error")
-	_, err = s.Get(ctx, key)
-	require.ErrorIs(t, err, session.ErrNotFound)
 }
 
-func TestStoreExpires(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	s, _, _ := newStore(t)
-	key := randomKey()
-	require.NoError(t, s.Put(ctx, key, testRecord(), 20*time.Millisecond))
-	require.Eventually(t, func() bool {
-		_, err := s.Get(ctx, key)
-		return err != nil && assert.ErrorIs(t, err, session.ErrNotFound)
-	}, 5*time.Second, 10*time.Millisecond, "Redis drops the record at its TTL")
-}
-
+// TestStoreRefuses checks the text of Put's refusals (storetest checks that
+// it refuses), a corrupt value, and New's own arguments.
 func TestStoreRefuses(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

@@ -1,0 +1,54 @@
+// Package storetest checks an implementation of [session.Store] against the
+// contract that interface documents, in the style of testing/fstest.TestFS:
+// whoever writes a store (MySQL, memcached, ...) calls [Run] from a test and
+// gets the same checks as the stores of this module, [session.MemoryStore]
+// and package redisstore.
+//
+// Call Run with a function that returns a new, empty store:
+//
+//	func TestMyStore(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) session.Store {
+//			return mystore.New(db, mystore.WithTable(uniqueTable(t)))
+//		})
+//	}
+//
+// Run calls the function once per subtest, and the subtests run in parallel:
+// each call must return a store that shares no records with the others (a
+// fresh table, a unique key prefix) and be safe to make concurrently. Use
+// t.Cleanup in it to close or drop what it made. Run the test with -race:
+// one subtest calls the store from many goroutines at once.
+//
+// # What it checks
+//
+//   - Get of a key never stored returns [session.ErrNotFound] (errors.Is)
+//     and a nil record, not [session.ErrStoreUnavailable].
+//   - Put then Get returns every field of the [session.Record], the
+//     session_key included, with times equal to the nanosecond (as
+//     [session.MarshalRecord] keeps them); keys of 1 and [session.MaxKeyLen]
+//     bytes work, and keys do not see each other's records.
+//   - Get returns a copy: changing it changes nothing stored. Put stores a
+//     copy: changing the record after Put changes nothing stored.
+//   - Put replaces the record under a key, and its TTL.
+//   - Delete removes the record under a key and no other; deleting a key that
+//     holds nothing is not an error.
+//   - A record Put with a TTL of 50 ms reads ErrNotFound after it (in real
+//     time, waiting up to 3 s), while a record with a longer TTL is still
+//     there.
+//   - Put refuses, with an error, what [session.CheckPut] refuses: an empty
+//     key, a key over MaxKeyLen bytes, a nil record, a TTL that is not
+//     positive. It stores nothing then, and leaves a record already under the
+//     key as it was.
+//   - Put, Get and Delete called from many goroutines at once on the same
+//     keys never return a mix of two records, and a key written by one
+//     goroutine alone reads back what it wrote.
+//
+// A passing store runs the suite in well under a second. It does not check
+// what only the store's own tests can: that an unreachable store fails with
+// [session.ErrStoreUnavailable] rather than ErrNotFound (stop the server in
+// a test of your own), how records are encoded, or limits of the store's
+// own.
+//
+// Package storetest is for tests only: it imports testing and
+// github.com/stretchr/testify, which therefore end up in the test binaries
+// that use it, and never in a program that imports only package session.
+package storetest
