@@ -40,8 +40,9 @@ type Store interface {
 const MaxKeyLen = 256
 
 // CheckPut checks the arguments of [Store.Put] as the Store contract states:
-// a key of 1 to [MaxKeyLen] bytes, a non-nil record and a positive ttl.
-// Stores call it before any work.
+// a key of 1 to [MaxKeyLen] bytes, a non-nil record with an OpenID and no
+// field over 256 bytes (what [UnmarshalRecord] reads back), and a positive
+// ttl. Stores call it before any work.
 func CheckPut(key string, rec *Record, ttl time.Duration) error {
 	switch {
 	case key == "" || len(key) > MaxKeyLen:
@@ -50,6 +51,9 @@ func CheckPut(key string, rec *Record, ttl time.Duration) error {
 		return errors.New("session: put: nil record")
 	case ttl <= 0:
 		return errors.New("session: put: ttl must be positive")
+	}
+	if err := checkIdentity(rec.OpenID, rec.UnionID, rec.SessionKey); err != nil {
+		return fmt.Errorf("session: put: %w", err)
 	}
 	return nil
 }

@@ -35,8 +35,9 @@
 //     time, waiting up to 3 s), while a record with a longer TTL is still
 //     there.
 //   - Put refuses, with an error, what [session.CheckPut] refuses: an empty
-//     key, a key over MaxKeyLen bytes, a nil record, a TTL that is not
-//     positive. It stores nothing then, and leaves a record already under the
+//     key, a key over MaxKeyLen bytes, a nil record, a record without an
+//     OpenID or with a field over 256 bytes, a TTL that is not positive. It
+//     stores nothing then, and leaves a record already under the
 //     key as it was.
 //   - Put, Get and Delete called from many goroutines at once on the same
 //     keys never return a mix of two records, and a key written by one

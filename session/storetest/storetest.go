@@ -237,6 +237,8 @@ func testPutRefuses(t *testing.T, s session.Store) {
 		{"nil record", []string{newKey(), kept}, nil, time.Hour},
 		{"zero ttl", []string{newKey(), kept}, newRecord(2), 0},
 		{"negative ttl", []string{newKey(), kept}, newRecord(2), -time.Second},
+		{"record without openid", []string{newKey(), kept}, &session.Record{SessionKey: "k", ExpiresAt: time.Now().Add(time.Hour)}, time.Hour},
+		{"field over 256 bytes", []string{newKey(), kept}, &session.Record{OpenID: "o1", UnionID: strings.Repeat("u", 257)}, time.Hour},
 	}
 	for _, tt := range tests {
 		for _, key := range tt.keys {
