@@ -481,118 +481,43 @@ func TestStoreDown(t *testing.T) {
 	})
 }
 
-// saveMem stores tok in m under appID's lock, as a refresh does.
-func saveMem(t *testing.T, m *MemoryTokenStore, appID string, tok *Token) error {
-	t.Helper()
-	lease, ok, err := m.TryLock(context.Background(), appID, time.Minute)
-	require.NoError(t, err)
-	require.True(t, ok)
-	defer func() { require.NoError(t, lease.Unlock(context.Background())) }()
-	return lease.Save(context.Background(), tok)
-}
-
-func TestMemoryTokenStoreContract(t *testing.T) {
+// TestMemoryTokenStoreFollowsItsClock: an App's own MemoryTokenStore runs on
+// the App's clock (WithClock), so its locks and tokens expire by that clock,
+// to the nanosecond, not by real time. The TokenStore contract itself is
+// checked with real time by tokenstoretest (tokenstore_conformance_test.go).
+func TestMemoryTokenStoreFollowsItsClock(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
+	clk := newFakeClock()
 	m := NewMemoryTokenStore()
+	m.now = clk.Now
+	a, ok, err := m.TryLock(ctx, "app", time.Second) // instance A, slow fetch
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.NoError(t, a.Save(ctx, &Token{AccessToken: "OLD_TOKEN", ExpiresAt: clk.Now().Add(time.Hour)}))
+
+	clk.Advance(time.Second - time.Nanosecond)
+	_, ok, err = m.TryLock(ctx, "app", time.Minute)
+	require.NoError(t, err)
+	require.False(t, ok, "held until its ttl has passed on the clock")
+	clk.Advance(time.Nanosecond)
+	late := &Token{AccessToken: "LATE_FROM_A", ExpiresAt: clk.Now().Add(2 * time.Hour)}
+	require.ErrorIs(t, a.Save(ctx, late), ErrLeaseLost, "expired on the clock, nobody took it")
+	b, ok, err := m.TryLock(ctx, "app", time.Minute)
+	require.NoError(t, err)
+	require.True(t, ok, "A's lock expired on the clock: B takes it")
+	require.NoError(t, b.Save(ctx, &Token{AccessToken: "NEWER_FROM_B", ExpiresAt: clk.Now().Add(time.Hour)}))
+	require.ErrorIs(t, a.Save(ctx, late), ErrLeaseLost, "expired on the clock, B holds it")
+
+	clk.Advance(time.Hour - time.Nanosecond)
 	tok, err := m.Load(ctx, "app")
 	require.NoError(t, err)
-	assert.Nil(t, tok)
-	require.Error(t, saveMem(t, m, "app", nil))
-	require.Error(t, saveMem(t, m, "app", &Token{}))
-
-	in := &Token{AccessToken: "T1_abcdefgh", ExpiresAt: time.Now().Add(time.Hour)}
-	require.NoError(t, saveMem(t, m, "app", in))
-	in.AccessToken = "changed" // the store keeps a copy
+	require.NotNil(t, tok)
+	assert.Equal(t, "NEWER_FROM_B", tok.AccessToken, "A's late Saves stored nothing")
+	clk.Advance(time.Nanosecond)
 	tok, err = m.Load(ctx, "app")
 	require.NoError(t, err)
-	assert.Equal(t, "T1_abcdefgh", tok.AccessToken)
-	other, _ := m.Load(ctx, "other-app")
-	assert.Nil(t, other)
-
-	require.NoError(t, m.Delete(ctx, "app", "T0_older"))
-	tok, _ = m.Load(ctx, "app")
-	assert.NotNil(t, tok, "delete of another token is a no-op")
-	require.NoError(t, m.Delete(ctx, "app", "T1_abcdefgh"))
-	tok, _ = m.Load(ctx, "app")
-	assert.Nil(t, tok)
-
-	require.NoError(t, saveMem(t, m, "app", &Token{AccessToken: "T2_expired", ExpiresAt: time.Now().Add(-time.Second)}))
-	tok, _ = m.Load(ctx, "app")
-	assert.Nil(t, tok, "expired")
-
-	lease, ok, err := m.TryLock(ctx, "app", time.Hour)
-	require.NoError(t, err)
-	require.True(t, ok)
-	l2, ok, _ := m.TryLock(ctx, "app", time.Hour)
-	assert.False(t, ok, "held")
-	assert.Nil(t, l2)
-	_, ok, _ = m.TryLock(ctx, "other-app", time.Hour)
-	assert.True(t, ok, "locks are per app")
-	require.NoError(t, lease.Unlock(ctx))
-	lease2, ok, _ := m.TryLock(ctx, "app", time.Nanosecond)
-	require.True(t, ok)
-	_, ok, _ = m.TryLock(ctx, "app", time.Hour)
-	assert.True(t, ok, "an expired lock can be taken")
-	require.NoError(t, lease2.Unlock(ctx)) // releases nothing: no longer its lock
-	_, ok, _ = m.TryLock(ctx, "app", time.Hour)
-	assert.False(t, ok, "the old holder did not release the new holder's lock")
-	_, _, err = m.TryLock(ctx, "app", 0)
-	require.Error(t, err)
-}
-
-// TestMemoryTokenStoreStaleLeaseCannotSave: a holder whose lock expired or
-// was released stores nothing, so it cannot overwrite the newer token that
-// the lock's next holder saved (review finding: Save was not fenced).
-func TestMemoryTokenStoreStaleLeaseCannotSave(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name string
-		// lose makes lease a lose its lock, and returns what the store
-		// must hold afterwards.
-		lose func(t *testing.T, m *MemoryTokenStore, clk *fakeClock, a TokenLease) string
-	}{
-		{"expired, next holder saved a newer token", func(t *testing.T, m *MemoryTokenStore, clk *fakeClock, _ TokenLease) string {
-			clk.Advance(2 * time.Second)
-			b, ok, err := m.TryLock(context.Background(), "app", time.Minute)
-			require.NoError(t, err)
-			require.True(t, ok, "A's lock expired: B takes it")
-			now := clk.Now()
-			require.NoError(t, b.Save(context.Background(), &Token{AccessToken: "NEWER_FROM_B", IssuedAt: now, ExpiresAt: now.Add(2 * time.Hour)}))
-			require.NoError(t, b.Unlock(context.Background()))
-			return "NEWER_FROM_B"
-		}},
-		{"expired, nobody took it", func(t *testing.T, _ *MemoryTokenStore, clk *fakeClock, _ TokenLease) string {
-			clk.Advance(2 * time.Second)
-			return "OLD_TOKEN"
-		}},
-		{"released", func(t *testing.T, _ *MemoryTokenStore, _ *fakeClock, a TokenLease) string {
-			require.NoError(t, a.Unlock(context.Background()))
-			return "OLD_TOKEN"
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-			clk := newFakeClock()
-			m := NewMemoryTokenStore()
-			m.now = clk.Now
-			require.NoError(t, saveMem(t, m, "app", &Token{AccessToken: "OLD_TOKEN", ExpiresAt: clk.Now().Add(time.Hour)}))
-			a, ok, err := m.TryLock(ctx, "app", time.Second) // instance A, slow fetch
-			require.NoError(t, err)
-			require.True(t, ok)
-			want := tt.lose(t, m, clk, a)
-
-			now := clk.Now()
-			err = a.Save(ctx, &Token{AccessToken: "LATE_FROM_A", IssuedAt: now.Add(-time.Second), ExpiresAt: now.Add(2 * time.Hour)})
-			require.ErrorIs(t, err, ErrLeaseLost)
-			got, err := m.Load(ctx, "app")
-			require.NoError(t, err)
-			require.NotNil(t, got)
-			assert.Equal(t, want, got.AccessToken, "A's late Save stored nothing")
-		})
-	}
+	assert.Nil(t, tok, "expired at its ExpiresAt on the clock")
 }
 
 // deadlineStore is a MemoryTokenStore that records when TryLock was called

@@ -17,6 +17,7 @@ import (
 	"github.com/wxmp/miniauth/internal/wxmock"
 	"github.com/wxmp/miniauth/wxauth"
 	"github.com/wxmp/miniauth/wxauth/redistoken"
+	"github.com/wxmp/miniauth/wxauth/tokenstoretest"
 )
 
 const (
@@ -80,147 +81,55 @@ func TestNew(t *testing.T) {
 	}
 }
 
-func TestStoreContract(t *testing.T) {
+// TestStoreConformance checks the store against the wxauth.TokenStore
+// contract: each subtest has a key prefix of its own, and each instance its
+// own Redis client, as the servers of a fleet do.
+func TestStoreConformance(t *testing.T) {
+	t.Parallel()
+	tokenstoretest.Run(t, func(t *testing.T) func() wxauth.TokenStore {
+		prefix := redistest.Prefix(t, redistest.Client(t))
+		return func() wxauth.TokenStore { return newStore(t, prefix) }
+	})
+}
+
+// TestStoreOnRedis checks what the contract leaves to the store: the key
+// expires with the token, garbage under the key reads as nothing, the size
+// and ttl limits, and the text of a lost lease's error.
+func TestStoreOnRedis(t *testing.T) {
 	t.Parallel()
 	c := redistest.Client(t)
 	prefix := redistest.Prefix(t, c)
-	s, err := redistoken.New(c, redistoken.WithKeyPrefix(prefix))
-	require.NoError(t, err)
+	s := newStore(t, prefix)
 	ctx := context.Background()
 
-	tok, err := s.Load(ctx, appID)
-	require.NoError(t, err)
-	assert.Nil(t, tok, "nothing stored: nil, no error")
-
-	now := time.Now().Truncate(time.Millisecond)
-	in := &wxauth.Token{AccessToken: "TOKEN_ONE_abcdef", IssuedAt: now, ExpiresAt: now.Add(2 * time.Hour)}
-	require.NoError(t, save(t, s, in))
-	tok, err = s.Load(ctx, appID)
-	require.NoError(t, err)
-	require.NotNil(t, tok)
-	assert.Equal(t, in.AccessToken, tok.AccessToken)
-	assert.True(t, in.ExpiresAt.Equal(tok.ExpiresAt))
-	assert.True(t, in.IssuedAt.Equal(tok.IssuedAt))
+	require.NoError(t, save(t, s, &wxauth.Token{AccessToken: "TOKEN_ONE_abcdef", ExpiresAt: time.Now().Add(2 * time.Hour)}))
 	ttl := c.PTTL(ctx, tokenKey(prefix)).Val()
 	assert.Greater(t, ttl, time.Hour, "the key expires with the token")
-	other, err := s.Load(ctx, "wxOTHERAPP")
-	require.NoError(t, err)
-	assert.Nil(t, other, "keyed by appid")
-
-	require.NoError(t, s.Delete(ctx, appID, "TOKEN_ZERO_older"))
-	tok, _ = s.Load(ctx, appID)
-	assert.NotNil(t, tok, "deleting another token is a no-op")
-	require.NoError(t, s.Delete(ctx, appID, in.AccessToken))
-	tok, _ = s.Load(ctx, appID)
-	assert.Nil(t, tok)
-
+	assert.LessOrEqual(t, ttl, 2*time.Hour)
 	require.NoError(t, save(t, s, &wxauth.Token{AccessToken: "NEVER_EXPIRES_xyz"}))
-	tok, _ = s.Load(ctx, appID)
-	require.NotNil(t, tok)
-	assert.True(t, tok.ExpiresAt.IsZero())
-	require.Error(t, save(t, s, nil))
-	require.Error(t, save(t, s, &wxauth.Token{}))
+	assert.Equal(t, time.Duration(-1), c.PTTL(ctx, tokenKey(prefix)).Val(), "a token that never expires: a key without expiry")
+
 	require.Error(t, save(t, s, &wxauth.Token{AccessToken: strings.Repeat("T", 2049)}))
+	tok, err := s.Load(ctx, appID)
+	require.NoError(t, err)
+	require.NotNil(t, tok)
+	assert.Equal(t, "NEVER_EXPIRES_xyz", tok.AccessToken, "a refused token stored nothing")
 
 	// Garbage under the key reads as nothing.
 	require.NoError(t, c.HSet(ctx, tokenKey(prefix), "e", "soon").Err())
 	tok, err = s.Load(ctx, appID)
 	require.NoError(t, err)
 	assert.Nil(t, tok)
-}
 
-func TestLock(t *testing.T) {
-	t.Parallel()
-	prefix := redistest.Prefix(t, redistest.Client(t))
-	a, b := newStore(t, prefix), newStore(t, prefix) // two instances
-	ctx := context.Background()
-
-	leaseA, ok, err := a.TryLock(ctx, appID, time.Minute)
+	_, _, err = s.TryLock(ctx, appID, time.Microsecond)
+	require.Error(t, err, "Redis locks in milliseconds")
+	lease, ok, err := s.TryLock(ctx, appID, time.Minute)
 	require.NoError(t, err)
 	require.True(t, ok)
-	_, ok, err = b.TryLock(ctx, appID, time.Minute)
-	require.NoError(t, err)
-	assert.False(t, ok, "held by the other instance")
-	_, ok, _ = b.TryLock(ctx, "wxOTHERAPP", time.Minute)
-	assert.True(t, ok, "locks are per app")
-	require.NoError(t, leaseA.Unlock(ctx))
-	leaseB, ok, err := b.TryLock(ctx, appID, 50*time.Millisecond)
-	require.NoError(t, err)
-	require.True(t, ok)
-
-	// b's lock expires by itself; a takes it; b's late unlock leaves a's.
-	var leaseA2 wxauth.TokenLease
-	require.Eventually(t, func() bool {
-		leaseA2, ok, err = a.TryLock(ctx, appID, time.Minute)
-		return err == nil && ok
-	}, 5*time.Second, 10*time.Millisecond)
-	require.NoError(t, leaseB.Unlock(ctx))
-	_, ok, _ = b.TryLock(ctx, appID, time.Minute)
-	assert.False(t, ok, "b's unlock did not release a's lock")
-	require.NoError(t, leaseA2.Unlock(ctx))
-	_, _, err = a.TryLock(ctx, appID, time.Microsecond)
-	require.Error(t, err)
-}
-
-// TestStaleLeaseCannotSave: a holder whose lock expired or was released
-// stores nothing, so it cannot overwrite the newer token that the lock's
-// next holder saved (review finding: Save was an unconditional DEL+HSET).
-func TestStaleLeaseCannotSave(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name string
-		// lose makes lease a lose its lock, and returns what the store
-		// must hold afterwards.
-		lose func(t *testing.T, c *redis.Client, prefix string, a wxauth.TokenLease) string
-	}{
-		{"expired, next holder saved a newer token", func(t *testing.T, c *redis.Client, prefix string, _ wxauth.TokenLease) string {
-			b := newStore(t, prefix) // instance B
-			var lease wxauth.TokenLease
-			require.Eventually(t, func() bool {
-				var ok bool
-				var err error
-				lease, ok, err = b.TryLock(context.Background(), appID, time.Minute)
-				return err == nil && ok
-			}, 5*time.Second, 5*time.Millisecond, "A's lock expires and B takes it")
-			now := time.Now()
-			require.NoError(t, lease.Save(context.Background(), &wxauth.Token{AccessToken: "NEWER_FROM_B", IssuedAt: now, ExpiresAt: now.Add(2 * time.Hour)}))
-			require.NoError(t, lease.Unlock(context.Background()))
-			return "NEWER_FROM_B"
-		}},
-		{"expired, nobody took it", func(t *testing.T, c *redis.Client, prefix string, _ wxauth.TokenLease) string {
-			require.Eventually(t, func() bool {
-				return c.Exists(context.Background(), tokenKey(prefix)+":lock").Val() == 0
-			}, 5*time.Second, 5*time.Millisecond, "A's lock expires")
-			return "OLD_TOKEN"
-		}},
-		{"released", func(t *testing.T, _ *redis.Client, _ string, a wxauth.TokenLease) string {
-			require.NoError(t, a.Unlock(context.Background()))
-			return "OLD_TOKEN"
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-			c := redistest.Client(t)
-			prefix := redistest.Prefix(t, c)
-			s := newStore(t, prefix) // instance A
-			require.NoError(t, save(t, s, &wxauth.Token{AccessToken: "OLD_TOKEN", ExpiresAt: time.Now().Add(time.Hour)}))
-			a, ok, err := s.TryLock(ctx, appID, 20*time.Millisecond) // A's fetch is slow
-			require.NoError(t, err)
-			require.True(t, ok)
-			want := tt.lose(t, c, prefix, a)
-
-			now := time.Now()
-			err = a.Save(ctx, &wxauth.Token{AccessToken: "LATE_FROM_A", IssuedAt: now.Add(-time.Second), ExpiresAt: now.Add(2 * time.Hour)})
-			require.ErrorIs(t, err, wxauth.ErrLeaseLost)
-			assert.True(t, strings.HasPrefix(err.Error(), "redistoken: "))
-			got, err := s.Load(ctx, appID)
-			require.NoError(t, err)
-			require.NotNil(t, got)
-			assert.Equal(t, want, got.AccessToken, "A's late Save stored nothing")
-		})
-	}
+	require.NoError(t, lease.Unlock(ctx))
+	err = lease.Save(ctx, &wxauth.Token{AccessToken: "LATE_TOKEN"})
+	require.ErrorIs(t, err, wxauth.ErrLeaseLost)
+	assert.True(t, strings.HasPrefix(err.Error(), "redistoken: "), err.Error())
 }
 
 // hashTag returns the part of key that Redis Cluster hashes: what is
