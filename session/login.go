@@ -37,6 +37,16 @@ type LoginInfo struct {
 	// openId and unionId (when present) equal to the session's; nil when
 	// none was sent.
 	UserInfo *wxauth.UserInfo
+	// Phone is the phone number WeChat gave for the phone code the client
+	// sent (phoneCode), exchanged for the session's openid; nil when none
+	// was sent.
+	Phone *wxauth.PhoneNumber
+	// Subject is the application's own id of the user. The hook sets it
+	// (when it knows or creates the user); the token issued carries it in
+	// [Record.Subject]. Left empty, the session belongs to an openid not
+	// bound to a user yet. [PhoneHandler] sets it to the session's current
+	// subject before it calls the hook.
+	Subject string
 }
 
 // OnLoginFunc is a hook that [LoginHandler] calls after it has checked a
@@ -259,10 +269,10 @@ func invalidRequest(msg string, err error) *HTTPError {
 func (h *loginHandler) login(ctx context.Context, req *loginRequest) ([]byte, *HTTPError) {
 	sess, err := h.client.Code2Session(ctx, req.Code)
 	if err != nil {
-		return nil, wechatError(ctx, err)
+		return nil, WeChatError(ctx, err)
 	}
 	if sess == nil || sess.OpenID == "" {
-		return nil, wechatError(ctx, errors.New("session: login: code2session returned no openid"))
+		return nil, WeChatError(ctx, errors.New("session: login: code2session returned no openid"))
 	}
 	info := &LoginInfo{Session: sess}
 	if req.RawData != "" {
@@ -288,7 +298,7 @@ func (h *loginHandler) login(ctx context.Context, req *loginRequest) ([]byte, *H
 			return nil, hookError(ctx, err)
 		}
 	}
-	token, err := h.m.Issue(ctx, sess)
+	token, err := h.m.Issue(ctx, sess, ForSubject(info.Subject))
 	if err != nil {
 		return nil, h.m.tokenError(err)
 	}
@@ -341,8 +351,13 @@ func (h *loginHandler) decryptUserInfo(sess *wxauth.Session, req *loginRequest) 
 	return &ui, nil
 }
 
-// wechatError maps an error of code2session to its answer.
-func wechatError(ctx context.Context, err error) *HTTPError {
+// WeChatError maps an error of a [wxauth.Client] call (code2session) to the
+// answer [LoginHandler] gives it, so that a handler of one's own answers as
+// LoginHandler does: invalid or used codes 401, rate limits 429, high-risk
+// users 403, a misconfigured app 500 (log it at Error), WeChat down 502, a
+// client that went away 499. The message never repeats WeChat's text; the
+// cause is in Err, for logs.
+func WeChatError(ctx context.Context, err error) *HTTPError {
 	e := &HTTPError{Err: err}
 	switch {
 	case ctx.Err() != nil:

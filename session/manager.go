@@ -88,23 +88,48 @@ func (m *Manager) unusable() error {
 	return fmt.Errorf("session: manager not usable: %w", m.err)
 }
 
+// An IssueOption configures one [Manager.Issue].
+type IssueOption func(*Record)
+
+// ForSubject makes [Manager.Issue] record subject, the application's own id
+// of the user, in the session ([Record.Subject]). [LoginHandler] does this
+// with the [LoginInfo.Subject] its hook sets.
+func ForSubject(subject string) IssueOption {
+	return func(r *Record) { r.Subject = subject }
+}
+
 // Issue starts a login for the user of s (typically straight from
 // [wxauth.App.Code2Session]) and returns its token: 32 bytes from
 // crypto/rand in unpadded base64url ([TokenLen] characters). Give the token
 // to the client; the session_key stays in the store, which keys the record by
 // the SHA-256 of the token, never the token itself.
 //
-// A nil session, an empty OpenID, or an OpenID, UnionID or SessionKey over
-// 256 bytes is an error. A store failure wraps the store's error
+// The record keeps s.AppID, and the application's user id when [ForSubject]
+// is given. A nil session, an empty OpenID, or an AppID, OpenID, UnionID,
+// SessionKey or subject over 256 bytes is an error. A store failure wraps the store's error
 // ([ErrStoreUnavailable] when it is down).
-func (m *Manager) Issue(ctx context.Context, s *wxauth.Session) (string, error) {
+func (m *Manager) Issue(ctx context.Context, s *wxauth.Session, opts ...IssueOption) (string, error) {
 	if m.err != nil {
 		return "", m.unusable()
 	}
 	if s == nil {
 		return "", errors.New("session: issue: nil session")
 	}
-	if err := checkIdentity(s.OpenID, s.UnionID, s.SessionKey); err != nil {
+	now := m.cfg.now()
+	rec := &Record{
+		AppID:      s.AppID,
+		OpenID:     s.OpenID,
+		UnionID:    s.UnionID,
+		SessionKey: s.SessionKey,
+		IssuedAt:   now,
+		ExpiresAt:  now.Add(m.cfg.ttl),
+	}
+	for _, o := range opts {
+		if o != nil {
+			o(rec)
+		}
+	}
+	if err := checkRecord(rec); err != nil {
 		return "", fmt.Errorf("session: issue: %w", err)
 	}
 	token, err := newToken()
@@ -112,14 +137,6 @@ func (m *Manager) Issue(ctx context.Context, s *wxauth.Session) (string, error) 
 		return "", fmt.Errorf("session: issue: reading random bytes: %w", err)
 	}
 	key, _ := storeKey(token)
-	now := m.cfg.now()
-	rec := &Record{
-		OpenID:     s.OpenID,
-		UnionID:    s.UnionID,
-		SessionKey: s.SessionKey,
-		IssuedAt:   now,
-		ExpiresAt:  now.Add(m.cfg.ttl),
-	}
 	if err := m.store.Put(ctx, key, rec, m.cfg.ttl+expiredGrace); err != nil {
 		return "", fmt.Errorf("session: issue: %w", err)
 	}

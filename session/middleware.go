@@ -45,9 +45,8 @@ func (m *Manager) Middleware(next http.Handler) http.Handler {
 			m.refuse(w, r, "middleware", serverError(err))
 			return
 		}
-		rec, err := m.Validate(r.Context(), m.cfg.token.token(r))
-		if err != nil {
-			e := m.tokenError(err)
+		rec, e := m.Authenticate(r)
+		if e != nil {
 			if e.Status == http.StatusUnauthorized && m.cfg.token.kind == fromBearer {
 				w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 			}
@@ -56,6 +55,39 @@ func (m *Manager) Middleware(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), rec)))
 	})
+}
+
+// Authenticate decides what [Manager.Middleware] decides for r, without
+// answering it: the [Record] of the request's token (read from the header
+// or cookie the Manager is configured for), or the [*HTTPError] the
+// middleware would answer: 401 invalid_token or expired_token, 503
+// store_unavailable, 499 canceled, 500 server_error. Framework adapters call
+// it and write the error in their own way ([WriteError] writes it as the
+// middleware does). It logs nothing.
+func (m *Manager) Authenticate(r *http.Request) (*Record, *HTTPError) {
+	if m.err != nil {
+		return nil, serverError(m.unusable())
+	}
+	rec, err := m.Validate(r.Context(), m.cfg.token.token(r))
+	if err != nil {
+		return nil, m.tokenError(err)
+	}
+	return rec, nil
+}
+
+// RevokeRequest revokes the token the request carries (from the header or
+// cookie the Manager reads, as [Manager.Authenticate] does): a logout. A
+// request without a token, or with a malformed one, is [ErrInvalidToken];
+// revoking an unknown or already revoked token is not an error.
+func (m *Manager) RevokeRequest(r *http.Request) error {
+	if m.err != nil {
+		return m.unusable()
+	}
+	tok := m.cfg.token.token(r)
+	if tok == "" {
+		return ErrInvalidToken
+	}
+	return m.Revoke(r.Context(), tok)
 }
 
 // tokenError maps an error of [Manager.Validate] to its answer.

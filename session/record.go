@@ -21,6 +21,15 @@ import (
 // Record back to the client leaks nothing. Read the field itself to use it.
 // Stores that serialize records use [MarshalRecord], which keeps it.
 type Record struct {
+	// Subject is the application's own id of the user (its users table's
+	// key), set by the login hook ([LoginInfo.Subject]) or [ForSubject].
+	// It is empty for the session of an openid the application has not
+	// bound to a user yet: a real state (the user logged in silently and
+	// has not given a phone number), which handlers must treat as "not
+	// registered", never as a user with an empty id.
+	Subject string `json:"subject,omitempty"`
+	// AppID is the appid of the mini-program the login came from.
+	AppID      string    `json:"appid,omitempty"`
 	OpenID     string    `json:"openid"`
 	UnionID    string    `json:"unionid,omitempty"`
 	SessionKey string    `json:"-"`
@@ -33,8 +42,8 @@ func (r Record) safe() string {
 	if r.SessionKey != "" {
 		key = redact.Placeholder
 	}
-	return fmt.Sprintf("session.Record{OpenID: %q, UnionID: %q, SessionKey: %q, IssuedAt: %s, ExpiresAt: %s}",
-		r.OpenID, r.UnionID, key, r.IssuedAt.Format(time.RFC3339), r.ExpiresAt.Format(time.RFC3339))
+	return fmt.Sprintf("session.Record{Subject: %q, AppID: %q, OpenID: %q, UnionID: %q, SessionKey: %q, IssuedAt: %s, ExpiresAt: %s}",
+		r.Subject, r.AppID, r.OpenID, r.UnionID, key, r.IssuedAt.Format(time.RFC3339), r.ExpiresAt.Format(time.RFC3339))
 }
 
 // String returns the record without its session_key.
@@ -48,7 +57,13 @@ func (r Record) Format(f fmt.State, verb rune) { _, _ = f.Write([]byte(r.safe())
 
 // LogValue returns the record for log/slog without its session_key.
 func (r Record) LogValue() slog.Value {
-	attrs := make([]slog.Attr, 0, 4)
+	attrs := make([]slog.Attr, 0, 6)
+	if r.Subject != "" {
+		attrs = append(attrs, slog.String("subject", r.Subject))
+	}
+	if r.AppID != "" {
+		attrs = append(attrs, slog.String("appid", r.AppID))
+	}
 	attrs = append(attrs, slog.String("openid", r.OpenID))
 	if r.UnionID != "" {
 		attrs = append(attrs, slog.String("unionid", r.UnionID))
@@ -60,11 +75,14 @@ func (r Record) LogValue() slog.Value {
 // MaxRecordLen is the longest serialized record [UnmarshalRecord] accepts.
 const MaxRecordLen = 8 << 10
 
-// maxFieldLen caps OpenID, UnionID and SessionKey. WeChat's are 24 to 32 bytes.
+// maxFieldLen caps Subject, AppID, OpenID, UnionID and SessionKey. WeChat's
+// are 18 to 32 bytes.
 const maxFieldLen = 256
 
 // storedRecord is a Record as stores keep it: with its session_key.
 type storedRecord struct {
+	Subject    string    `json:"subject,omitempty"`
+	AppID      string    `json:"appid,omitempty"`
 	OpenID     string    `json:"openid"`
 	UnionID    string    `json:"unionid,omitempty"`
 	SessionKey string    `json:"session_key"`
@@ -95,10 +113,21 @@ func UnmarshalRecord(b []byte) (*Record, error) {
 		return nil, errors.New("session: unmarshal record: not a JSON record")
 	}
 	r := Record(s)
-	if err := checkIdentity(r.OpenID, r.UnionID, r.SessionKey); err != nil {
+	if err := checkRecord(&r); err != nil {
 		return nil, fmt.Errorf("session: unmarshal record: %w", err)
 	}
 	return &r, nil
+}
+
+// checkRecord checks the fields of a record as it is stored.
+func checkRecord(r *Record) error {
+	if err := checkIdentity(r.OpenID, r.UnionID, r.SessionKey); err != nil {
+		return err
+	}
+	if len(r.Subject) > maxFieldLen || len(r.AppID) > maxFieldLen {
+		return fmt.Errorf("subject and appid must be at most %d bytes", maxFieldLen)
+	}
+	return nil
 }
 
 // checkIdentity checks the fields a record is issued with.

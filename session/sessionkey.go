@@ -60,6 +60,6 @@ func (m *Manager) RequireSessionKey(checker SessionKeyChecker, next http.Handler
 				Message: "the WeChat session has changed: call wx.login and log in again", Err: err})
 			return
 		}
-		m.refuse(w, r, "session key", wechatError(r.Context(), err))
+		m.refuse(w, r, "session key", WeChatError(r.Context(), err))
 	})
 }

@@ -52,7 +52,7 @@ func CheckPut(key string, rec *Record, ttl time.Duration) error {
 	case ttl <= 0:
 		return errors.New("session: put: ttl must be positive")
 	}
-	if err := checkIdentity(rec.OpenID, rec.UnionID, rec.SessionKey); err != nil {
+	if err := checkRecord(rec); err != nil {
 		return fmt.Errorf("session: put: %w", err)
 	}
 	return nil

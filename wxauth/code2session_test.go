@@ -28,7 +28,7 @@ func TestCode2SessionSuccess(t *testing.T) {
 
 	s, err := app.Code2Session(context.Background(), testCode)
 	require.NoError(t, err)
-	assert.Equal(t, &wxauth.Session{OpenID: "oGZUI0egBJY1zhBYw2KhdUfwVJJE", UnionID: "ocMvos6NjeKLIBqg5Mr9QjxrP1FA", SessionKey: testKey}, s)
+	assert.Equal(t, &wxauth.Session{AppID: testAppID, OpenID: "oGZUI0egBJY1zhBYw2KhdUfwVJJE", UnionID: "ocMvos6NjeKLIBqg5Mr9QjxrP1FA", SessionKey: testKey}, s)
 	assert.Equal(t, 1, mt.GetTotalCallCount())
 	assert.NotContains(t, logs.String(), testSecret)
 	assert.NotContains(t, logs.String(), testCode)

@@ -60,7 +60,8 @@ func TestE2EGetPhoneNumber(t *testing.T) {
 	assert.Equal(t, e2eAppID, p.Watermark.AppID)
 
 	_, err = app.GetPhoneNumber(ctx, code)
-	require.ErrorIs(t, err, wxauth.ErrInvalidCode, "a phone code works once")
+	require.ErrorIs(t, err, wxauth.ErrInvalidPhoneCode, "a phone code works once")
+	assert.NotErrorIs(t, err, wxauth.ErrInvalidCode, "a refused phone code is told apart from a refused login code")
 	assert.NotContains(t, err.Error(), code)
 	assert.NotContains(t, err.Error(), srv.AccessToken())
 }

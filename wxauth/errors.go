@@ -27,11 +27,34 @@ var (
 	ErrSystemBusy = errors.New("wxauth: wechat system busy")
 	// ErrInvalidCredential is errcode 40001, 40013, 40125, 40014, 42001 or
 	// 41002: a wrong appid or secret, or a bad or expired access_token. The
-	// server is misconfigured; the end user can do nothing about it.
+	// server is misconfigured; the end user can do nothing about it. On
+	// getuserphonenumber 40013 is [ErrInvalidPhoneCode] instead.
 	ErrInvalidCredential = errors.New("wxauth: invalid app credential")
-	// ErrSessionKeyExpired is errcode 87009: the session_key signature is
-	// invalid, usually because the user logged in again and the key rotated.
+	// ErrSessionKeyExpired is errcode 87009 (the session_key signature is
+	// invalid, usually because the user logged in again and the key rotated)
+	// or 87007 (resetusersessionkey: the session_key is no longer valid).
 	ErrSessionKeyExpired = errors.New("wxauth: session key invalid or expired")
+	// ErrNotAllowed means WeChat refuses this app or this server for a
+	// reason only an operator can fix: 40164 (the server's IP is not in the
+	// app's whitelist; the errmsg names the IP), 40243 (the AppSecret is
+	// frozen), 41004 (secret missing), 48001 (API not authorized for this
+	// app), 50004 and 50007 (API forbidden, account frozen), 89503, 89506 and
+	// 89507 (an administrator must confirm the call). Retrying does not help;
+	// the [*APIError]'s Msg says what to fix.
+	ErrNotAllowed = errors.New("wxauth: wechat refuses this app or server")
+	// ErrQuotaExceeded is errcode 45009: the app's daily quota of calls to
+	// this API is spent. It resets at midnight (Beijing time) or by an
+	// operator's clear_quota.
+	ErrQuotaExceeded = errors.New("wxauth: daily api quota exceeded")
+	// ErrInvalidPhoneCode means WeChat refused the code of the phone-number
+	// button on getuserphonenumber: unknown, expired or used (40029), made
+	// for another appid (40013), or not the phone code of the openid sent
+	// with [ForOpenID] (40003). A code refused before any request (empty,
+	// too long, not printable ASCII) matches it too. It never matches
+	// [ErrInvalidCode] or [ErrInvalidCredential], so that a caller can tell a
+	// bad phone code from a bad login code: the client presses the button
+	// again.
+	ErrInvalidPhoneCode = errors.New("wxauth: invalid phone code")
 	// ErrWatermark means decrypted data carries another app's appid (or none):
 	// it was not encrypted for this mini-program.
 	ErrWatermark = errors.New("wxauth: watermark appid mismatch")
@@ -57,6 +80,42 @@ var codeSentinels = map[int]error{
 	42001: ErrInvalidCredential, // access_token expired
 	41002: ErrInvalidCredential, // appid missing
 	87009: ErrSessionKeyExpired,
+	87007: ErrSessionKeyExpired, // resetusersessionkey: session_key no longer valid
+	45009: ErrQuotaExceeded,
+	40164: ErrNotAllowed, // invalid ip, not in whitelist
+	40243: ErrNotAllowed, // AppSecret frozen
+	41004: ErrNotAllowed, // appsecret missing
+	48001: ErrNotAllowed, // api unauthorized
+	50004: ErrNotAllowed, // api forbidden for this account
+	50007: ErrNotAllowed, // account frozen
+	89503: ErrNotAllowed, // the call needs an administrator's confirmation
+	89506: ErrNotAllowed, // the administrator refused; wait before asking again
+	89507: ErrNotAllowed, // the administrator refused; wait before asking again
+}
+
+// phoneCodeSentinels overrides codeSentinels for getuserphonenumber, where
+// the code in question is the phone-number button's: 40013 there means the
+// code was made for another appid, not that this app's appid is wrong.
+// Errcodes from https://developers.weixin.qq.com/miniprogram/dev/OpenApiDoc/user-info/phone-number/getPhoneNumber.html
+var phoneCodeSentinels = map[int]error{
+	40029: ErrInvalidPhoneCode, // invalid code
+	40163: ErrInvalidPhoneCode, // code been used
+	40013: ErrInvalidPhoneCode, // code of another appid
+	40003: ErrInvalidPhoneCode, // the code is not the phone code of the openid sent
+}
+
+// opGetPhoneNumber is the Op of errors from [App.GetPhoneNumber].
+const opGetPhoneNumber = "getuserphonenumber"
+
+// sentinelFor returns the sentinel that errcode code of API op matches.
+func sentinelFor(op string, code int) (error, bool) {
+	if op == opGetPhoneNumber {
+		if s, ok := phoneCodeSentinels[code]; ok {
+			return s, true
+		}
+	}
+	s, ok := codeSentinels[code]
+	return s, ok
 }
 
 // isTokenError reports whether err is WeChat refusing the access_token a call
@@ -147,9 +206,10 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
-// Is reports whether target is the sentinel for e's errcode.
+// Is reports whether target is the sentinel for e's errcode (on e's API:
+// see [ErrInvalidPhoneCode]).
 func (e *APIError) Is(target error) bool {
-	s, ok := codeSentinels[e.Code]
+	s, ok := sentinelFor(e.Op, e.Code)
 	return ok && s == target
 }
 

@@ -16,13 +16,18 @@ const MaxCodeLen = 256
 
 // Session is what code2session returns for a user: the openid (the user's
 // id in this mini-program), the unionid (the user's id across the apps of
-// one WeChat Open Platform account, when there is one) and the session_key.
+// one WeChat Open Platform account, when there is one) and the session_key,
+// with the appid of the mini-program it was issued for.
 //
 // The session_key decrypts the user's data and must stay on the server. A
 // Session never shows it: String, GoString, Format (every fmt verb), LogValue
 // (log/slog) and encoding/json all leave it out. Read the field itself to
 // store it.
 type Session struct {
+	// AppID is the appid of the mini-program the session belongs to: the
+	// App's own appid, set by [App.Code2Session]. An openid means something
+	// only together with its appid.
+	AppID      string `json:"appid,omitempty"`
 	OpenID     string `json:"openid"`
 	UnionID    string `json:"unionid,omitempty"`
 	SessionKey string `json:"-"`
@@ -33,7 +38,7 @@ func (s Session) safe() string {
 	if s.SessionKey != "" {
 		key = redact.Placeholder
 	}
-	return fmt.Sprintf("wxauth.Session{OpenID: %q, UnionID: %q, SessionKey: %q}", s.OpenID, s.UnionID, key)
+	return fmt.Sprintf("wxauth.Session{AppID: %q, OpenID: %q, UnionID: %q, SessionKey: %q}", s.AppID, s.OpenID, s.UnionID, key)
 }
 
 // String returns the session without its key.
@@ -47,7 +52,11 @@ func (s Session) Format(f fmt.State, verb rune) { _, _ = f.Write([]byte(s.safe()
 
 // LogValue returns the session for log/slog without its key.
 func (s Session) LogValue() slog.Value {
-	attrs := []slog.Attr{slog.String("openid", s.OpenID)}
+	attrs := make([]slog.Attr, 0, 3)
+	if s.AppID != "" {
+		attrs = append(attrs, slog.String("appid", s.AppID))
+	}
+	attrs = append(attrs, slog.String("openid", s.OpenID))
 	if s.UnionID != "" {
 		attrs = append(attrs, slog.String("unionid", s.UnionID))
 	}
@@ -99,16 +108,20 @@ func (a *App) Code2Session(ctx context.Context, code string) (*Session, error) {
 	if crypto.CheckSessionKey(r.SessionKey) != nil {
 		return nil, badReply(op, "no valid session_key")
 	}
-	return &Session{OpenID: r.OpenID, UnionID: r.UnionID, SessionKey: r.SessionKey}, nil
+	return &Session{AppID: a.appID, OpenID: r.OpenID, UnionID: r.UnionID, SessionKey: r.SessionKey}, nil
 }
 
-// checkCode refuses, with [ErrInvalidCode], a code that may not be sent to
-// WeChat.
+// checkCode refuses, with [ErrInvalidCode] ([ErrInvalidPhoneCode] for a
+// phone code), a code that may not be sent to WeChat.
 func checkCode(op, code string) error {
 	if validCode(code) {
 		return nil
 	}
-	return fmt.Errorf("wxauth: %s: code must be 1 to %d bytes of printable ASCII: %w", op, MaxCodeLen, ErrInvalidCode)
+	sentinel := ErrInvalidCode
+	if op == opGetPhoneNumber {
+		sentinel = ErrInvalidPhoneCode
+	}
+	return fmt.Errorf("wxauth: %s: code must be 1 to %d bytes of printable ASCII: %w", op, MaxCodeLen, sentinel)
 }
 
 // validCode reports whether code may be sent to WeChat.

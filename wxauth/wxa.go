@@ -83,27 +83,68 @@ type phoneReply struct {
 	PhoneInfo *PhoneNumber `json:"phone_info"`
 }
 
+// A PhoneOption configures one [App.GetPhoneNumber] call.
+type PhoneOption func(*phoneRequest)
+
+type phoneRequest struct {
+	openID string
+}
+
+// phoneBody is the JSON body of getuserphonenumber.
+type phoneBody struct {
+	Code   string `json:"code"`
+	OpenID string `json:"openid,omitempty"`
+}
+
+// ForOpenID makes [App.GetPhoneNumber] send openid with the code, so that
+// WeChat refuses a phone code that another user's button press produced
+// (a stolen or replayed code). Pass the openid of the logged-in session the
+// code arrived with; a login endpoint should always do so. An empty openid
+// sends none.
+func ForOpenID(openid string) PhoneOption {
+	return func(r *phoneRequest) { r.openID = openid }
+}
+
 // GetPhoneNumber exchanges the code from the mini-program's phone-number
-// button (getPhoneNumber event, e.detail.code) for the user's [PhoneNumber]
-// (POST /wxa/business/getuserphonenumber). A code is valid for five minutes
-// and once.
+// button (getPhoneNumber or getRealtimePhoneNumber event, e.detail.code) for
+// the user's [PhoneNumber] (POST /wxa/business/getuserphonenumber).
 //
-// A code that is empty, over [MaxCodeLen] bytes or not printable ASCII is
-// refused without a request ([ErrInvalidCode]). WeChat's refusals are
-// [*APIError]s ([ErrInvalidCode], [ErrRateLimited], ...); a reply whose
-// watermark names another app is [ErrWatermark]; one without a phone number
-// is [ErrBadResponse].
-func (a *App) GetPhoneNumber(ctx context.Context, code string) (*PhoneNumber, error) {
-	const op = "getuserphonenumber"
+// The code is valid for five minutes and works once, and WeChat bills the
+// app for every successful exchange (per button press: 0.03 yuan for
+// getPhoneNumber, 0.04 for getRealtimePhoneNumber, beyond the free quota).
+// So spend it only when the rest of the login has succeeded, and bind it to
+// the session's user with [ForOpenID].
+//
+// A code that is empty, over [MaxCodeLen] bytes or not printable ASCII, or an
+// openid given with ForOpenID that is over [MaxOpenIDLen] bytes or not
+// printable ASCII, is refused without a request ([ErrInvalidPhoneCode],
+// [ErrInvalidOpenID]). WeChat's refusals are [*APIError]s: a bad, used or
+// foreign code matches [ErrInvalidPhoneCode] (never [ErrInvalidCode] nor
+// [ErrInvalidCredential]), and others [ErrRateLimited], [ErrSystemBusy],
+// [ErrNotAllowed], ...; a reply whose watermark names another app is
+// [ErrWatermark]; one without a phone number is [ErrBadResponse].
+//
+// Reference: https://developers.weixin.qq.com/miniprogram/dev/OpenApiDoc/user-info/phone-number/getPhoneNumber.html
+func (a *App) GetPhoneNumber(ctx context.Context, code string, opts ...PhoneOption) (*PhoneNumber, error) {
+	const op = opGetPhoneNumber
 	if err := checkCode(op, code); err != nil {
 		return nil, err
+	}
+	var pr phoneRequest
+	for _, o := range opts {
+		if o != nil {
+			o(&pr)
+		}
+	}
+	if pr.openID != "" && !validID(pr.openID) {
+		return nil, fmt.Errorf("wxauth: %s: openid must be 1 to %d bytes of printable ASCII: %w", op, MaxOpenIDLen, ErrInvalidOpenID)
 	}
 	var r phoneReply
 	err := a.callWithToken(ctx, request{
 		op:      op,
 		method:  http.MethodPost,
 		path:    "/wxa/business/getuserphonenumber",
-		body:    map[string]string{"code": code},
+		body:    phoneBody{Code: code, OpenID: pr.openID},
 		secrets: []string{code},
 	}, &r)
 	if err != nil {

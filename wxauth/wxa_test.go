@@ -58,12 +58,12 @@ func TestGetPhoneNumber(t *testing.T) {
 		{name: "no watermark", code: "phonecode4", reply: `{"errcode":0,"phone_info":{"phoneNumber":"1","purePhoneNumber":"1","countryCode":"86"}}`, is: ErrWatermark},
 		{name: "no phone_info", code: "phonecode5", reply: `{"errcode":0,"errmsg":"ok"}`, is: ErrBadResponse},
 		{name: "bad country code", code: "phonecode6", reply: `{"errcode":0,"phone_info":{"phoneNumber":"1","countryCode":[1]}}`, is: ErrBadResponse},
-		{name: "invalid code", code: "phonecode7", reply: `{"errcode":40029,"errmsg":"invalid code"}`, is: ErrInvalidCode},
+		{name: "invalid code", code: "phonecode7", reply: `{"errcode":40029,"errmsg":"invalid code"}`, is: ErrInvalidPhoneCode},
 		{name: "rate limited", code: "phonecode8", reply: `{"errcode":45011,"errmsg":"api minute-quota reach limit"}`, is: ErrRateLimited},
 		{name: "busy", code: "phonecode9", reply: `{"errcode":-1,"errmsg":"system error"}`, is: ErrSystemBusy},
-		{name: "empty code", code: "", is: ErrInvalidCode, noCalls: true},
-		{name: "long code", code: strings.Repeat("a", MaxCodeLen+1), is: ErrInvalidCode, noCalls: true},
-		{name: "code with space", code: "abc def", is: ErrInvalidCode, noCalls: true},
+		{name: "empty code", code: "", is: ErrInvalidPhoneCode, noCalls: true},
+		{name: "long code", code: strings.Repeat("a", MaxCodeLen+1), is: ErrInvalidPhoneCode, noCalls: true},
+		{name: "code with space", code: "abc def", is: ErrInvalidPhoneCode, noCalls: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

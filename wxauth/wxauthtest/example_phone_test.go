@@ -34,7 +34,7 @@ func ExampleServer_PhoneCode() {
 	fmt.Println(phone.PurePhoneNumber, phone.CountryCode, phone.Watermark.AppID)
 
 	_, err = app.GetPhoneNumber(context.Background(), code)
-	fmt.Println("again:", errors.Is(err, wxauth.ErrInvalidCode))
+	fmt.Println("again:", errors.Is(err, wxauth.ErrInvalidPhoneCode))
 	// Output:
 	// 13912345678 86 wx0123456789abcdef
 	// again: true
