@@ -33,8 +33,10 @@ func FromContext(ctx context.Context) (*Record, bool) {
 // {"error": "expired_token"} (with a WWW-Authenticate header when the token
 // is a bearer token); when the store is down it gets 503
 // {"error": "store_unavailable"}, so that the client keeps its token and
-// retries. [WithErrorHandler] changes how these are written. The token is
-// never logged.
+// retries. In cookie mode ([WithTokenCookie]) a request with an unsafe
+// method that a browser sent from another origin is refused first: 403
+// cross_origin_request. [WithErrorHandler] changes how these are written.
+// The token is never logged.
 func (m *Manager) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if m.err != nil || next == nil {
@@ -45,16 +47,27 @@ func (m *Manager) Middleware(next http.Handler) http.Handler {
 			m.refuse(w, r, "middleware", serverError(err))
 			return
 		}
+		if e := m.checkOrigin(r); e != nil {
+			m.refuse(w, r, "middleware", e)
+			return
+		}
 		rec, e := m.Authenticate(r)
 		if e != nil {
-			if e.Status == http.StatusUnauthorized && m.cfg.token.kind == fromBearer {
-				w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-			}
-			m.refuse(w, r, "middleware", e)
+			m.refuseToken(w, r, "middleware", e)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), rec)))
 	})
+}
+
+// refuseToken answers a request whose token was refused, as the middleware
+// does: with a WWW-Authenticate challenge on a 401 when the token is a
+// bearer token.
+func (m *Manager) refuseToken(w http.ResponseWriter, r *http.Request, op string, e *HTTPError) {
+	if e.Status == http.StatusUnauthorized && m.cfg.token.kind == fromBearer {
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+	}
+	m.refuse(w, r, op, e)
 }
 
 // Authenticate decides what [Manager.Middleware] decides for r, without
