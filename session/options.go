@@ -63,7 +63,7 @@ func WithClock(now func() time.Time) Option {
 }
 
 // WithLogger sets the logger of the Manager, its middleware and the
-// [LoginHandler] built on it (default: none; but a Manager whose options
+// handlers built on it ([LoginHandler], [PhoneHandler], [LogoutHandler]) (default: none; but a Manager whose options
 // failed logs its refusals to slog.Default when it has no logger). Log lines never carry a token, a
 // code or a session_key. Refused requests (bad or expired tokens, bad login
 // input) are logged at Debug, failures of WeChat at Warn, failures of the
@@ -119,8 +119,9 @@ func WithTokenCookie(name string) Option {
 	}
 }
 
-// WithErrorHandler replaces how [Manager.Middleware] and the [LoginHandler]
-// built on the Manager answer a refused request (default [WriteError]: a JSON
+// WithErrorHandler replaces how [Manager.Middleware] and the handlers built
+// on the Manager ([LoginHandler], [PhoneHandler], [LogoutHandler]) answer a
+// refused request (default [WriteError]: a JSON
 // body {"error": code, "message": text}). The handler gets the status, the
 // machine code and the message in an [*HTTPError], whose Err is the cause,
 // for logs only. Headers such as WWW-Authenticate and Allow are set before
