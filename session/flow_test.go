@@ -169,6 +169,42 @@ func TestAuthenticateAnswersAsMiddleware(t *testing.T) {
 	}
 }
 
+func TestAuthenticateChecksOriginInCookieMode(t *testing.T) {
+	t.Parallel()
+	m := newManager(t, nil, session.WithTokenCookie("sid"))
+	token, err := m.Issue(context.Background(), testSession())
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		method, site string
+		want         int
+	}{
+		{http.MethodPost, "cross-site", http.StatusForbidden},
+		{http.MethodDelete, "same-site", http.StatusForbidden},
+		{http.MethodPost, "same-origin", http.StatusOK},
+		{http.MethodPost, "", http.StatusOK}, // not a browser
+		{http.MethodGet, "cross-site", http.StatusOK},
+	} {
+		r := httptest.NewRequest(tc.method, "/api/x", nil)
+		r.AddCookie(&http.Cookie{Name: "sid", Value: token})
+		if tc.site != "" {
+			r.Header.Set("Sec-Fetch-Site", tc.site)
+		}
+		rec, e := m.Authenticate(r)
+		rr := httptest.NewRecorder()
+		m.Middleware(echoOpenID).ServeHTTP(rr, r)
+		assert.Equal(t, tc.want, rr.Code, "%s %s", tc.method, tc.site)
+		if tc.want == http.StatusOK {
+			assert.Nil(t, e)
+			assert.NotNil(t, rec)
+			continue
+		}
+		require.NotNil(t, e)
+		assert.Equal(t, session.CodeCrossOrigin, e.Code)
+		code, _ := errorJSON(t, rr)
+		assert.Equal(t, session.CodeCrossOrigin, code)
+	}
+}
+
 func TestRevokeRequest(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

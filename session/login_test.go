@@ -581,10 +581,13 @@ func FuzzLoginRequest(f *testing.F) {
 	f.Add(`{"code":"c"}`)
 	f.Add(`{"code":"c","rawData":"{}","signature":"00"}`)
 	f.Add(`{"code":"c","encryptedData":"AAAA","iv":"` + testIV + `"}`)
+	f.Add(`{"code":"c","phoneCode":"pc"}`)
+	f.Add(`{"code":"c","\u017fignature":"x","signature":"y"}`)
 	f.Add(`{"code":1}`)
 	f.Add(`null`)
 	f.Add(``)
 	client := newFakeClient(f, testSession(), nil)
+	client.phone = &wxauth.PhoneNumber{PhoneNumber: "13800138000", PurePhoneNumber: "13800138000", CountryCode: "86"}
 	m := session.NewManager(nil)
 	defer m.Close()
 	h := session.LoginHandler(client, m)

@@ -47,10 +47,6 @@ func (m *Manager) Middleware(next http.Handler) http.Handler {
 			m.refuse(w, r, "middleware", serverError(err))
 			return
 		}
-		if e := m.checkOrigin(r); e != nil {
-			m.refuse(w, r, "middleware", e)
-			return
-		}
 		rec, e := m.Authenticate(r)
 		if e != nil {
 			m.refuseToken(w, r, "middleware", e)
@@ -74,12 +70,17 @@ func (m *Manager) refuseToken(w http.ResponseWriter, r *http.Request, op string,
 // answering it: the [Record] of the request's token (read from the header
 // or cookie the Manager is configured for), or the [*HTTPError] the
 // middleware would answer: 401 invalid_token or expired_token, 503
-// store_unavailable, 499 canceled, 500 server_error. Framework adapters call
-// it and write the error in their own way ([WriteError] writes it as the
-// middleware does). It logs nothing.
+// store_unavailable, 499 canceled, 500 server_error, and in cookie mode 403
+// cross_origin_request (see [WithTokenCookie]). Framework adapters call it
+// and write the error in their own way ([WriteError] writes it as the
+// middleware does, less the WWW-Authenticate header of a 401). It logs
+// nothing.
 func (m *Manager) Authenticate(r *http.Request) (*Record, *HTTPError) {
 	if m.err != nil {
 		return nil, serverError(m.unusable())
+	}
+	if e := m.checkOrigin(r); e != nil {
+		return nil, e
 	}
 	rec, err := m.Validate(r.Context(), m.cfg.token.token(r))
 	if err != nil {
@@ -91,7 +92,9 @@ func (m *Manager) Authenticate(r *http.Request) (*Record, *HTTPError) {
 // RevokeRequest revokes the token the request carries (from the header or
 // cookie the Manager reads, as [Manager.Authenticate] does): a logout. A
 // request without a token, or with a malformed one, is [ErrInvalidToken];
-// revoking an unknown or already revoked token is not an error.
+// revoking an unknown or already revoked token is not an error. It does not
+// check the request's origin: in cookie mode, call it after
+// [Manager.Authenticate] has accepted the request, or use [LogoutHandler].
 func (m *Manager) RevokeRequest(r *http.Request) error {
 	if m.err != nil {
 		return m.unusable()
