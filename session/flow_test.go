@@ -299,3 +299,31 @@ func TestWeChatError(t *testing.T) {
 		assert.ErrorIs(t, e, tt.err, "the cause is kept for logs")
 	}
 }
+
+// deleteFails is a spyStore whose Delete fails as a store that went down.
+type deleteFails struct{ *spyStore }
+
+func (deleteFails) Delete(context.Context, string) error { return errDown }
+
+func TestPhoneHandlerOldTokenNotRevoked(t *testing.T) {
+	t.Parallel()
+	store := newSpyStore()
+	m := newManager(t, deleteFails{store})
+	client := newFakeClient(t, testSession(), nil)
+	client.phone = &wxauth.PhoneNumber{PhoneNumber: "13800138000"}
+	old, err := m.Issue(context.Background(), testSession())
+	require.NoError(t, err)
+	h := session.PhoneHandler(client, m, session.WithOnLogin(func(_ context.Context, info *session.LoginInfo) (map[string]any, error) {
+		info.Subject = "user-1"
+		return nil, nil
+	}))
+	r := httptest.NewRequest(http.MethodPost, "/phone", strings.NewReader(`{"phoneCode":"pc"}`))
+	r.Header.Set("Authorization", "Bearer "+old)
+	rr := serve(t, h, r)
+	require.Equal(t, http.StatusServiceUnavailable, rr.Code, rr.Body.String())
+	code, _ := errorJSON(t, rr)
+	assert.Equal(t, session.CodeStoreUnavailable, code, "no new token while the old one lives on")
+	rec, err := m.Validate(context.Background(), old)
+	require.NoError(t, err)
+	assert.Empty(t, rec.Subject)
+}
