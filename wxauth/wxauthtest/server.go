@@ -335,6 +335,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 // cleanPath reports whether p is a path ServeMux would not redirect: rooted,
 // with no "." or ".." element and no doubled slash.
 func cleanPath(p string) bool {
+	if !strings.HasPrefix(p, "/") {
+		return false
+	}
 	c := path.Clean(p)
 	if strings.HasSuffix(p, "/") && c != "/" {
 		c += "/"
