@@ -32,8 +32,10 @@ func decode16(dst *[16]byte, s string) bool {
 // A session_key or iv that is not base64 of 16 bytes is [ErrInvalidSessionKey]
 // or [ErrInvalidIV]. Every failure that depends on encryptedData is
 // [ErrDecrypt], with no detail. CBC has no integrity: a tampered ciphertext can
-// decrypt with valid padding into different JSON, so a caller must check what
-// it decrypts (the watermark, and the openId against the session's).
+// decrypt with valid padding into different JSON (the iv, which the client
+// sends, sets the first block), so a caller must check what it decrypts (the
+// watermark, and any openId against the session's) and must not take its
+// fields as authenticated.
 func Decrypt(sessionKey, encryptedData, iv string) ([]byte, error) {
 	var key, ivb [16]byte
 	if !decode16(&key, sessionKey) {

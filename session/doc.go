@@ -22,22 +22,46 @@
 //	}
 //	defer sessions.Close()
 //
+//	hook := session.WithOnLogin(users.OnLogin) // your users table: see OnLoginFunc
+//
 //	mux := http.NewServeMux()
-//	mux.Handle("POST /api/login", session.LoginHandler(app, sessions))
+//	mux.Handle("POST /api/login", session.LoginHandler(app, sessions, hook))
+//	mux.Handle("POST /api/phone", session.PhoneHandler(app, sessions, hook))
+//	mux.Handle("POST /api/logout", session.LogoutHandler(sessions))
 //	mux.Handle("GET /api/me", sessions.Middleware(http.HandlerFunc(me)))
 //
 //	func me(w http.ResponseWriter, r *http.Request) {
 //		rec, _ := session.FromContext(r.Context()) // always there behind the middleware
-//		fmt.Fprintf(w, "hello %s", rec.OpenID)
+//		fmt.Fprintf(w, "hello %s (user %q)", rec.OpenID, rec.Subject)
 //	}
 //
-// The mini-program posts {"code": "..."} (the code from wx.login, and
-// optionally rawData, signature, encryptedData and iv from
-// wx.getUserProfile) to /api/login, keeps the token it gets back and sends
-// it as "Authorization: Bearer <token>". [LoginHandler] lists every answer
-// and its status; [WithOnLogin] maps the WeChat user to the application's
-// own (create, look up, bind a phone), adds fields to the response or
-// refuses the login.
+// The login of a mini-program today has two steps. A silent wx.login gives a
+// code; the mini-program posts {"code": "..."} to /api/login and gets a token
+// for the openid, which it sends as "Authorization: Bearer <token>". When
+// the app needs to know who the person is, the phone-number button gives a
+// phone code, posted as {"phoneCode": "..."} with the token to /api/phone
+// ([PhoneHandler]: a new token comes back), or together with a fresh login
+// code in one {"code", "phoneCode"} to /api/login. WeChat bills each phone
+// code it exchanges and a code works once: the handlers spend it only when
+// everything else about the login has checked out, bound to the session's
+// openid.
+//
+// The [WithOnLogin] hook maps the WeChat user (and phone) to the
+// application's own and sets its id, [LoginInfo.Subject], which the token's
+// [Record.Subject] carries; a session without a subject (an openid not bound
+// to a user yet) is a real state, and the hook can say so to the client
+// ({"registered": false}) or refuse the login. [LoginHandler] lists every
+// answer and its status.
+//
+// rawData, signature, encryptedData and iv from wx.getUserProfile may be
+// sent with the code too. Since 2022 they carry an anonymous profile, and
+// encryptedData has no openId: it is a profile, never an identity, and its
+// decrypted fields are not authenticated (CBC lets the client choose the
+// first block); the signed rawData is.
+//
+// Frameworks other than net/http call [Manager.Authenticate] (what the
+// middleware decides, without answering), [WeChatError] (the answer to a
+// WeChat error) and [Manager.RevokeRequest].
 //
 // # Tokens and expiry
 //
@@ -69,12 +93,20 @@
 //
 // # HTTP answers
 //
-// [Manager.Middleware] and [LoginHandler] answer refused requests with a
-// status and a JSON body {"error": "<machine code>", "message": "<text>"};
+// [Manager.Middleware], [LoginHandler], [PhoneHandler] and [LogoutHandler]
+// answer refused requests with a status and a JSON body {"error": "<machine code>", "message": "<text>"};
 // the codes are the Code* constants. The message is fixed for each code: it
 // never repeats WeChat's or the store's error text. [WithErrorHandler]
 // replaces how these answers are written. Every answer carries
 // Cache-Control: no-store.
+//
+// # Cookies
+//
+// With [WithTokenCookie] the token travels in a cookie that the handlers set
+// (HttpOnly, Secure, SameSite=Lax) and clear, and requests with unsafe
+// methods that browsers send from other origins are refused
+// ([http.CrossOriginProtection]), since a browser attaches the cookie to
+// requests any site makes.
 //
 // # Secrets
 //

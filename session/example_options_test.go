@@ -45,7 +45,8 @@ func ExampleWithErrorHandler() {
 
 // Clients that keep the token in a cookie (a web view, an H5 page) are
 // served by reading it from there instead of the Authorization header.
-// Setting the cookie, Secure and HttpOnly, is the application's job.
+// LoginHandler and PhoneHandler set the cookie themselves; a token issued by
+// hand is set as they set it: Secure, HttpOnly, SameSite.
 func ExampleWithTokenCookie() {
 	sessions := session.NewManager(nil, session.WithTokenCookie("sid"))
 	if err := sessions.Err(); err != nil {

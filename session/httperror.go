@@ -7,7 +7,8 @@ import (
 )
 
 // Machine codes in the "error" field of the JSON bodies that
-// [Manager.Middleware] and [LoginHandler] answer with. Clients branch on
+// [Manager.Middleware], [LoginHandler], [PhoneHandler] and [LogoutHandler]
+// answer with (see also [CodeCrossOrigin] and [CodeSessionKeyExpired]). Clients branch on
 // these; the "message" beside them is for people.
 const (
 	// CodeInvalidToken (401): the token is missing, malformed, unknown or revoked.
@@ -20,11 +21,13 @@ const (
 	// CodeServerError (500): the server is misconfigured or failed.
 	CodeServerError = "server_error"
 
-	// CodeMethodNotAllowed (405): the login endpoint takes POST only.
+	// CodeMethodNotAllowed (405): the login, phone and logout endpoints take
+	// POST only.
 	CodeMethodNotAllowed = "method_not_allowed"
-	// CodeRequestTooLarge (413): the login body is over 64 KiB.
+	// CodeRequestTooLarge (413): the request body is over 64 KiB.
 	CodeRequestTooLarge = "request_too_large"
-	// CodeInvalidRequest (400): the login body is not the expected JSON object.
+	// CodeInvalidRequest (400): the request body is not the expected JSON
+	// object, or a field of it has the wrong form.
 	CodeInvalidRequest = "invalid_request"
 	// CodeMissingCode (400): the login body has no code.
 	CodeMissingCode = "missing_code"
@@ -32,6 +35,10 @@ const (
 	CodeInvalidCode = "invalid_code"
 	// CodeCodeUsed (401): the code was already exchanged.
 	CodeCodeUsed = "code_used"
+	// CodeInvalidPhoneCode (400): WeChat refused the phone code (unknown,
+	// expired, used, made for another app or another user); the client asks
+	// for the phone number again. No token is issued.
+	CodeInvalidPhoneCode = "invalid_phone_code"
 	// CodeRateLimited (429): WeChat refused: too many logins for this user.
 	CodeRateLimited = "rate_limited"
 	// CodeHighRisk (403): WeChat blocked this user as high risk.
@@ -39,6 +46,9 @@ const (
 	// CodeWeChatUnavailable (502): WeChat was busy, unreachable, or answered
 	// something unusable.
 	CodeWeChatUnavailable = "wechat_unavailable"
+	// CodeQuotaExceeded (503): the app's daily quota of a WeChat API is spent
+	// (errcode 45009); it resets at midnight, Beijing time.
+	CodeQuotaExceeded = "quota_exceeded"
 	// CodeInvalidSignature (401): rawData does not match its signature.
 	CodeInvalidSignature = "invalid_signature"
 	// CodeDecryptFailed (400): encryptedData and iv could not be decrypted.
@@ -57,8 +67,8 @@ const (
 // its request (nginx's 499); the client never sees it.
 const StatusClientClosedRequest = 499
 
-// HTTPError is a refused request as [Manager.Middleware] and [LoginHandler]
-// answer it: a status, a machine code (the Code* constants) and a message
+// HTTPError is a refused request as [Manager.Middleware] and the handlers of
+// this package answer it: a status, a machine code (the Code* constants) and a message
 // that is safe to show the client. Err is the cause, for logs: it is never
 // written to the client.
 //

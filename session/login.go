@@ -1,22 +1,16 @@
 package session
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"io"
-	"log/slog"
 	"net/http"
-	"strings"
-	"time"
 
 	"github.com/wxmp/miniauth/crypto"
 	"github.com/wxmp/miniauth/wxauth"
 )
 
-// MaxLoginBodyLen is the largest login request body [LoginHandler] reads:
-// 64 KiB. Larger bodies are answered 413.
+// MaxLoginBodyLen is the largest request body [LoginHandler] and
+// [PhoneHandler] read: 64 KiB. Larger bodies are answered 413.
 const MaxLoginBodyLen = 64 << 10
 
 // ErrLoginRefused is the error a [WithOnLogin] hook returns (or wraps) to
@@ -25,17 +19,23 @@ const MaxLoginBodyLen = 64 << 10
 var ErrLoginRefused = errors.New("session: login refused")
 
 // LoginInfo is what a [WithOnLogin] hook learns of a login, once WeChat and
-// the signature and encrypted data (when sent) have been checked.
+// the signature, encrypted data and phone code (when sent) have been checked.
 type LoginInfo struct {
-	// Session is the user's session from code2session. Its SessionKey must
-	// stay on the server.
+	// Session is the user's session from code2session (for [PhoneHandler]:
+	// the one kept with the request's token). Its OpenID and UnionID are the
+	// user's identity. Its SessionKey must stay on the server.
 	Session *wxauth.Session
 	// RawData is the rawData the client sent, its signature checked; empty
-	// when none was sent.
+	// when none was sent. It is authenticated: only WeChat and this server
+	// know the session_key that signs it.
 	RawData string
-	// UserInfo is the decrypted encryptedData, its watermark checked and its
-	// openId and unionId (when present) equal to the session's; nil when
-	// none was sent.
+	// UserInfo is the decrypted encryptedData, its watermark checked; nil
+	// when none was sent. It is a profile, never an identity: the openId and
+	// unionId in it, when there are any, equal the session's (getUserInfo
+	// sends them; getUserProfile sends neither). Its fields are NOT
+	// authenticated: AES-CBC has no integrity and the client picks the iv,
+	// so it controls the first block of the plaintext. Trust [RawData] (or
+	// what the user typed in) for anything that matters.
 	UserInfo *wxauth.UserInfo
 	// Phone is the phone number WeChat gave for the phone code the client
 	// sent (phoneCode), exchanged for the session's openid; nil when none
@@ -44,160 +44,135 @@ type LoginInfo struct {
 	// Subject is the application's own id of the user. The hook sets it
 	// (when it knows or creates the user); the token issued carries it in
 	// [Record.Subject]. Left empty, the session belongs to an openid not
-	// bound to a user yet. [PhoneHandler] sets it to the session's current
-	// subject before it calls the hook.
+	// bound to a user yet (see [OnLoginFunc]). [PhoneHandler] sets it to the
+	// session's current subject before it calls the hook.
 	Subject string
 }
 
-// OnLoginFunc is a hook that [LoginHandler] calls after it has checked a
-// login and before it issues a token: the place to map the WeChat identity
-// to the application's own user (look it up, create it, bind a phone).
+// OnLoginFunc is a hook that [LoginHandler] and [PhoneHandler] call after
+// they have checked a login and before they issue a token: the place to map
+// the WeChat identity to the application's own user (look it up, create it,
+// bind a phone) and set [LoginInfo.Subject].
+//
+// A login without a subject is a real state: an openid the application has
+// not bound to a user yet (a silent wx.login by someone who has not given
+// their phone number). The hook decides: leave Subject empty and return
+// fields such as {"registered": false}, so that the client shows the phone
+// button and then calls [PhoneHandler] (or logs in again with a phoneCode);
+// or refuse the login.
 //
 // The fields it returns are added to the JSON response; fields named token,
-// expiresIn, openid, unionid or userInfo are ignored (the handler's win). To
-// refuse the login it returns [ErrLoginRefused] (403 login_refused) or an
-// [*HTTPError] (its own status, 400 to 599, and code); any other error is a
-// failure of the server: 500 server_error, logged at Error.
+// expiresIn, openid, unionid or userInfo, in any case (compared as
+// encoding/json compares keys), are dropped: the handler's win. The phone
+// number and the subject are not in the response unless the hook adds them.
+// To refuse the login it returns [ErrLoginRefused] (403 login_refused) or
+// an [*HTTPError] (its own status, 400 to 599, and code); any other error is
+// a failure of the server: 500 server_error, logged at Error.
+//
+// When the request carried a phone code, the hook runs after WeChat has
+// exchanged (and billed) it: a hook that refuses then has spent the code,
+// and the client must press the phone button again.
 type OnLoginFunc func(ctx context.Context, info *LoginInfo) (fields map[string]any, err error)
 
-// A LoginOption configures [LoginHandler].
-type LoginOption func(*loginHandler)
+// A LoginOption configures [LoginHandler] or [PhoneHandler].
+type LoginOption func(*flow)
 
 // WithOnLogin sets the hook the handler calls for each checked login (see
 // [OnLoginFunc]). A nil hook means none.
 func WithOnLogin(f OnLoginFunc) LoginOption {
-	return func(h *loginHandler) { h.onLogin = f }
-}
-
-type loginHandler struct {
-	client  wxauth.Client
-	m       *Manager
-	onLogin OnLoginFunc
-	err     error // misconfiguration: every request gets 500
+	return func(h *flow) { h.onLogin = f }
 }
 
 // loginRequest is the JSON body of a login.
 type loginRequest struct {
 	Code          string `json:"code"`
+	PhoneCode     string `json:"phoneCode"`
 	RawData       string `json:"rawData"`
 	Signature     string `json:"signature"`
 	EncryptedData string `json:"encryptedData"`
 	IV            string `json:"iv"`
 }
 
-// reservedFields are the response fields a hook cannot set.
-var reservedFields = [...]string{"token", "expiresIn", "openid", "unionid", "userInfo"}
+type loginHandler struct{ *flow }
 
 // LoginHandler returns the handler of a mini-program's login request: a POST
-// with the JSON body {code, rawData?, signature?, encryptedData?, iv?} made of
-// what wx.login (and wx.getUserProfile) returned. It exchanges the code with
-// WeChat through client, checks the signature of rawData and decrypts
-// encryptedData when they are sent, calls the [WithOnLogin] hook, issues a
-// token with m and answers 200 with
+// with the JSON body {code, phoneCode?, rawData?, signature?, encryptedData?,
+// iv?} made of what wx.login (and the phone-number button, or
+// wx.getUserProfile) returned. It exchanges the code with WeChat through
+// client, checks the signature of rawData and decrypts encryptedData when
+// they are sent, exchanges the phone code when one is sent, calls the
+// [WithOnLogin] hook, issues a token with m and answers 200 with
 //
 //	{"token": "...", "expiresIn": 86400, "openid": "...", "unionid": "...", "userInfo": {...}}
 //
 // (unionid when WeChat sent one, userInfo when encryptedData was sent, and
-// the hook's fields). The session_key never leaves the server.
+// the hook's fields; no token in cookie mode, see [WithTokenCookie]). The
+// session_key never leaves the server.
+//
+// The phone code (e.detail.code of the phone-number button) is exchanged
+// last, with [wxauth.ForOpenID] of the session's openid, and only when the
+// login itself succeeded: WeChat bills each exchange and a code works once,
+// so a refused login code leaves it unspent, and the client can log in
+// again with a fresh wx.login code and the same phone code. The hook sees
+// the number in [LoginInfo.Phone]. Exchanging needs a client that is also a
+// [PhoneClient] (as *wxauth.App is).
 //
 // Refusals are JSON {"error": code, "message": text} (see [WithErrorHandler]),
 // with a fixed message per code that never repeats WeChat's error text:
 //
-//	405 method_not_allowed   not a POST
-//	413 request_too_large    body over 64 KiB
-//	400 invalid_request      not a JSON object of strings; rawData without signature, encryptedData without iv, a code over 256 bytes
-//	400 missing_code         no code (WeChat is not called)
-//	401 invalid_code         WeChat does not know the code, or it expired
-//	401 code_used            the code was already used
-//	429 rate_limited         WeChat's per-user rate limit
-//	403 high_risk_user       WeChat blocked the user as high risk
-//	502 wechat_unavailable   WeChat busy, unreachable, or answering nonsense
-//	500 server_error         WeChat refused the appid or secret (logged at Error: fix the configuration)
-//	401 invalid_signature    rawData does not match its signature
-//	400 decrypt_failed       encryptedData and iv do not decrypt (one code and message whatever the cause)
-//	401 watermark_mismatch   encryptedData was made for another mini-program
-//	401 identity_mismatch    encryptedData names another openId or unionId than the session
-//	403 login_refused        the hook refused
-//	503 store_unavailable    the session store is down
+//	405 method_not_allowed    not a POST
+//	403 cross_origin_request  cookie mode only: a browser's request from another origin
+//	413 request_too_large     body over 64 KiB
+//	400 invalid_request       not a JSON object of strings; a field repeated; rawData without signature, encryptedData without iv, a code or phoneCode over 256 bytes or not printable
+//	400 missing_code          no code (WeChat is not called)
+//	401 invalid_code          WeChat does not know the code, or it expired
+//	401 code_used             the code was already used
+//	400 invalid_phone_code    WeChat refused the phone code: unknown, expired, used, of another app or user (no token is issued)
+//	429 rate_limited          WeChat's per-user rate limit
+//	403 high_risk_user        WeChat blocked the user as high risk
+//	502 wechat_unavailable    WeChat busy, unreachable, or answering nonsense
+//	503 quota_exceeded        the app's daily quota of the API is spent (logged at Error)
+//	500 server_error          WeChat refused the appid, secret, IP or API (logged at Error: fix the configuration); a phoneCode and a client that cannot exchange it
+//	401 invalid_signature     rawData does not match its signature
+//	400 decrypt_failed        encryptedData and iv do not decrypt (one code and message whatever the cause)
+//	401 watermark_mismatch    encryptedData was made for another mini-program
+//	401 identity_mismatch     encryptedData names another openId or unionId than the session
+//	403 login_refused         the hook refused
+//	503 store_unavailable     the session store is down
 //
-// CBC has no integrity: a tampered encryptedData can decrypt, with valid
-// padding and watermark, into another identity. So an openId or unionId in
-// the decrypted data must equal the session's; a unionId that code2session
-// did not return is refused too, since it cannot be told from a forged one.
+// encryptedData is a profile, never an identity: the identity comes from
+// code2session. wx.getUserProfile's encryptedData has no openId and no
+// unionId, and is accepted as a profile; getUserInfo's has them, and they
+// must equal the session's (a unionId that code2session did not return is
+// refused too, since it cannot be told from a forged one). Decrypted fields
+// are not authenticated (see [LoginInfo.UserInfo]); signed rawData is.
 //
 // A nil client or Manager, or a Manager whose options failed
 // ([Manager.Err]), makes a handler that answers every request 500 and logs
 // why at Error.
 func LoginHandler(client wxauth.Client, m *Manager, opts ...LoginOption) http.Handler {
-	h := &loginHandler{client: client, m: m}
-	switch {
-	case m == nil:
-		h.err = errors.New("session: login handler: nil manager")
-		h.m = &Manager{cfg: defaultConfig(), err: h.err}
-		h.m.cfg.logger = slog.Default()
-	case m.err != nil:
-		h.err = m.unusable()
-	case client == nil:
-		h.err = errors.New("session: login handler: nil wxauth client")
-	}
-	for _, o := range opts {
-		if o != nil {
-			o(h)
-		}
-	}
-	return h
+	return loginHandler{newFlow("login handler", client, m, opts)}
 }
 
-func (h *loginHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if h.err != nil {
-		h.m.refuse(w, r, "login", serverError(h.err))
+func (h loginHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	const op = "login"
+	if !h.accept(w, r, op) {
 		return
 	}
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		h.m.refuse(w, r, "login", &HTTPError{Status: http.StatusMethodNotAllowed, Code: CodeMethodNotAllowed,
-			Message: "use POST"})
-		return
-	}
-	req, e := readLoginRequest(w, r)
+	req, e := h.readLoginRequest(w, r)
 	if e == nil {
-		var body []byte
-		body, e = h.login(r.Context(), req)
-		if e == nil {
-			writeJSONBody(w, http.StatusOK, body)
-			return
-		}
+		e = h.login(w, r, req)
 	}
-	h.m.refuse(w, r, "login", e)
+	if e != nil {
+		h.m.refuse(w, r, op, e)
+	}
 }
 
 // readLoginRequest reads and checks the body of a login request.
-func readLoginRequest(w http.ResponseWriter, r *http.Request) (*loginRequest, *HTTPError) {
-	tooLarge := &HTTPError{Status: http.StatusRequestEntityTooLarge, Code: CodeRequestTooLarge,
-		Message: "the request body is over 64 KiB"}
-	if r.ContentLength > MaxLoginBodyLen {
-		return nil, tooLarge
-	}
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxLoginBodyLen))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		switch {
-		case errors.As(err, &mbe):
-			return nil, tooLarge
-		case r.Context().Err() != nil:
-			return nil, canceled(err)
-		}
-		return nil, invalidRequest("the request body could not be read", err)
-	}
+func (h loginHandler) readLoginRequest(w http.ResponseWriter, r *http.Request) (*loginRequest, *HTTPError) {
 	var req loginRequest
-	if err := json.Unmarshal(b, &req); err != nil {
-		return nil, invalidRequest("the body must be a JSON object with string fields code, rawData, signature, encryptedData and iv", nil)
-	}
-	if err := uniqueKeys(b); err != nil {
-		// encoding/json matches keys case-insensitively and keeps the last
-		// duplicate: a proxy or WAF that reads the first "code" would see
-		// another value than this handler. Refuse the ambiguity.
-		return nil, invalidRequest("the body must not repeat a field (field names are matched without regard to case)", err)
+	if e := readJSONBody(w, r, &req, "the body must be a JSON object with string fields code, phoneCode, rawData, signature, encryptedData and iv"); e != nil {
+		return nil, e
 	}
 	switch {
 	case req.Code == "":
@@ -215,72 +190,33 @@ func readLoginRequest(w http.ResponseWriter, r *http.Request) (*loginRequest, *H
 		return nil, invalidRequest("signature must be 40 hex digits", nil)
 	case req.IV != "" && crypto.CheckIV(req.IV) != nil:
 		return nil, invalidRequest("iv must be base64 of 16 bytes", nil)
+	case req.PhoneCode != "" && !validPhoneCode(req.PhoneCode):
+		return nil, invalidRequest("phoneCode must be 1 to 256 bytes of printable ASCII", nil)
+	case req.PhoneCode != "" && h.phones == nil:
+		// A wiring mistake, refused before either code is spent.
+		return nil, serverError(errors.New("session: login: a phoneCode was sent, but the handler's wxauth client has no GetPhoneNumber (see session.PhoneClient)"))
 	}
 	return &req, nil
 }
 
-// uniqueKeys reports an error when the JSON object b repeats a top-level
-// key, comparing keys without regard to case as encoding/json does.
-func uniqueKeys(b []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if _, err := dec.Token(); err != nil { // '{', checked by the caller's Unmarshal
-		return err
-	}
-	seen := make(map[string]bool, 5)
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		key, _ := t.(string)
-		k := strings.ToLower(key)
-		if seen[k] {
-			return errors.New("session: login: repeated field in body")
-		}
-		seen[k] = true
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// isHexSHA1 reports whether s is 40 hex digits, the form of a sha1 signature.
-func isHexSHA1(s string) bool {
-	if len(s) != 40 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-			return false
-		}
-	}
-	return true
-}
-
-func invalidRequest(msg string, err error) *HTTPError {
-	return &HTTPError{Status: http.StatusBadRequest, Code: CodeInvalidRequest, Message: msg, Err: err}
-}
-
-// login checks a login request with WeChat, issues its token and returns the
-// response body.
-func (h *loginHandler) login(ctx context.Context, req *loginRequest) ([]byte, *HTTPError) {
+// login checks a login request with WeChat, issues its token and writes the
+// answer.
+func (h loginHandler) login(w http.ResponseWriter, r *http.Request, req *loginRequest) *HTTPError {
+	ctx := r.Context()
 	sess, err := h.client.Code2Session(ctx, req.Code)
 	if err != nil {
-		return nil, WeChatError(ctx, err)
+		return WeChatError(ctx, err)
 	}
 	if sess == nil || sess.OpenID == "" {
-		return nil, WeChatError(ctx, errors.New("session: login: code2session returned no openid"))
+		return WeChatError(ctx, errors.New("session: login: code2session returned no openid"))
 	}
 	info := &LoginInfo{Session: sess}
 	if req.RawData != "" {
 		if err := h.client.VerifySignature(sess.SessionKey, req.RawData, req.Signature); err != nil {
 			if !errors.Is(err, crypto.ErrSignature) {
-				return nil, serverError(err)
+				return serverError(err)
 			}
-			return nil, &HTTPError{Status: http.StatusUnauthorized, Code: CodeInvalidSignature,
+			return &HTTPError{Status: http.StatusUnauthorized, Code: CodeInvalidSignature,
 				Message: "rawData does not match its signature", Err: err}
 		}
 		info.RawData = req.RawData
@@ -288,47 +224,32 @@ func (h *loginHandler) login(ctx context.Context, req *loginRequest) ([]byte, *H
 	if req.EncryptedData != "" {
 		ui, e := h.decryptUserInfo(sess, req)
 		if e != nil {
-			return nil, e
+			return e
 		}
 		info.UserInfo = ui
 	}
-	var fields map[string]any
-	if h.onLogin != nil {
-		if fields, err = h.onLogin(ctx, info); err != nil {
-			return nil, hookError(ctx, err)
+	if req.PhoneCode != "" { // last: the login is good, the code may be spent
+		p, e := h.exchangePhone(ctx, req.PhoneCode, sess.OpenID)
+		if e != nil {
+			return e
 		}
+		info.Phone = p
 	}
-	token, err := h.m.Issue(ctx, sess, ForSubject(info.Subject))
-	if err != nil {
-		return nil, h.m.tokenError(err)
+	fields, e := h.callHook(ctx, info)
+	if e != nil {
+		return e
 	}
-	resp := make(map[string]any, len(fields)+len(reservedFields))
-	for k, v := range fields {
-		resp[k] = v
+	token, body, e := h.issue(ctx, sess, info, fields)
+	if e != nil {
+		return e
 	}
-	for _, k := range reservedFields {
-		delete(resp, k)
-	}
-	resp["token"] = token
-	resp["expiresIn"] = int64(h.m.TTL() / time.Second)
-	resp["openid"] = sess.OpenID
-	if sess.UnionID != "" {
-		resp["unionid"] = sess.UnionID
-	}
-	if info.UserInfo != nil {
-		resp["userInfo"] = info.UserInfo
-	}
-	body, err := json.Marshal(resp)
-	if err != nil { // a hook field that JSON cannot encode
-		_ = h.m.Revoke(ctx, token)
-		return nil, serverError(errors.New("session: login: the hook's fields cannot be encoded as JSON"))
-	}
-	return body, nil
+	h.answer(w, token, body)
+	return nil
 }
 
 // decryptUserInfo decrypts the request's encryptedData and checks that it
-// belongs to the session's user.
-func (h *loginHandler) decryptUserInfo(sess *wxauth.Session, req *loginRequest) (*wxauth.UserInfo, *HTTPError) {
+// does not name another user than the session's.
+func (h loginHandler) decryptUserInfo(sess *wxauth.Session, req *loginRequest) (*wxauth.UserInfo, *HTTPError) {
 	var ui wxauth.UserInfo
 	if err := h.client.Decrypt(sess.SessionKey, req.EncryptedData, req.IV, &ui); err != nil {
 		if errors.Is(err, wxauth.ErrWatermark) {
@@ -340,10 +261,14 @@ func (h *loginHandler) decryptUserInfo(sess *wxauth.Session, req *loginRequest) 
 		return nil, &HTTPError{Status: http.StatusBadRequest, Code: CodeDecryptFailed,
 			Message: "encryptedData could not be decrypted with this login's session key", Err: err}
 	}
-	// CBC has no integrity and the client picks the iv, so it controls the
-	// first plaintext block: it could rename or blank the openId key. WeChat
-	// always sends openId in user info; demand it, equal to the session's.
-	if ui.OpenID != sess.OpenID || (ui.UnionID != "" && ui.UnionID != sess.UnionID) {
+	// wx.getUserProfile's encryptedData carries no openId and no unionId
+	// (https://developers.weixin.qq.com/miniprogram/dev/api/open-api/user-info/wx.getUserProfile.html,
+	// "Bug & Tip"); getUserInfo's carries both. The identity always comes
+	// from code2session, so data without them is a profile. CBC has no
+	// integrity and the client picks the iv (it controls the first block:
+	// it could rename or blank the openId key), which is why the data is
+	// never an identity; but an id it does name must be the session's.
+	if (ui.OpenID != "" && ui.OpenID != sess.OpenID) || (ui.UnionID != "" && ui.UnionID != sess.UnionID) {
 		return nil, &HTTPError{Status: http.StatusUnauthorized, Code: CodeIdentityMismatch,
 			Message: "encryptedData belongs to another user",
 			Err:     errors.New("session: login: decrypted openId or unionId differs from the session's")}
@@ -351,12 +276,20 @@ func (h *loginHandler) decryptUserInfo(sess *wxauth.Session, req *loginRequest) 
 	return &ui, nil
 }
 
-// WeChatError maps an error of a [wxauth.Client] call (code2session) to the
-// answer [LoginHandler] gives it, so that a handler of one's own answers as
-// LoginHandler does: invalid or used codes 401, rate limits 429, high-risk
-// users 403, a misconfigured app 500 (log it at Error), WeChat down 502, a
-// client that went away 499. The message never repeats WeChat's text; the
-// cause is in Err, for logs.
+// WeChatError maps an error of a [wxauth.Client] call (code2session,
+// getuserphonenumber) to the answer [LoginHandler] gives it, so that a
+// handler of one's own answers as LoginHandler does: invalid or used login
+// codes 401, a refused phone code 400 invalid_phone_code, rate limits 429,
+// high-risk users 403, a misconfigured or refused app (wrong appid or
+// secret, [wxauth.ErrNotAllowed]) 500, the app's daily quota spent
+// ([wxauth.ErrQuotaExceeded]) 503 quota_exceeded, WeChat down 502, a client
+// that went away 499. The statuses of 500 and up other than 502 are logged
+// at Error by the handlers of this package: they need an operator.
+//
+// The quota is 503, not 429: it is the app's, not the user's, and it
+// resets at midnight (Beijing time) or when an operator clears it, not in a
+// second. The message never repeats WeChat's text; the cause is in Err, for
+// logs.
 func WeChatError(ctx context.Context, err error) *HTTPError {
 	e := &HTTPError{Err: err}
 	switch {
@@ -368,32 +301,26 @@ func WeChatError(ctx context.Context, err error) *HTTPError {
 	case errors.Is(err, wxauth.ErrCodeUsed):
 		e.Status, e.Code, e.Message = http.StatusUnauthorized, CodeCodeUsed,
 			"the login code was already used: call wx.login again"
+	case errors.Is(err, wxauth.ErrInvalidPhoneCode):
+		e.Status, e.Code, e.Message = http.StatusBadRequest, CodeInvalidPhoneCode,
+			"the phone code is invalid, expired or used: ask for the phone number again"
 	case errors.Is(err, wxauth.ErrRateLimited):
 		e.Status, e.Code, e.Message = http.StatusTooManyRequests, CodeRateLimited,
 			"too many logins: try again later"
 	case errors.Is(err, wxauth.ErrHighRisk):
 		e.Status, e.Code, e.Message = http.StatusForbidden, CodeHighRisk,
 			"WeChat refused this login: the user is blocked as high risk"
-	case errors.Is(err, wxauth.ErrInvalidCredential):
-		// The app's appid or secret is wrong: nothing the user can do.
+	case errors.Is(err, wxauth.ErrQuotaExceeded):
+		e.Status, e.Code, e.Message = http.StatusServiceUnavailable, CodeQuotaExceeded,
+			"the service has reached its daily limit: try again tomorrow"
+	case errors.Is(err, wxauth.ErrInvalidCredential), errors.Is(err, wxauth.ErrNotAllowed):
+		// The app's appid or secret is wrong, or WeChat refuses this app or
+		// server (IP whitelist, frozen secret, API not authorized): nothing
+		// the user can do.
 		return serverError(err)
 	default: // busy, unreachable, timed out, malformed reply, other errcodes
 		e.Status, e.Code, e.Message = http.StatusBadGateway, CodeWeChatUnavailable,
 			"WeChat could not be reached: try again later"
 	}
 	return e
-}
-
-// hookError maps an error of the OnLogin hook to its answer.
-func hookError(ctx context.Context, err error) *HTTPError {
-	var he *HTTPError
-	switch {
-	case errors.As(err, &he) && he.Status >= 400 && he.Status <= 599 && he.Code != "":
-		return he
-	case errors.Is(err, ErrLoginRefused):
-		return &HTTPError{Status: http.StatusForbidden, Code: CodeLoginRefused, Message: "login refused", Err: err}
-	case ctx.Err() != nil:
-		return canceled(err)
-	}
-	return serverError(err)
 }

@@ -36,6 +36,29 @@ type fakeClient struct {
 	sess  *wxauth.Session
 	err   error
 	calls atomic.Int32
+
+	phone      *wxauth.PhoneNumber // what GetPhoneNumber returns, or phoneErr
+	phoneErr   error
+	phoneCalls atomic.Int32
+	phoneOpts  atomic.Int32 // options GetPhoneNumber was given in its last call
+}
+
+// GetPhoneNumber answers for the phone code what the test says, without a
+// request.
+func (f *fakeClient) GetPhoneNumber(_ context.Context, _ string, opts ...wxauth.PhoneOption) (*wxauth.PhoneNumber, error) {
+	f.phoneCalls.Add(1)
+	f.phoneOpts.Store(int32(len(opts)))
+	if f.phoneErr != nil {
+		return nil, f.phoneErr
+	}
+	return f.phone, nil
+}
+
+// plainClient is a wxauth.Client and nothing more: no GetPhoneNumber.
+type plainClient struct{ wxauth.Client }
+
+func phoneErr(code int) error {
+	return &wxauth.APIError{Op: "getuserphonenumber", Code: code, Msg: wechatText}
 }
 
 func newFakeClient(t testing.TB, sess *wxauth.Session, err error) *fakeClient {
@@ -125,6 +148,8 @@ func TestLoginHandlerRefuses(t *testing.T) {
 		body       string // POST body when req is nil; "" means {"code":"the-code"}
 		sess       *wxauth.Session
 		c2sErr     error
+		phoneErr   error
+		plain      bool // a client without GetPhoneNumber
 		hook       session.OnLoginFunc
 		storeDown  bool
 		wantStatus int
@@ -157,6 +182,25 @@ func TestLoginHandlerRefuses(t *testing.T) {
 		{name: "null", body: `null`, wantStatus: 400, wantCode: session.CodeMissingCode, noWeChat: true},
 		{name: "empty code", body: `{"code":""}`, wantStatus: 400, wantCode: session.CodeMissingCode, noWeChat: true},
 		{name: "code null", body: `{"code":null}`, wantStatus: 400, wantCode: session.CodeMissingCode, noWeChat: true},
+		{name: "signature repeated as U+017F long s", body: `{"code":"c","rawData":"{}","signature":"` + crypto.Sign(testKey, "{}") +
+			`","ſignature":"` + strings.Repeat("0", 40) + `"}`,
+			wantStatus: 400, wantCode: session.CodeInvalidRequest, noWeChat: true},
+		{name: "phoneCode too long", body: `{"code":"c","phoneCode":"` + strings.Repeat("p", wxauth.MaxCodeLen+1) + `"}`,
+			wantStatus: 400, wantCode: session.CodeInvalidRequest, noWeChat: true},
+		{name: "phoneCode not printable", body: `{"code":"c","phoneCode":"a b"}`,
+			wantStatus: 400, wantCode: session.CodeInvalidRequest, noWeChat: true},
+		{name: "phoneCode to a client that cannot exchange it", plain: true, body: `{"code":"c","phoneCode":"pc"}`,
+			wantStatus: 500, wantCode: session.CodeServerError, noWeChat: true},
+		{name: "phoneCode refused", body: `{"code":"c","phoneCode":"pc"}`, phoneErr: phoneErr(40029),
+			wantStatus: 400, wantCode: session.CodeInvalidPhoneCode},
+		{name: "phoneCode of another user", body: `{"code":"c","phoneCode":"pc"}`, phoneErr: phoneErr(40003),
+			wantStatus: 400, wantCode: session.CodeInvalidPhoneCode},
+		{name: "phoneCode of another app", body: `{"code":"c","phoneCode":"pc"}`, phoneErr: phoneErr(40013),
+			wantStatus: 400, wantCode: session.CodeInvalidPhoneCode},
+		{name: "phone API not allowed", body: `{"code":"c","phoneCode":"pc"}`, phoneErr: phoneErr(48001),
+			wantStatus: 500, wantCode: session.CodeServerError},
+		{name: "phone quota spent", body: `{"code":"c","phoneCode":"pc"}`, phoneErr: phoneErr(45009),
+			wantStatus: 503, wantCode: session.CodeQuotaExceeded},
 		{name: "code too long", body: `{"code":"` + strings.Repeat("c", wxauth.MaxCodeLen+1) + `"}`,
 			wantStatus: 400, wantCode: session.CodeInvalidRequest, noWeChat: true},
 		{name: "rawData without signature", body: `{"code":"c","rawData":"{}"}`,
@@ -188,6 +232,8 @@ func TestLoginHandlerRefuses(t *testing.T) {
 			wantStatus: 502, wantCode: session.CodeWeChatUnavailable},
 		{name: "wrong appsecret", c2sErr: apiErr(40125), wantStatus: 500, wantCode: session.CodeServerError},
 		{name: "wrong appid", c2sErr: apiErr(40013), wantStatus: 500, wantCode: session.CodeServerError},
+		{name: "ip not whitelisted", c2sErr: apiErr(40164), wantStatus: 500, wantCode: session.CodeServerError},
+		{name: "daily quota spent", c2sErr: apiErr(45009), wantStatus: 503, wantCode: session.CodeQuotaExceeded},
 
 		{name: "signature mismatch", body: loginBody(t, map[string]string{"code": "c", "rawData": rawData, "signature": crypto.Sign(otherKey, rawData)}),
 			wantStatus: 401, wantCode: session.CodeInvalidSignature},
@@ -207,8 +253,8 @@ func TestLoginHandlerRefuses(t *testing.T) {
 			wantStatus: 400, wantCode: session.CodeDecryptFailed},
 		{name: "bad iv, refused before the code is spent", body: loginBody(t, map[string]string{"code": "c", "encryptedData": goodData, "iv": "short"}),
 			wantStatus: 400, wantCode: session.CodeInvalidRequest, noWeChat: true},
-		{name: "openId left out of encryptedData", body: loginBody(t, map[string]string{"code": "c", "iv": testIV,
-			"encryptedData": encrypt(t, testKey, userInfoJSON("", "", testAppID))}),
+		{name: "no openId, another unionId", body: loginBody(t, map[string]string{"code": "c", "iv": testIV,
+			"encryptedData": encrypt(t, testKey, userInfoJSON("", "oAnotherUnion", testAppID))}),
 			wantStatus: 401, wantCode: session.CodeIdentityMismatch},
 		{name: "decrypt: not JSON", body: loginBody(t, map[string]string{"code": "c", "iv": testIV,
 			"encryptedData": encrypt(t, testKey, []byte("plain text"))}),
@@ -252,13 +298,18 @@ func TestLoginHandlerRefuses(t *testing.T) {
 				s = sess
 			}
 			client := newFakeClient(t, s, tt.c2sErr)
+			client.phoneErr = tt.phoneErr
+			var wx wxauth.Client = client
+			if tt.plain {
+				wx = plainClient{client}
+			}
 			store := newSpyStore()
 			if tt.storeDown {
 				store.fail(errDown)
 			}
 			log, logs := debugLogger()
 			m := newManager(t, store, session.WithLogger(log))
-			h := session.LoginHandler(client, m, session.WithOnLogin(tt.hook))
+			h := session.LoginHandler(wx, m, session.WithOnLogin(tt.hook))
 			var r *http.Request
 			switch {
 			case tt.req != nil:
@@ -278,6 +329,10 @@ func TestLoginHandlerRefuses(t *testing.T) {
 			}
 			if tt.noWeChat {
 				assert.Zero(t, client.calls.Load(), "WeChat is not called")
+				assert.Zero(t, client.phoneCalls.Load(), "the phone code is not spent")
+			}
+			if tt.phoneErr == nil && tt.wantStatus != 200 {
+				assert.Zero(t, client.phoneCalls.Load(), "a refused login does not spend the phone code")
 			}
 			store.mu.Lock()
 			assert.Empty(t, store.recs, "a refused login stores nothing")
@@ -338,6 +393,10 @@ func TestLoginHandlerSuccess(t *testing.T) {
 		{"rawData and signature", sess, map[string]string{"code": "c", "rawData": rawData, "signature": crypto.Sign(testKey, rawData)}, false},
 		{"upper-case signature", sess, map[string]string{"code": "c", "rawData": rawData, "signature": strings.ToUpper(crypto.Sign(testKey, rawData))}, false},
 		{"encryptedData", sess, map[string]string{"code": "c", "encryptedData": encrypt(t, testKey, userInfo), "iv": testIV}, true},
+		{"getUserProfile's encryptedData: no openId, no unionId", sess, map[string]string{"code": "c", "iv": testIV,
+			"encryptedData": encrypt(t, testKey, userInfoJSON("", "", testAppID))}, true},
+		{"encryptedData with the openId only", sess, map[string]string{"code": "c", "iv": testIV,
+			"encryptedData": encrypt(t, testKey, userInfoJSON(sess.OpenID, "", testAppID))}, true},
 		{"everything, and unknown fields", sess, map[string]string{"code": "c", "rawData": rawData, "signature": crypto.Sign(testKey, rawData),
 			"encryptedData": encrypt(t, testKey, userInfo), "iv": testIV, "cloudID": "x"}, true},
 	}
@@ -522,10 +581,13 @@ func FuzzLoginRequest(f *testing.F) {
 	f.Add(`{"code":"c"}`)
 	f.Add(`{"code":"c","rawData":"{}","signature":"00"}`)
 	f.Add(`{"code":"c","encryptedData":"AAAA","iv":"` + testIV + `"}`)
+	f.Add(`{"code":"c","phoneCode":"pc"}`)
+	f.Add(`{"code":"c","\u017fignature":"x","signature":"y"}`)
 	f.Add(`{"code":1}`)
 	f.Add(`null`)
 	f.Add(``)
 	client := newFakeClient(f, testSession(), nil)
+	client.phone = &wxauth.PhoneNumber{PhoneNumber: "13800138000", PurePhoneNumber: "13800138000", CountryCode: "86"}
 	m := session.NewManager(nil)
 	defer m.Close()
 	h := session.LoginHandler(client, m)

@@ -33,8 +33,10 @@ func FromContext(ctx context.Context) (*Record, bool) {
 // {"error": "expired_token"} (with a WWW-Authenticate header when the token
 // is a bearer token); when the store is down it gets 503
 // {"error": "store_unavailable"}, so that the client keeps its token and
-// retries. [WithErrorHandler] changes how these are written. The token is
-// never logged.
+// retries. In cookie mode ([WithTokenCookie]) a request with an unsafe
+// method that a browser sent from another origin is refused first: 403
+// cross_origin_request. [WithErrorHandler] changes how these are written.
+// The token is never logged.
 func (m *Manager) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if m.err != nil || next == nil {
@@ -47,26 +49,38 @@ func (m *Manager) Middleware(next http.Handler) http.Handler {
 		}
 		rec, e := m.Authenticate(r)
 		if e != nil {
-			if e.Status == http.StatusUnauthorized && m.cfg.token.kind == fromBearer {
-				w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-			}
-			m.refuse(w, r, "middleware", e)
+			m.refuseToken(w, r, "middleware", e)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), rec)))
 	})
 }
 
+// refuseToken answers a request whose token was refused, as the middleware
+// does: with a WWW-Authenticate challenge on a 401 when the token is a
+// bearer token.
+func (m *Manager) refuseToken(w http.ResponseWriter, r *http.Request, op string, e *HTTPError) {
+	if e.Status == http.StatusUnauthorized && m.cfg.token.kind == fromBearer {
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+	}
+	m.refuse(w, r, op, e)
+}
+
 // Authenticate decides what [Manager.Middleware] decides for r, without
 // answering it: the [Record] of the request's token (read from the header
 // or cookie the Manager is configured for), or the [*HTTPError] the
 // middleware would answer: 401 invalid_token or expired_token, 503
-// store_unavailable, 499 canceled, 500 server_error. Framework adapters call
-// it and write the error in their own way ([WriteError] writes it as the
-// middleware does). It logs nothing.
+// store_unavailable, 499 canceled, 500 server_error, and in cookie mode 403
+// cross_origin_request (see [WithTokenCookie]). Framework adapters call it
+// and write the error in their own way ([WriteError] writes it as the
+// middleware does, less the WWW-Authenticate header of a 401). It logs
+// nothing.
 func (m *Manager) Authenticate(r *http.Request) (*Record, *HTTPError) {
 	if m.err != nil {
 		return nil, serverError(m.unusable())
+	}
+	if e := m.checkOrigin(r); e != nil {
+		return nil, e
 	}
 	rec, err := m.Validate(r.Context(), m.cfg.token.token(r))
 	if err != nil {
@@ -78,7 +92,9 @@ func (m *Manager) Authenticate(r *http.Request) (*Record, *HTTPError) {
 // RevokeRequest revokes the token the request carries (from the header or
 // cookie the Manager reads, as [Manager.Authenticate] does): a logout. A
 // request without a token, or with a malformed one, is [ErrInvalidToken];
-// revoking an unknown or already revoked token is not an error.
+// revoking an unknown or already revoked token is not an error. It does not
+// check the request's origin: in cookie mode, call it after
+// [Manager.Authenticate] has accepted the request, or use [LogoutHandler].
 func (m *Manager) RevokeRequest(r *http.Request) error {
 	if m.err != nil {
 		return m.unusable()

@@ -24,6 +24,7 @@ type config struct {
 	logger       *slog.Logger
 	token        tokenSource
 	errorHandler ErrorHandler
+	origins      *http.CrossOriginProtection // checks unsafe requests in cookie mode
 }
 
 func defaultConfig() config {
@@ -32,6 +33,7 @@ func defaultConfig() config {
 		now:          time.Now,
 		token:        tokenSource{kind: fromBearer},
 		errorHandler: WriteError,
+		origins:      http.NewCrossOriginProtection(),
 	}
 }
 
@@ -61,7 +63,7 @@ func WithClock(now func() time.Time) Option {
 }
 
 // WithLogger sets the logger of the Manager, its middleware and the
-// [LoginHandler] built on it (default: none; but a Manager whose options
+// handlers built on it ([LoginHandler], [PhoneHandler], [LogoutHandler]) (default: none; but a Manager whose options
 // failed logs its refusals to slog.Default when it has no logger). Log lines never carry a token, a
 // code or a session_key. Refused requests (bad or expired tokens, bad login
 // input) are logged at Debug, failures of WeChat at Warn, failures of the
@@ -90,10 +92,23 @@ func WithTokenHeader(name string) Option {
 	}
 }
 
-// WithTokenCookie makes [Manager.Middleware] read the token from the named
-// cookie instead of the Authorization header. Setting that cookie (Secure,
-// HttpOnly, SameSite) is the application's job. The last of
+// WithTokenCookie makes [Manager.Middleware] (and [Manager.Authenticate])
+// read the token from the named cookie instead of the Authorization header,
+// for clients that are browsers (a web-view or H5 page). The last of
 // [WithTokenHeader] and WithTokenCookie wins.
+//
+// In cookie mode:
+//   - [LoginHandler] and [PhoneHandler] set the cookie (HttpOnly, Secure,
+//     SameSite=Lax, Path=/, Max-Age the TTL) and leave the token out of their
+//     JSON answer, which a script could read; [LogoutHandler] clears it.
+//   - The middleware and those handlers refuse a request with an unsafe method
+//     (POST, PUT, PATCH, DELETE, ...) that a browser sent from another origin,
+//     as [http.CrossOriginProtection] decides (Sec-Fetch-Site, else Origin
+//     against Host): 403 cross_origin_request. A browser attaches the cookie
+//     to a form that any site posts, so without this check any page could act
+//     in the user's name (CSRF). Requests without those headers (not from a
+//     browser) pass. Keep GET and HEAD free of side effects: they are not
+//     checked.
 func WithTokenCookie(name string) Option {
 	return func(c *config) error {
 		if !validHTTPToken(name) {
@@ -104,8 +119,9 @@ func WithTokenCookie(name string) Option {
 	}
 }
 
-// WithErrorHandler replaces how [Manager.Middleware] and the [LoginHandler]
-// built on the Manager answer a refused request (default [WriteError]: a JSON
+// WithErrorHandler replaces how [Manager.Middleware] and the handlers built
+// on the Manager ([LoginHandler], [PhoneHandler], [LogoutHandler]) answer a
+// refused request (default [WriteError]: a JSON
 // body {"error": code, "message": text}). The handler gets the status, the
 // machine code and the message in an [*HTTPError], whose Err is the cause,
 // for logs only. Headers such as WWW-Authenticate and Allow are set before

@@ -28,8 +28,12 @@ func (a *App) VerifySignature(sessionKey, rawData, signature string) error {
 // watermark with another appid, or none, is [ErrWatermark]. A bad key or iv is
 // [crypto.ErrInvalidSessionKey] or [crypto.ErrInvalidIV].
 //
-// CBC has no integrity: a tampered ciphertext can decrypt, with valid padding,
-// into another identity. Check that the openId in v is the session's own.
+// CBC has no integrity, and the client picks the iv, so it controls the
+// first block of the plaintext: a tampered ciphertext can decrypt, with valid
+// padding and watermark, into other fields or another identity. Decrypted
+// data is never an identity (that comes from code2session) and its fields
+// are not authenticated (a signed rawData is, see [App.VerifySignature]); an
+// openId or unionId it carries must be the session's own.
 func (a *App) Decrypt(sessionKey, encryptedData, iv string, v any) error {
 	if rv := reflect.ValueOf(v); rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return errors.New("wxauth: decrypt: v must be a non-nil pointer")
@@ -87,9 +91,12 @@ func decodeChecked[T any, PT interface {
 
 // UserInfo is the user profile in the encryptedData of wx.getUserProfile
 // (and the older wx.getUserInfo). Since 2022 WeChat sends a placeholder
-// nickname and avatar unless the user fills them in.
+// nickname and avatar unless the user fills them in. OpenID and UnionID are
+// empty for wx.getUserProfile, whose encryptedData carries neither
+// (https://developers.weixin.qq.com/miniprogram/dev/api/open-api/user-info/wx.getUserProfile.html);
+// wx.getUserInfo's carries both.
 type UserInfo struct {
-	OpenID    string           `json:"openId"`
+	OpenID    string           `json:"openId,omitempty"`
 	UnionID   string           `json:"unionId,omitempty"`
 	NickName  string           `json:"nickName"`
 	Gender    int              `json:"gender"` // 0 unknown, 1 male, 2 female

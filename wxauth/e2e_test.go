@@ -44,9 +44,10 @@ func TestE2ELoginFlow(t *testing.T) {
 		Province: "Guangdong", Country: "China", AvatarURL: "https://example.com/z.png",
 	})
 
-	// The mini-program: wx.login, then wx.getUserProfile.
+	// The mini-program: wx.login, then wx.getUserInfo (whose encryptedData,
+	// unlike wx.getUserProfile's, carries openId and unionId).
 	code := srv.Login(id)
-	profile, err := srv.Profile(id)
+	profile, err := srv.UserInfo(id)
 	require.NoError(t, err)
 
 	// The server: code2session, signature check, decryption.

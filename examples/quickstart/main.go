@@ -1,11 +1,12 @@
-// Command quickstart runs the whole WeChat mini-program login flow on one
-// machine, against the fake WeChat of package wxauthtest: no credentials, no
-// network. It plays both sides and prints each step:
+// Command quickstart runs the login flow of a mini-program as they are built
+// today, on one machine, against the fake WeChat of package wxauthtest: no
+// credentials, no network. It plays both sides and prints each step:
 //
-//   - the mini-program: wx.login (a code) and wx.getUserProfile (rawData,
-//     signature, encryptedData, iv);
-//   - the server: Code2Session, VerifySignature, Decrypt, then its own login
-//     token from session.Manager, and a request through the Middleware.
+//   - the mini-program: a silent wx.login (a code), later the phone-number
+//     button (a phone code);
+//   - the server: session.LoginHandler, session.PhoneHandler and
+//     session.LogoutHandler over HTTP, with a hook that keeps the app's own
+//     users (by openid and phone), and an endpoint behind the Middleware.
 //
 // Run it from the repository root:
 //
@@ -14,12 +15,14 @@ package main
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
+	"sync"
 
 	"github.com/wxmp/miniauth/session"
 	"github.com/wxmp/miniauth/wxauth"
@@ -29,6 +32,8 @@ import (
 const (
 	appID  = "wx1234567890abcdef"
 	secret = "quickstart-secret-not-a-real-one"
+	alice  = "oQuickstartUser0000000000001"
+	bob    = "oQuickstartUser0000000000002"
 )
 
 func main() {
@@ -38,8 +43,40 @@ func main() {
 	}
 }
 
+// users is the app's own user table: in production, a database.
+type users struct {
+	mu      sync.Mutex
+	byOpen  map[string]string // openid -> user id
+	byPhone map[string]string // phone -> user id
+}
+
+// onLogin binds a WeChat identity to the app's user: an openid it knows is
+// that user; else a phone number (from the phone button) finds or creates
+// one; else the session has no subject yet and the client is told so.
+func (u *users) onLogin(_ context.Context, info *session.LoginInfo) (map[string]any, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	id := u.byOpen[info.Session.OpenID]
+	if id == "" && info.Phone != nil {
+		if id = u.byPhone[info.Phone.PhoneNumber]; id == "" {
+			id = fmt.Sprintf("user-%d", len(u.byPhone)+1)
+			u.byPhone[info.Phone.PhoneNumber] = id
+		}
+		u.byOpen[info.Session.OpenID] = id
+	}
+	if id == "" {
+		return map[string]any{"registered": false}, nil // the client shows the phone button
+	}
+	info.Subject = id
+	return map[string]any{"registered": true}, nil
+}
+
 func run(ctx context.Context, out io.Writer) error {
-	step := func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }
+	n := 0
+	step := func(format string, args ...any) {
+		n++
+		fmt.Fprintf(out, "%d. "+format+"\n", append([]any{n}, args...)...)
+	}
 
 	// A fake WeChat API on a local port; in production this is api.weixin.qq.com.
 	wechat, err := wxauthtest.Start(appID, secret)
@@ -47,75 +84,148 @@ func run(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	defer wechat.Close()
-	wechat.AddUser(wxauthtest.User{OpenID: "oQuickstartUser0000000000001", NickName: "Alice", City: "Shenzhen"})
-
-	// --- the mini-program ---
-	code := wechat.Login("oQuickstartUser0000000000001") // wx.login()
-	step("1. mini-program: wx.login() gave a one-time code (%d characters)", len(code))
-	profile, err := wechat.Profile("oQuickstartUser0000000000001") // wx.getUserProfile()
-	if err != nil {
-		return err
-	}
-	step("2. mini-program: wx.getUserProfile() gave rawData, signature and %d bytes of encryptedData", len(profile.EncryptedData))
+	wechat.AddUser(wxauthtest.User{OpenID: alice, PurePhoneNumber: "13800138000"})
+	wechat.AddUser(wxauthtest.User{OpenID: bob, PurePhoneNumber: "13900139000"})
 
 	// --- the server ---
 	app, err := wxauth.New(appID, secret, wxauth.WithBaseURL(wechat.URL))
 	if err != nil {
 		return err
 	}
-	sess, err := app.Code2Session(ctx, code)
-	if err != nil {
-		return err
-	}
-	step("3. server: Code2Session -> openid %s (the session_key stays on the server: %v)", sess.OpenID, sess)
-
-	if err := app.VerifySignature(sess.SessionKey, profile.RawData, profile.Signature); err != nil {
-		return err
-	}
-	step("4. server: VerifySignature -> rawData is signed with this user's session_key")
-
-	var user wxauth.UserInfo
-	if err := app.Decrypt(sess.SessionKey, profile.EncryptedData, profile.IV, &user); err != nil {
-		return err
-	}
-	if user.OpenID != sess.OpenID {
-		return errors.New("decrypted data belongs to another user")
-	}
-	step("5. server: Decrypt -> %s from %s, watermark appid %s", user.NickName, user.City, user.Watermark.AppID)
-
-	// A code works once: replaying it is refused.
-	if _, err := app.Code2Session(ctx, code); errors.Is(err, wxauth.ErrCodeUsed) {
-		step("6. server: the same code again -> refused (%v)", err)
-	} else {
-		return fmt.Errorf("replayed code: want ErrCodeUsed, got %v", err)
-	}
-
-	// The app's own login token: opaque, random, expiring; the client gets
-	// this, never the session_key.
 	sessions := session.NewManager(nil)
 	defer sessions.Close()
-	token, err := sessions.Issue(ctx, sess)
+	table := &users{byOpen: map[string]string{}, byPhone: map[string]string{}}
+	hook := session.WithOnLogin(table.onLogin)
+	mux := http.NewServeMux()
+	mux.Handle("POST /api/login", session.LoginHandler(app, sessions, hook))
+	mux.Handle("POST /api/phone", session.PhoneHandler(app, sessions, hook))
+	mux.Handle("POST /api/logout", session.LogoutHandler(sessions))
+	mux.Handle("GET /api/me", sessions.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec, _ := session.FromContext(r.Context())
+		fmt.Fprintf(w, "openid %s, user %q", rec.OpenID, rec.Subject)
+	})))
+	server := httptest.NewServer(mux)
+	defer server.Close()
+	c := client{base: server.URL, ctx: ctx}
+
+	// --- the mini-program ---
+	code := wechat.Login(alice) // wx.login(): silent, free
+	step("mini-program: wx.login() gave a one-time code (%d characters)", len(code))
+	status, login, err := c.post("/api/login", "", `{"code":"`+code+`"}`)
 	if err != nil {
 		return err
 	}
-	step("7. server: session.Manager.Issue -> an opaque token of %d characters for the client (valid %s)", len(token), sessions.TTL())
-
-	// A later request carries the token; the middleware puts the record in
-	// the request context.
-	me := sessions.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec, _ := session.FromContext(r.Context())
-		fmt.Fprintf(w, "hello %s", rec.OpenID)
-	}))
-	for _, auth := range []string{"Bearer " + token, "Bearer forged-token"} {
-		req := httptest.NewRequestWithContext(ctx, http.MethodGet, "/api/me", nil)
-		req.Header.Set("Authorization", auth)
-		rec := httptest.NewRecorder()
-		me.ServeHTTP(rec, req)
-		label := "with the token"
-		if auth != "Bearer "+token {
-			label = "with a forged token"
-		}
-		step("8. client: GET /api/me %s -> %d %s", label, rec.Code, rec.Body.String())
+	step("POST /api/login {code} -> %d openid %v, registered %v (no user yet: the session has no subject)",
+		status, login["openid"], login["registered"])
+	silent, _ := login["token"].(string)
+	if err := c.me(step, silent, "with the silent login's token"); err != nil {
+		return err
 	}
+
+	phoneCode, err := wechat.PhoneCode(alice) // <button open-type="getPhoneNumber">: e.detail.code
+	if err != nil {
+		return err
+	}
+	step("mini-program: the phone-number button gave a one-time phone code (WeChat bills its exchange)")
+	status, bound, err := c.post("/api/phone", silent, `{"phoneCode":"`+phoneCode+`"}`)
+	if err != nil {
+		return err
+	}
+	fresh, _ := bound["token"].(string)
+	step("POST /api/phone {phoneCode} with the token -> %d registered %v, new token: %t", status, bound["registered"], fresh != silent && fresh != "")
+	if err := c.me(step, silent, "with the old token"); err != nil {
+		return err
+	}
+	if err := c.me(step, fresh, "with the new token"); err != nil {
+		return err
+	}
+
+	// A login code works once.
+	status, replay, err := c.post("/api/login", "", `{"code":"`+code+`"}`)
+	if err != nil {
+		return err
+	}
+	step("POST /api/login with the same code again -> %d %v", status, replay["error"])
+
+	// Next launch: the silent login alone finds the user by openid.
+	status, again, err := c.post("/api/login", "", `{"code":"`+wechat.Login(alice)+`"}`)
+	if err != nil {
+		return err
+	}
+	step("next launch: POST /api/login {code} -> %d registered %v", status, again["registered"])
+
+	// Another user does both at once: the phone code is spent only after the
+	// login itself succeeded.
+	bobPhone, err := wechat.PhoneCode(bob)
+	if err != nil {
+		return err
+	}
+	status, bad, err := c.post("/api/login", "", `{"code":"expired-code","phoneCode":"`+bobPhone+`"}`)
+	if err != nil {
+		return err
+	}
+	step("POST /api/login {code, phoneCode} with a bad login code -> %d %v; phone exchanges so far: %d",
+		status, bad["error"], wechat.Calls(wxauthtest.PathPhoneNumber))
+	status, oneShot, err := c.post("/api/login", "", `{"code":"`+wechat.Login(bob)+`","phoneCode":"`+bobPhone+`"}`)
+	if err != nil {
+		return err
+	}
+	bobToken, _ := oneShot["token"].(string)
+	step("POST /api/login {code, phoneCode}, a fresh code, the same phone code -> %d registered %v", status, oneShot["registered"])
+	if err := c.me(step, bobToken, "with that token"); err != nil {
+		return err
+	}
+
+	status, _, err = c.post("/api/logout", bobToken, "")
+	if err != nil {
+		return err
+	}
+	step("POST /api/logout -> %d", status)
+	return c.me(step, bobToken, "after the logout")
+}
+
+// client is the mini-program's wx.request.
+type client struct {
+	base string
+	ctx  context.Context
+}
+
+func (c client) do(method, path, token, body string) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(c.ctx, method, c.base+path, strings.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, err
+}
+
+// post sends a JSON body and decodes the JSON answer, if any.
+func (c client) post(path, token, body string) (int, map[string]any, error) {
+	status, b, err := c.do(http.MethodPost, path, token, body)
+	if err != nil || len(b) == 0 {
+		return status, nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return status, nil, fmt.Errorf("%s: %d %q: %w", path, status, b, err)
+	}
+	return status, m, nil
+}
+
+// me prints the answer of GET /api/me with token.
+func (c client) me(step func(string, ...any), token, label string) error {
+	status, b, err := c.do(http.MethodGet, "/api/me", token, "")
+	if err != nil {
+		return err
+	}
+	step("GET /api/me %s -> %d %s", label, status, strings.TrimSpace(string(b)))
 	return nil
 }

@@ -1,12 +1,19 @@
 // Command server is a mini-program login server on net/http:
 //
-//	POST /api/login   session.LoginHandler: {code, rawData?, signature?, encryptedData?, iv?} -> {token, ...}
+//	POST /api/login   session.LoginHandler: {code, phoneCode?} -> {token, expiresIn, openid, registered, userId?}
+//	POST /api/phone   session.PhoneHandler, with the token: {phoneCode} -> a new token that carries the user
+//	POST /api/logout  session.LogoutHandler, with the token: 204
 //	GET  /api/me      behind session.Manager.Middleware: who the token belongs to
+//
+// A login hook keeps the app's own users in an in-memory table (users.go):
+// a silent login of an openid it does not know gets a token without a user
+// ({"registered": false}); the phone code, in the login or posted to
+// /api/phone, binds the openid to the user of that phone number.
 //
 // With WX_APPID and WX_SECRET set it talks to WeChat. Without them it starts
 // the fake WeChat of package wxauthtest inside the process, adds
-// GET /dev/code (a fresh fake wx.login code for a test user) and prints a
-// curl command that logs in. Requests are logged with log/slog (method,
+// GET /dev/code and GET /dev/phonecode (a fresh fake wx.login code and phone
+// code for a test user) and prints curl commands that log in. Requests are logged with log/slog (method,
 // path, status, duration: never a query string, a token or a secret), and
 // SIGINT or SIGTERM shut it down gracefully.
 //
@@ -102,9 +109,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	if fake != nil {
 		fmt.Fprintf(out, "\nLog in with a fresh fake code (each code works once; GET %s/dev/code gives another):\n\n"+
 			"  curl -s -X POST %s/api/login -d '{\"code\":\"%s\"}'\n\n"+
-			"then read /api/me with the token it returns:\n\n"+
-			"  curl -s %s/api/me -H 'Authorization: Bearer <token>'\n\n",
-			base, base, fake.Login(fakeUser), base)
+			"then bind the phone (GET %s/dev/phonecode gives a phone code), read /api/me and log out\n"+
+			"with the token it returns (/api/phone returns a new one):\n\n"+
+			"  curl -s -X POST %s/api/phone -H 'Authorization: Bearer <token>' -d '{\"phoneCode\":\"<code>\"}'\n"+
+			"  curl -s %s/api/me -H 'Authorization: Bearer <token>'\n"+
+			"  curl -s -X POST %s/api/logout -H 'Authorization: Bearer <token>'\n\n",
+			base, base, fake.Login(fakeUser), base, base, base, base)
 	}
 
 	errc := make(chan error, 1)
@@ -130,13 +140,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	return nil
 }
 
-// routes wires the login API. fake, when not nil, adds GET /dev/code.
+// routes wires the login API over a new user table. fake, when not nil,
+// adds GET /dev/code and GET /dev/phonecode.
 func routes(app wxauth.Client, sessions *session.Manager, fake *wxauthtest.Server) http.Handler {
+	hook := session.WithOnLogin(newUserTable().onLogin)
 	mux := http.NewServeMux()
-	mux.Handle("/api/login", session.LoginHandler(app, sessions))
+	// The handlers answer other methods 405 themselves.
+	mux.Handle("/api/login", session.LoginHandler(app, sessions, hook))
+	mux.Handle("/api/phone", session.PhoneHandler(app, sessions, hook))
+	mux.Handle("/api/logout", session.LogoutHandler(sessions))
 	mux.Handle("GET /api/me", sessions.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec, _ := session.FromContext(r.Context())
 		writeJSON(w, map[string]any{ // never the session_key
+			"userId":    rec.Subject, // "" until the phone is bound
 			"openid":    rec.OpenID,
 			"unionid":   rec.UnionID,
 			"issuedAt":  rec.IssuedAt,
@@ -146,6 +162,14 @@ func routes(app wxauth.Client, sessions *session.Manager, fake *wxauthtest.Serve
 	if fake != nil {
 		mux.HandleFunc("GET /dev/code", func(w http.ResponseWriter, _ *http.Request) {
 			writeJSON(w, map[string]string{"code": fake.Login(fakeUser)})
+		})
+		mux.HandleFunc("GET /dev/phonecode", func(w http.ResponseWriter, _ *http.Request) {
+			code, err := fake.PhoneCode(fakeUser)
+			if err != nil { // unreachable: the user is registered at start-up
+				http.Error(w, "no test user", http.StatusInternalServerError)
+				return
+			}
+			writeJSON(w, map[string]string{"phoneCode": code})
 		})
 	}
 	return mux

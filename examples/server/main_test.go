@@ -199,3 +199,77 @@ func TestRoutes(t *testing.T) {
 	assert.NotContains(t, logs.String(), token)
 	assert.NotContains(t, logs.String(), code)
 }
+
+// status sends a request and returns only its status.
+func status(t *testing.T, method, url, token string) int {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	require.NoError(t, err)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := testClient().Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestPhoneAndLogout drives the flow of today through the routes: a silent
+// login without a user, the phone bound through /api/phone (a new token),
+// a one-shot login with a phone code, and logout.
+func TestPhoneAndLogout(t *testing.T) {
+	t.Parallel()
+	fake := wxauthtest.NewServer(fakeAppID, fakeSecret)
+	t.Cleanup(fake.Close)
+	fake.AddUser(wxauthtest.User{OpenID: fakeUser, PurePhoneNumber: "13800000001"})
+	second := fake.AddUser(wxauthtest.User{PurePhoneNumber: "13800000002"})
+	app, err := wxauth.New(fakeAppID, fakeSecret, wxauth.WithBaseURL(fake.URL))
+	require.NoError(t, err)
+	sessions := session.NewManager(nil)
+	t.Cleanup(func() { _ = sessions.Close() })
+	srv := httptest.NewServer(routes(app, sessions, fake))
+	t.Cleanup(srv.Close)
+
+	_, m := do(t, http.MethodGet, srv.URL+"/dev/code", "", "")
+	code, _ := m["code"].(string)
+	st, m := do(t, http.MethodPost, srv.URL+"/api/login", "", `{"code":"`+code+`"}`)
+	require.Equal(t, http.StatusOK, st, "%v", m)
+	assert.Equal(t, false, m["registered"])
+	silent := m["token"].(string)
+	_, m = do(t, http.MethodGet, srv.URL+"/api/me", silent, "")
+	assert.Equal(t, "", m["userId"], "no user yet")
+
+	_, m = do(t, http.MethodGet, srv.URL+"/dev/phonecode", "", "")
+	phoneCode, _ := m["phoneCode"].(string)
+	require.NotEmpty(t, phoneCode)
+	st, m = do(t, http.MethodPost, srv.URL+"/api/phone", silent, `{"phoneCode":"`+phoneCode+`"}`)
+	require.Equal(t, http.StatusOK, st, "%v", m)
+	assert.Equal(t, true, m["registered"])
+	assert.Equal(t, "u1", m["userId"])
+	bound := m["token"].(string)
+	assert.Equal(t, http.StatusUnauthorized, status(t, http.MethodGet, srv.URL+"/api/me", silent), "the old token is revoked")
+	_, m = do(t, http.MethodGet, srv.URL+"/api/me", bound, "")
+	assert.Equal(t, "u1", m["userId"])
+	st, m = do(t, http.MethodPost, srv.URL+"/api/phone", bound, `{"phoneCode":"`+phoneCode+`"}`)
+	assert.Equal(t, http.StatusBadRequest, st)
+	assert.Equal(t, session.CodeInvalidPhoneCode, m["error"], "a phone code works once")
+
+	// The next silent login finds the user by openid.
+	st, m = do(t, http.MethodPost, srv.URL+"/api/login", "", `{"code":"`+fake.Login(fakeUser)+`"}`)
+	require.Equal(t, http.StatusOK, st, "%v", m)
+	assert.Equal(t, "u1", m["userId"])
+
+	// Another user logs in and gives the phone in one request.
+	pc, err := fake.PhoneCode(second)
+	require.NoError(t, err)
+	st, m = do(t, http.MethodPost, srv.URL+"/api/login", "", `{"code":"`+fake.Login(second)+`","phoneCode":"`+pc+`"}`)
+	require.Equal(t, http.StatusOK, st, "%v", m)
+	assert.Equal(t, "u2", m["userId"])
+	oneShot := m["token"].(string)
+
+	assert.Equal(t, http.StatusNoContent, status(t, http.MethodPost, srv.URL+"/api/logout", oneShot))
+	assert.Equal(t, http.StatusUnauthorized, status(t, http.MethodGet, srv.URL+"/api/me", oneShot))
+	assert.Equal(t, http.StatusOK, status(t, http.MethodGet, srv.URL+"/api/me", bound), "only that session ended")
+	assert.Equal(t, http.StatusUnauthorized, status(t, http.MethodPost, srv.URL+"/api/logout", ""))
+	assert.Equal(t, http.StatusMethodNotAllowed, status(t, http.MethodGet, srv.URL+"/api/phone", bound))
+}

@@ -39,7 +39,7 @@ func (s *Server) code2Session(q url.Values, _ []byte) any {
 	switch {
 	case u.Blocked:
 		return s.apiError(40226)
-	case !s.allow(u, now):
+	case !s.allow(&u.recent, now):
 		return s.apiError(45011)
 	case c.used:
 		return s.apiError(40163)
@@ -48,22 +48,23 @@ func (s *Server) code2Session(q url.Values, _ []byte) any {
 	return code2SessionReply{OpenID: u.OpenID, SessionKey: u.sessionKey, UnionID: u.UnionID}
 }
 
-// allow records a jscode2session call of u at now and reports whether it is
-// within the rate limit. A refused call is not recorded, so a user's record
-// never holds more than the limit. s.mu must be held.
-func (s *Server) allow(u *user, now time.Time) bool {
+// allow records a call at now in a user's recent calls of one API
+// (jscode2session or getuserphonenumber) and reports whether it is within
+// the rate limit. A refused call is not recorded, so the record never holds
+// more than the limit. s.mu must be held.
+func (s *Server) allow(recent *[]time.Time, now time.Time) bool {
 	// Calls are recorded in time order: drop those a minute old or more
 	// from the front, in time proportional to what is dropped.
 	cut := now.Add(-time.Minute)
 	i := 0
-	for i < len(u.recent) && !u.recent[i].After(cut) {
+	for i < len(*recent) && !(*recent)[i].After(cut) {
 		i++
 	}
-	u.recent = u.recent[i:]
-	if len(u.recent) >= s.cfg.rateLimit {
+	*recent = (*recent)[i:]
+	if len(*recent) >= s.cfg.rateLimit {
 		return false
 	}
-	u.recent = append(u.recent, now)
+	*recent = append(*recent, now)
 	return true
 }
 
@@ -246,11 +247,20 @@ func (s *Server) phoneNumber(q url.Values, body []byte) any {
 	if c == nil || c.used || expired(c, now) {
 		return s.apiError(40029)
 	}
-	if req.OpenID != "" && req.OpenID != c.openID {
+	u := s.users[c.openID] // users are never removed
+	// Refusals that leave the code unspent, as WeChat's errcodes do
+	// (https://developers.weixin.qq.com/miniprogram/dev/OpenApiDoc/user-info/phone-number/getPhoneNumber.html):
+	// 40013 for a code of another app, 40003 (invalid openid) for an openid
+	// that is not the one the code was made for, 45011 when rate limited.
+	switch {
+	case c.appID != s.appID:
+		return s.apiError(40013)
+	case req.OpenID != "" && req.OpenID != c.openID:
 		return s.apiError(40003)
+	case !s.allow(&u.phoneCalls, now):
+		return s.apiError(45011)
 	}
 	c.used = true
-	u := s.users[c.openID]
 	return phoneReply{errReply: okReply, PhoneInfo: phoneInfo{
 		PhoneNumber:     u.PhoneNumber,
 		PurePhoneNumber: u.PurePhoneNumber,

@@ -36,7 +36,9 @@ func Example() {
 }
 
 // Profile is what wx.getUserProfile hands the mini-program, made with the
-// user's current session_key: the server verifies and decrypts it.
+// user's current session_key: the server verifies and decrypts it. As
+// WeChat's, its encryptedData has no openId: the identity is the one
+// code2session gave.
 func ExampleServer_Profile() {
 	srv := wxauthtest.NewServer("wx0123456789abcdef", "app-secret")
 	defer srv.Close()
@@ -63,8 +65,8 @@ func ExampleServer_Profile() {
 	if err := app.Decrypt(sess.SessionKey, profile.EncryptedData, profile.IV, &user); err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(user.NickName, user.City, user.OpenID == id)
-	// Output: Alice Hangzhou true
+	fmt.Println(user.NickName, user.City, user.OpenID == "", sess.OpenID == id)
+	// Output: Alice Hangzhou true true
 }
 
 // FailNext makes the next call fail: errcode -1 ("system error") is retried

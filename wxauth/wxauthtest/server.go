@@ -10,7 +10,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -97,8 +99,9 @@ func WithLatency(d time.Duration) Option {
 	}
 }
 
-// WithRateLimit sets how many jscode2session calls one user may make in a
-// sliding minute (default [DefaultRateLimit]); the next gets errcode 45011.
+// WithRateLimit sets how many jscode2session calls, and how many
+// getuserphonenumber calls, one user may make in a sliding minute (default
+// [DefaultRateLimit]); the next gets errcode 45011.
 func WithRateLimit(perMinute int) Option {
 	return func(c *config) error {
 		if perMinute <= 0 {
@@ -132,6 +135,7 @@ type Server struct {
 	calls      map[string]int
 	faults     map[string][]fault
 	lastSweep  time.Time
+	extra      *http.ServeMux // handlers added by Handle (safe for concurrent use)
 }
 
 // fault is an injected failure: an errcode, or else an HTTP status.
@@ -205,7 +209,18 @@ func newServer(appID, secret string, cfg config) *Server {
 		phoneCodes: make(map[string]*issuedCode),
 		calls:      make(map[string]int),
 		faults:     make(map[string][]fault),
+		extra:      http.NewServeMux(),
 	}
+}
+
+// Handle makes the server answer requests to the paths that pattern matches
+// (a [http.ServeMux] pattern, such as "POST /wxa/msg_sec_check") with h: for
+// WeChat APIs this fake does not serve. The server's own endpoints are
+// matched first; a request that matches neither gets 404. Like
+// ServeMux.Handle, it panics when pattern is invalid or conflicts with one
+// registered before. It is safe to call while the server runs.
+func (s *Server) Handle(pattern string, h http.Handler) {
+	s.extra.Handle(pattern, h)
 }
 
 // Close shuts the server down and waits for the requests in flight to end.
@@ -270,6 +285,13 @@ func (s *Server) now() time.Time { return s.cfg.now() }
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	ep, ok := endpoints[r.URL.Path]
 	if !ok {
+		// With no pattern, ServeMux answers 404, 405, or a redirect of an
+		// unclean path ("/a/../b"): the fake answers that with 404, as for
+		// any path it does not know.
+		if h, pattern := s.extra.Handler(r); pattern != "" || cleanPath(r.URL.Path) {
+			h.ServeHTTP(w, r)
+			return
+		}
 		http.NotFound(w, r)
 		return
 	}
@@ -308,6 +330,19 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.writeJSON(w, ep.handle(s, r.URL.Query(), body))
+}
+
+// cleanPath reports whether p is a path ServeMux would not redirect: rooted,
+// with no "." or ".." element and no doubled slash.
+func cleanPath(p string) bool {
+	if !strings.HasPrefix(p, "/") {
+		return false
+	}
+	c := path.Clean(p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c == p
 }
 
 // wait sleeps for the configured latency. It reports false when the client

@@ -414,14 +414,30 @@ func TestProfile(t *testing.T) {
 		"province":"Guangdong","country":"CN","avatarUrl":"https://example.com/a.png?x=1&y=2"}`, p.RawData)
 	assert.Contains(t, p.RawData, "?x=1&y=2", "WeChat does not escape & in rawData")
 
-	var user wxauth.UserInfo
-	require.NoError(t, app.Decrypt(sess.SessionKey, p.EncryptedData, p.IV, &user))
-	assert.Equal(t, wxauth.UserInfo{
-		OpenID: "o-bob", UnionID: "o-union-bob", NickName: "Bob <&>", Gender: 1,
+	want := wxauth.UserInfo{
+		NickName: "Bob <&>", Gender: 1,
 		Language: "en", City: "Guangzhou", Province: "Guangdong", Country: "CN",
 		AvatarURL: "https://example.com/a.png?x=1&y=2",
 		Watermark: crypto.Watermark{AppID: testAppID, Timestamp: clk.Now().Unix()},
-	}, user)
+	}
+	// getUserProfile's encryptedData has no openId and no unionId.
+	var user wxauth.UserInfo
+	require.NoError(t, app.Decrypt(sess.SessionKey, p.EncryptedData, p.IV, &user))
+	assert.Equal(t, want, user)
+	plain, err := crypto.Decrypt(sess.SessionKey, p.EncryptedData, p.IV)
+	require.NoError(t, err)
+	assert.NotContains(t, string(plain), "openId")
+	assert.NotContains(t, string(plain), "unionId")
+
+	// getUserInfo's has both.
+	ui, err := srv.UserInfo(id)
+	require.NoError(t, err)
+	require.NoError(t, app.VerifySignature(sess.SessionKey, ui.RawData, ui.Signature))
+	assert.Equal(t, p.RawData, ui.RawData)
+	user = wxauth.UserInfo{}
+	require.NoError(t, app.Decrypt(sess.SessionKey, ui.EncryptedData, ui.IV, &user))
+	want.OpenID, want.UnionID = "o-bob", "o-union-bob"
+	assert.Equal(t, want, user)
 
 	// The JSON of a Profile is the mini-program's login body.
 	b, err := json.Marshal(p)
@@ -888,7 +904,7 @@ func loginOnce(srv *wxauthtest.Server, app *wxauth.App, id string) error {
 	if err != nil {
 		return err
 	}
-	p, err := srv.Profile(id)
+	p, err := srv.UserInfo(id)
 	if err != nil {
 		return err
 	}

@@ -102,6 +102,7 @@ type user struct {
 	User
 	sessionKey string      // current session_key; "" until the first Login
 	recent     []time.Time // jscode2session calls in the last minute
+	phoneCalls []time.Time // getuserphonenumber calls in the last minute
 }
 
 // issuedCode is a login code or a phone code.
@@ -109,6 +110,7 @@ type issuedCode struct {
 	openID string
 	issued time.Time
 	used   bool
+	appID  string // phone codes: the app the code was made for
 }
 
 // AddUser registers u and returns its openid (a new random one when
@@ -187,16 +189,18 @@ func (s *Server) loggedIn(openID string) (*user, error) {
 	return u, nil
 }
 
-// Profile is what wx.getUserProfile hands the mini-program, made with the
-// user's session_key at the time of the call. Its JSON field names are
-// WeChat's, so it can be posted as (part of) a login request body.
+// Profile is what wx.getUserProfile (or wx.getUserInfo, see
+// [Server.UserInfo]) hands the mini-program, made with the user's
+// session_key at the time of the call. Its JSON field names are WeChat's, so
+// it can be posted as (part of) a login request body.
 type Profile struct {
 	// RawData is the profile as JSON, without openId, unionId or watermark.
 	RawData string `json:"rawData"`
 	// Signature is hex(sha1(rawData + session_key)).
 	Signature string `json:"signature"`
-	// EncryptedData is the full profile with openId, unionId and a watermark,
-	// encrypted with AES-128-CBC under the session_key, in base64.
+	// EncryptedData is the profile with a watermark (and, from
+	// [Server.UserInfo], openId and unionId), encrypted with AES-128-CBC
+	// under the session_key, in base64.
 	EncryptedData string `json:"encryptedData"`
 	// IV is the base64 initialisation vector of EncryptedData.
 	IV string `json:"iv"`
@@ -217,7 +221,7 @@ type rawProfile struct {
 // wire types, not wxauth's, so that end-to-end tests check wxauth's field
 // names against WeChat's rather than against themselves.
 type encryptedProfile struct {
-	OpenID string `json:"openId"`
+	OpenID string `json:"openId,omitempty"`
 	rawProfile
 	UnionID   string    `json:"unionId,omitempty"`
 	Watermark watermark `json:"watermark"`
@@ -231,11 +235,31 @@ type watermark struct {
 
 // Profile returns what wx.getUserProfile hands the mini-program for the user
 // now: rawData and its signature, and encryptedData with its iv, all made
-// with the user's current session_key. A later [Server.Login] rotates the
-// key, after which this Profile no longer verifies or decrypts with the
-// session_key jscode2session hands out. It fails with [ErrUnknownUser] or
-// [ErrNotLoggedIn].
+// with the user's current session_key. As WeChat's, its encryptedData
+// carries no openId and no unionId ("wx.getUserProfile 返回的加密数据中不包含
+// openId 和 unionId 字段", the tip of
+// https://developers.weixin.qq.com/miniprogram/dev/api/open-api/user-info/wx.getUserProfile.html):
+// a profile, not an identity. [Server.UserInfo] gives the getUserInfo shape,
+// which has both.
+//
+// A later [Server.Login] rotates the key, after which this Profile no longer
+// verifies or decrypts with the session_key jscode2session hands out. It
+// fails with [ErrUnknownUser] or [ErrNotLoggedIn].
 func (s *Server) Profile(openID string) (Profile, error) {
+	return s.profile(openID, false)
+}
+
+// UserInfo returns what wx.getUserInfo (with withCredentials) hands the
+// mini-program for the user now: as [Server.Profile], but its encryptedData
+// also carries the user's openId and, when they have one, unionId, as
+// https://developers.weixin.qq.com/miniprogram/dev/api/open-api/user-info/wx.getUserInfo.html
+// shows it. It fails with [ErrUnknownUser] or [ErrNotLoggedIn].
+func (s *Server) UserInfo(openID string) (Profile, error) {
+	return s.profile(openID, true)
+}
+
+// profile makes a Profile, with the ids in encryptedData when withIDs.
+func (s *Server) profile(openID string, withIDs bool) (Profile, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u, err := s.loggedIn(openID)
@@ -252,21 +276,22 @@ func (s *Server) Profile(openID string) (Profile, error) {
 		AvatarURL: u.AvatarURL,
 	}
 	rawData := marshalUnescaped(raw)
-	plain := marshalUnescaped(encryptedProfile{
-		OpenID:     u.OpenID,
+	enc := encryptedProfile{
 		rawProfile: raw,
-		UnionID:    u.UnionID,
 		Watermark:  watermark{Timestamp: s.now().Unix(), AppID: s.appID},
-	})
+	}
+	if withIDs {
+		enc.OpenID, enc.UnionID = u.OpenID, u.UnionID
+	}
 	iv := base64.StdEncoding.EncodeToString(randomBytes(16))
-	enc, err := crypto.Encrypt(u.sessionKey, iv, plain)
+	data, err := crypto.Encrypt(u.sessionKey, iv, marshalUnescaped(enc))
 	if err != nil { // unreachable: the key and iv are 16 random bytes
 		return Profile{}, fmt.Errorf("wxauthtest: encrypt profile: %w", err)
 	}
 	return Profile{
 		RawData:       string(rawData),
 		Signature:     crypto.Sign(u.sessionKey, string(rawData)),
-		EncryptedData: enc,
+		EncryptedData: data,
 		IV:            iv,
 	}, nil
 }
@@ -284,7 +309,25 @@ func marshalUnescaped(v any) []byte {
 // getPhoneNumber) hands the mini-program for the user, for
 // /wxa/business/getuserphonenumber: valid for [CodeTTL] and once. It needs a
 // registered user, not a login, and fails with [ErrUnknownUser].
+//
+// getuserphonenumber refuses the code with errcode 40003 (invalid openid)
+// when the request names another user's openid, and with 45011 when the
+// user has made more calls in the last minute than [WithRateLimit] allows.
 func (s *Server) PhoneCode(openID string) (string, error) {
+	return s.phoneCode(openID, s.appID)
+}
+
+// ForeignPhoneCode returns a phone code that the phone-number button of
+// another mini-program handed the user: getuserphonenumber refuses it with
+// errcode 40013 (invalid appid), as WeChat does for a code that was not
+// made for the app whose access_token the request carries
+// (https://developers.weixin.qq.com/miniprogram/dev/OpenApiDoc/user-info/phone-number/getPhoneNumber.html).
+// It fails with [ErrUnknownUser].
+func (s *Server) ForeignPhoneCode(openID string) (string, error) {
+	return s.phoneCode(openID, "wx"+randomString(16, "0123456789abcdef"))
+}
+
+func (s *Server) phoneCode(openID, appID string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.users[openID] == nil {
@@ -293,7 +336,7 @@ func (s *Server) PhoneCode(openID string) (string, error) {
 	now := s.now()
 	s.sweep(now)
 	code := hex.EncodeToString(randomBytes(32))
-	s.phoneCodes[code] = &issuedCode{openID: openID, issued: now}
+	s.phoneCodes[code] = &issuedCode{openID: openID, issued: now, appID: appID}
 	return code, nil
 }
 

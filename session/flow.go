@@ -1,0 +1,168 @@
+package session
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/wxmp/miniauth/wxauth"
+)
+
+// flow is what [LoginHandler] and [PhoneHandler] share: the WeChat client,
+// the Manager, the hook, and the steps both take.
+type flow struct {
+	client  wxauth.Client
+	phones  PhoneClient // client, when it can exchange phone codes
+	m       *Manager
+	onLogin OnLoginFunc
+	err     error // misconfiguration: every request gets 500
+}
+
+func newFlow(name string, client wxauth.Client, m *Manager, opts []LoginOption) *flow {
+	f := &flow{client: client, m: m}
+	f.phones, _ = client.(PhoneClient)
+	switch {
+	case m == nil:
+		f.err = errors.New("session: " + name + ": nil manager")
+		f.m = brokenManager(f.err)
+	case m.err != nil:
+		f.err = m.unusable()
+	case client == nil:
+		f.err = errors.New("session: " + name + ": nil wxauth client")
+	}
+	for _, o := range opts {
+		if o != nil {
+			o(f)
+		}
+	}
+	return f
+}
+
+// brokenManager stands in for a nil Manager given to a handler: every call
+// fails with err, and its refusals are logged to slog.Default.
+func brokenManager(err error) *Manager {
+	m := &Manager{cfg: defaultConfig(), err: err}
+	m.cfg.logger = slog.Default()
+	return m
+}
+
+// accept answers a request the handler does not serve (misconfigured
+// handler, not a POST, a cross-origin request in cookie mode) and reports
+// whether to go on.
+func (f *flow) accept(w http.ResponseWriter, r *http.Request, op string) bool {
+	return acceptPost(f.m, f.err, w, r, op)
+}
+
+// acceptPost is [flow.accept] for any handler of this package built on m:
+// err is the handler's misconfiguration, if any.
+func acceptPost(m *Manager, err error, w http.ResponseWriter, r *http.Request, op string) bool {
+	if err != nil {
+		m.refuse(w, r, op, serverError(err))
+		return false
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		m.refuse(w, r, op, &HTTPError{Status: http.StatusMethodNotAllowed, Code: CodeMethodNotAllowed,
+			Message: "use POST"})
+		return false
+	}
+	if e := m.checkOrigin(r); e != nil {
+		m.refuse(w, r, op, e)
+		return false
+	}
+	return true
+}
+
+// exchangePhone exchanges a phone code for the number of the user openID.
+func (f *flow) exchangePhone(ctx context.Context, code, openID string) (*wxauth.PhoneNumber, *HTTPError) {
+	p, err := f.phones.GetPhoneNumber(ctx, code, wxauth.ForOpenID(openID))
+	if err == nil && p == nil {
+		err = errors.New("session: getuserphonenumber returned no phone number")
+	}
+	if err != nil {
+		return nil, WeChatError(ctx, err)
+	}
+	return p, nil
+}
+
+// callHook calls the hook, if any, and maps its error to its answer.
+func (f *flow) callHook(ctx context.Context, info *LoginInfo) (map[string]any, *HTTPError) {
+	if f.onLogin == nil {
+		return nil, nil
+	}
+	fields, err := f.onLogin(ctx, info)
+	if err != nil {
+		return nil, hookError(ctx, err)
+	}
+	return fields, nil
+}
+
+// hookError maps an error of the OnLogin hook to its answer.
+func hookError(ctx context.Context, err error) *HTTPError {
+	var he *HTTPError
+	switch {
+	case errors.As(err, &he) && he.Status >= 400 && he.Status <= 599 && he.Code != "":
+		return he
+	case errors.Is(err, ErrLoginRefused):
+		return &HTTPError{Status: http.StatusForbidden, Code: CodeLoginRefused, Message: "login refused", Err: err}
+	case ctx.Err() != nil:
+		return canceled(err)
+	}
+	return serverError(err)
+}
+
+// reservedFields are the response fields a hook cannot set, folded as
+// [foldKey] folds (a constant table: never written after init).
+var reservedFields = func() map[string]bool {
+	m := make(map[string]bool, 5)
+	for _, k := range []string{"token", "expiresIn", "openid", "unionid", "userInfo"} {
+		m[foldKey(k)] = true
+	}
+	return m
+}()
+
+// issue issues the token of a checked login and returns it with the body of
+// the answer: {token, expiresIn, openid, unionid?, userInfo?} and the hook's
+// fields (without the token in cookie mode).
+func (f *flow) issue(ctx context.Context, sess *wxauth.Session, info *LoginInfo, fields map[string]any) (string, []byte, *HTTPError) {
+	token, err := f.m.Issue(ctx, sess, ForSubject(info.Subject))
+	if err != nil {
+		return "", nil, f.m.tokenError(err)
+	}
+	resp := make(map[string]any, len(fields)+len(reservedFields))
+	for k, v := range fields {
+		// A field "Token" or "to\u212Aen" would be read as "token" by a
+		// client decoding with encoding/json (and win, sorted after it).
+		if !reservedFields[foldKey(k)] {
+			resp[k] = v
+		}
+	}
+	if !f.m.cookieMode() { // an HttpOnly cookie a script could read here would protect nothing
+		resp["token"] = token
+	}
+	resp["expiresIn"] = int64(f.m.TTL() / time.Second)
+	resp["openid"] = sess.OpenID
+	if sess.UnionID != "" {
+		resp["unionid"] = sess.UnionID
+	}
+	if info.UserInfo != nil {
+		resp["userInfo"] = info.UserInfo
+	}
+	body, err := json.Marshal(resp)
+	if err != nil { // a hook field that JSON cannot encode
+		_ = f.m.Revoke(ctx, token)
+		return "", nil, serverError(errors.New("session: login: the hook's fields cannot be encoded as JSON"))
+	}
+	return token, body, nil
+}
+
+// answer writes the 200 answer of a login, with the cookie in cookie mode.
+func (f *flow) answer(w http.ResponseWriter, token string, body []byte) {
+	if f.m.cookieMode() {
+		f.m.setTokenCookie(w, token, f.m.TTL())
+	}
+	writeJSONBody(w, http.StatusOK, body)
+}
