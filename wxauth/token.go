@@ -15,18 +15,21 @@ import (
 // Token is an access_token: the credential of WeChat's server APIs (phone
 // number, checksession, ...), shared by every user of one mini-program.
 //
-// A Token never shows its AccessToken: String, GoString, Format (every fmt
-// verb) and LogValue (log/slog) leave it out. Read the field itself to use it.
+// A Token never shows its AccessToken, as [Session] never shows its
+// session_key: String, GoString, Format (every fmt verb), LogValue (log/slog)
+// and encoding/json (so slog's JSON handler too, wherever the Token sits in
+// what is logged) all leave it out. Read the field itself to use it; a
+// [TokenStore] stores it with its own encoding.
 type Token struct {
 	// AccessToken is the token WeChat issued.
-	AccessToken string
+	AccessToken string `json:"-"`
 	// ExpiresAt is when WeChat stops accepting the token. The zero time means
 	// it does not expire (see [StaticTokenSource]).
-	ExpiresAt time.Time
+	ExpiresAt time.Time `json:"expires_at"`
 	// IssuedAt is when the token was fetched. Together with ExpiresAt it sets
 	// how long before expiry a cache replaces it: a fifth of its lifetime, at
 	// most five minutes. The zero time means "when the cache received it".
-	IssuedAt time.Time
+	IssuedAt time.Time `json:"issued_at"`
 }
 
 func (t Token) safe() string {
