@@ -28,7 +28,8 @@ type Token struct {
 	ExpiresAt time.Time `json:"expires_at"`
 	// IssuedAt is when the token was fetched. Together with ExpiresAt it sets
 	// how long before expiry a cache replaces it: a fifth of its lifetime, at
-	// most five minutes. The zero time means "when the cache received it".
+	// most 4 min 50 s (inside the last five minutes, when stable_token
+	// renews). The zero time means "when the cache received it".
 	IssuedAt time.Time `json:"issued_at"`
 }
 
@@ -283,7 +284,7 @@ const maxExpiresIn = 24 * 60 * 60
 type tokenReply struct {
 	baseReply
 	AccessToken string `json:"access_token"`
-	ExpiresIn   int64  `json:"expires_in"`
+	ExpiresIn   *int64 `json:"expires_in"` // nil: missing
 }
 
 // wechatSource fetches tokens from WeChat's endpoints through the App's
@@ -314,14 +315,23 @@ func (s wechatSource) Token(ctx context.Context) (*Token, error) {
 }
 
 // tokenFromReply checks a token reply received at now.
+//
+// expires_in counts down in whole seconds, cut, so 0 is a token in the last
+// second of its life, not a malformed reply: it is taken as valid for one
+// second, for the callers waiting for it (the cache keeps a longer-lived
+// token it holds, and asks again once this one has expired).
 func tokenFromReply(op string, r *tokenReply, now time.Time) (*Token, error) {
 	if !validToken(r.AccessToken) {
 		return nil, badReply(op, "no usable access_token")
 	}
-	if r.ExpiresIn <= 0 || r.ExpiresIn > maxExpiresIn {
-		return nil, badReply(op, fmt.Sprintf("expires_in %d", r.ExpiresIn))
+	if r.ExpiresIn == nil {
+		return nil, badReply(op, "no expires_in")
 	}
-	return &Token{AccessToken: r.AccessToken, IssuedAt: now, ExpiresAt: now.Add(time.Duration(r.ExpiresIn) * time.Second)}, nil
+	if n := *r.ExpiresIn; n < 0 || n > maxExpiresIn {
+		return nil, badReply(op, fmt.Sprintf("expires_in %d", n))
+	}
+	life := time.Duration(max(*r.ExpiresIn, 1)) * time.Second
+	return &Token{AccessToken: r.AccessToken, IssuedAt: now, ExpiresAt: now.Add(life)}, nil
 }
 
 type stableTokenBody struct {
