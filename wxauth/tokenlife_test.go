@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -148,8 +149,8 @@ func (u *countdownUpstream) respond(*http.Request) (*http.Response, error) {
 }
 
 // TestAccessTokenCountdownToZero walks the last minutes of a token whose
-// upstream counts expires_in down to 0 and only then issues a new one: no
-// call fails (expires_in 0 or a few seconds is a token to use, not a
+// upstream counts expires_in down to 0 and only then issues a new one, with
+// eight concurrent callers at every step: no call fails (expires_in 0 or a few seconds is a token to use, not a
 // malformed reply), and the client does not refetch at every step.
 func TestAccessTokenCountdownToZero(t *testing.T) {
 	t.Parallel()
@@ -167,21 +168,30 @@ func TestAccessTokenCountdownToZero(t *testing.T) {
 			_, err = a.AccessToken(ctx) // token 1, 7200 s
 			require.NoError(t, err)
 			clk.Advance(7200*time.Second - 6*time.Minute)
-			failed, calls := 0, 0
+			var failed atomic.Int64
+			calls := 0
 			for elapsed := time.Duration(0); elapsed <= 12*time.Minute; elapsed += step {
-				calls++
-				if _, err := a.AccessToken(ctx); err != nil {
-					failed++
-					t.Logf("at +%v: %v", elapsed, err)
+				var wg sync.WaitGroup
+				for range 8 { // concurrent callers at every step
+					calls++
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						if _, err := a.AccessToken(ctx); err != nil {
+							failed.Add(1)
+							t.Logf("at +%v: %v", elapsed, err)
+						}
+					}()
 				}
+				wg.Wait()
 				waitRefresh(a)
 				clk.Advance(step)
 			}
 			up.mu.Lock()
 			fetches := up.calls
 			up.mu.Unlock()
-			t.Logf("step %v: %d calls, %d failed, %d stable_token requests", step, calls, failed, fetches)
-			assert.Zero(t, failed)
+			t.Logf("step %v: %d calls, %d failed, %d stable_token requests", step, calls, failed.Load(), fetches)
+			assert.Zero(t, failed.Load())
 			assert.LessOrEqual(t, fetches, 12, "no refetch storm near expiry")
 		})
 	}
