@@ -123,14 +123,16 @@ func newTokenCache(a *App) *tokenCache {
 }
 
 // String returns "wxauth.App{AppID: ...}": never the secret or a token.
-func (a *App) String() string { return fmt.Sprintf("wxauth.App{AppID: %q}", a.appID) }
+// String, GoString and Format have value receivers, so that an App value
+// (a copy, or *app printed) is as safe to print as a pointer.
+func (a App) String() string { return fmt.Sprintf("wxauth.App{AppID: %q}", a.appID) }
 
 // GoString is String, for %#v.
-func (a *App) GoString() string { return a.String() }
+func (a App) GoString() string { return a.String() }
 
 // Format prints String whatever the verb, so that no fmt verb shows the
 // secret or the access token.
-func (a *App) Format(f fmt.State, verb rune) { _, _ = f.Write([]byte(a.String())) }
+func (a App) Format(f fmt.State, verb rune) { _, _ = f.Write([]byte(a.String())) }
 
 // AppID returns the appid the client was created with.
 func (a *App) AppID() string { return a.appID }

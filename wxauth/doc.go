@@ -15,15 +15,27 @@
 // returns the token for APIs this package does not wrap.
 //
 // The token comes from POST /cgi-bin/stable_token in normal mode, which
-// hands every caller the same token; [WithClassicToken] selects GET
-// /cgi-bin/token, [WithTokenSource] a central token service of your own,
-// [StaticTokenSource] a fixed token for tests. It is kept in memory (a cached
-// token costs no request, no lock and no allocation) and replaced a fifth of
-// its lifetime, at most five minutes, before it expires, in the background
-// while the old one still serves. When there is no valid token, concurrent
-// callers wait for one single request. A fleet shares one token through a
-// [TokenStore] ([WithTokenStore]; package wxauth/redistoken for Redis): one
-// instance refreshes under the store's lock while the others read.
+// hands every caller the same token, counting its expires_in down, until
+// the last five minutes of its life; a call then gets the next token, and
+// the old one stays valid until it expires
+// (https://developers.weixin.qq.com/doc/offiaccount/Basic_Information/getStableAccessToken.html).
+// [WithClassicToken] selects GET /cgi-bin/token, [WithTokenSource] a central
+// token service of your own, [StaticTokenSource] a fixed token for tests.
+//
+// When to refresh, stated once: the token is kept in memory (a cached token
+// costs no request, no lock and no allocation) and replaced a fifth of its
+// lifetime before it expires, at most 4 min 50 s before: inside
+// stable_token's five-minute window, so that one request per token
+// lifetime brings the next token, in the background while the old one
+// still serves. When there is no valid token, concurrent callers wait for
+// one single request. A reply with expires_in 0 or a few seconds (a token in
+// its last second, a server that does not renew early) is not an error: the
+// callers waiting get that token, a longer-lived token already held keeps
+// serving, and a refresh that brings back a token that is already due is
+// tried again only after half the time it has left (at least 10 s), not at
+// every call. A fleet shares one token through a [TokenStore]
+// ([WithTokenStore]; package wxauth/redistoken for Redis): one instance
+// refreshes under the store's lock while the others read.
 //
 // A call refused with errcode 40001, 40014 or 42001 drops the token it used,
 // and only that one (a newer token fetched meanwhile stays), from memory and
@@ -49,4 +61,82 @@
 // branch on are sentinels ([ErrInvalidCode], [ErrCodeUsed], [ErrRateLimited],
 // ...) matched with [errors.Is]. A failed request wraps its cause, so
 // errors.Is(err, context.DeadlineExceeded) holds after a timeout.
+//
+// # WeChat's errcodes
+//
+// WeChat answers errors with HTTP 200 and {"errcode": N, "errmsg": "... rid:
+// ..."}; the errcode may come as a number or a numeric string. Every
+// [*APIError] keeps the errmsg (Msg, cleaned of control characters and of
+// any secret the request carried) and the request id (RID) that WeChat's
+// support asks for; for 40164 the errmsg names the server's IP to
+// whitelist. The codes are WeChat's global ones
+// (https://developers.weixin.qq.com/doc/oplatform/developers/errCode/errCode.html),
+// those of each API's page, and those of the API security mode
+// (https://developers.weixin.qq.com/miniprogram/dev/OpenApiDoc/getting_started/api_signature.html).
+// What each means, what it matches, and what to do (the answer of
+// session.LoginHandler, which maps them with session.WeChatError, in
+// brackets):
+//
+//	-1       ErrSystemBusy         WeChat is busy. Retried here (WithRetry) before
+//	                               it reaches the caller; then try again later
+//	                               [502 wechat_unavailable].
+//	40029    ErrInvalidCode        The login code is unknown or expired: the client
+//	                               calls wx.login again [401 invalid_code].
+//	40163    ErrCodeUsed           The login code was already exchanged: wx.login
+//	                               again [401 code_used].
+//	45011    ErrRateLimited        Too many calls in a minute (per user on
+//	                               jscode2session): slow down [429 rate_limited].
+//	40226    ErrHighRisk           WeChat blocks this user as high risk: refuse the
+//	                               login [403 high_risk].
+//	40001, 40014, 42001
+//	         ErrInvalidCredential  The access_token is invalid, replaced or
+//	                               expired. An API call refused so drops the token
+//	                               and is retried once with a new one; on a token
+//	                               fetch 40001 means a wrong secret [500 server_error].
+//	40013, 40125, 41002
+//	         ErrInvalidCredential  Wrong or missing appid, wrong secret: the server
+//	                               is misconfigured [500 server_error].
+//	87009    ErrSessionKeyExpired  checksession: the session_key's signature does
+//	                               not match, because the key rotated (a new
+//	                               wx.login, a reset) or expired: log the user in
+//	                               again.
+//	87007    ErrSessionKeyExpired  resetusersessionkey: the session_key expired or
+//	                               was replaced: log the user in again.
+//	40164, 40243, 41004, 48001, 50004, 50007, 89503, 89506, 89507
+//	         ErrNotAllowed         WeChat refuses this app or this server for a
+//	                               reason an operator must fix, and retrying does
+//	                               not help: the server's IP is not whitelisted
+//	                               (40164), the AppSecret is frozen (40243) or
+//	                               missing (41004), the API is not authorized for
+//	                               the app (48001), forbidden or the account frozen
+//	                               (50004, 50007), an administrator must confirm
+//	                               the call or refused it (89503, 89506, 89507).
+//	                               Alert an operator with Msg [500 server_error,
+//	                               logged at Error].
+//	45009    ErrQuotaExceeded      The app's daily quota of this API is spent (also
+//	                               stable_token's force_refresh after 20 a day): it
+//	                               resets at midnight, Beijing time, or by an
+//	                               operator's clear_quota; not the user's fault
+//	                               [a server error, 5xx].
+//	40029, 40163, 40013, 40003 on getuserphonenumber
+//	         ErrInvalidPhoneCode   The phone-number button's code is unknown,
+//	                               expired or used, made for another appid, or not
+//	                               the code of the openid sent with ForOpenID: the
+//	                               user presses the button again; never matches
+//	                               ErrInvalidCode [400 invalid_phone_code].
+//	40097    (none)                Invalid arguments: WeChat could not use the
+//	                               request. A bug to report with Msg and RID; no
+//	                               retry helps [502 wechat_unavailable].
+//	40234, 40235, 934011
+//	         (none)                API security mode (服务端API签名): an invalid
+//	                               signature (40234), invalid encryption (40235),
+//	                               or a request without the signed body the mode
+//	                               expects (934011). The app's API security setting
+//	                               in the MP console (开发管理 - 开发设置 - API安全)
+//	                               requires signed, encrypted requests, which this
+//	                               package does not make: turn it off for these
+//	                               APIs. Msg says which [502 wechat_unavailable].
+//
+// Any other errcode is an [*APIError] that matches no sentinel; read Code
+// and Msg with [errors.As].
 package wxauth

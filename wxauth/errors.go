@@ -140,7 +140,11 @@ const maxMsgLen = 256
 // APIError is an error reply from WeChat: a non-zero errcode.
 //
 // Use [errors.Is] with the sentinels ([ErrInvalidCode], ...) to branch on the
-// codes that matter, or [errors.As] to read Code.
+// codes that matter, or [errors.As] to read Code. The package documentation
+// has the table of errcodes, what each matches, and what to do. Codes that
+// no sentinel fits without misleading, such as 40097 (invalid arguments) and
+// the API security mode's 40234, 40235 and 934011, match none: their Msg
+// and RID say what WeChat objected to.
 type APIError struct {
 	// Op is the API that failed, such as "code2session".
 	Op string

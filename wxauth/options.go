@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/wxmp/miniauth/internal/redact"
 )
 
 // DefaultBaseURL is the address of WeChat's API.
@@ -57,10 +59,10 @@ func WithBaseURL(base string) Option {
 	return func(c *config) error {
 		u, err := url.Parse(base)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("wxauth: base URL must be an absolute http(s) URL, got %q", base)
+			return fmt.Errorf("wxauth: base URL must be an absolute http(s) URL, got %q", safeURL(base))
 		}
-		if u.RawQuery != "" || u.User != nil {
-			return errors.New("wxauth: base URL must not carry a query or userinfo")
+		if u.RawQuery != "" || u.ForceQuery || u.User != nil || u.Fragment != "" {
+			return fmt.Errorf("wxauth: base URL must not carry userinfo, a query or a fragment, got %q", safeURL(base))
 		}
 		for len(base) > 0 && base[len(base)-1] == '/' {
 			base = base[:len(base)-1]
@@ -68,6 +70,29 @@ func WithBaseURL(base string) Option {
 		c.baseURL = base
 		return nil
 	}
+}
+
+// safeURL returns raw as an error may quote it: userinfo (a proxy's
+// password), query, fragment and opaque part replaced by REDACTED, and text
+// that does not parse as a URL not shown at all.
+func safeURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return redact.Placeholder
+	}
+	if u.User != nil {
+		u.User = url.User(redact.Placeholder)
+	}
+	if u.Opaque != "" {
+		u.Opaque = redact.Placeholder
+	}
+	if u.RawQuery != "" || u.ForceQuery {
+		u.RawQuery, u.ForceQuery = redact.Placeholder, false
+	}
+	if u.Fragment != "" {
+		u.Fragment, u.RawFragment = redact.Placeholder, ""
+	}
+	return u.String()
 }
 
 // WithHTTPClient sets the *http.Client requests go through: the place for a

@@ -15,18 +15,22 @@ import (
 // Token is an access_token: the credential of WeChat's server APIs (phone
 // number, checksession, ...), shared by every user of one mini-program.
 //
-// A Token never shows its AccessToken: String, GoString, Format (every fmt
-// verb) and LogValue (log/slog) leave it out. Read the field itself to use it.
+// A Token never shows its AccessToken, as [Session] never shows its
+// session_key: String, GoString, Format (every fmt verb), LogValue (log/slog)
+// and encoding/json (so slog's JSON handler too, wherever the Token sits in
+// what is logged) all leave it out. Read the field itself to use it; a
+// [TokenStore] stores it with its own encoding.
 type Token struct {
 	// AccessToken is the token WeChat issued.
-	AccessToken string
+	AccessToken string `json:"-"`
 	// ExpiresAt is when WeChat stops accepting the token. The zero time means
 	// it does not expire (see [StaticTokenSource]).
-	ExpiresAt time.Time
+	ExpiresAt time.Time `json:"expires_at"`
 	// IssuedAt is when the token was fetched. Together with ExpiresAt it sets
 	// how long before expiry a cache replaces it: a fifth of its lifetime, at
-	// most five minutes. The zero time means "when the cache received it".
-	IssuedAt time.Time
+	// most 4 min 50 s (inside the last five minutes, when stable_token
+	// renews). The zero time means "when the cache received it".
+	IssuedAt time.Time `json:"issued_at"`
 }
 
 func (t Token) safe() string {
@@ -280,7 +284,7 @@ const maxExpiresIn = 24 * 60 * 60
 type tokenReply struct {
 	baseReply
 	AccessToken string `json:"access_token"`
-	ExpiresIn   int64  `json:"expires_in"`
+	ExpiresIn   *int64 `json:"expires_in"` // nil: missing
 }
 
 // wechatSource fetches tokens from WeChat's endpoints through the App's
@@ -311,14 +315,23 @@ func (s wechatSource) Token(ctx context.Context) (*Token, error) {
 }
 
 // tokenFromReply checks a token reply received at now.
+//
+// expires_in counts down in whole seconds, cut, so 0 is a token in the last
+// second of its life, not a malformed reply: it is taken as valid for one
+// second, for the callers waiting for it (the cache keeps a longer-lived
+// token it holds, and asks again once this one has expired).
 func tokenFromReply(op string, r *tokenReply, now time.Time) (*Token, error) {
 	if !validToken(r.AccessToken) {
 		return nil, badReply(op, "no usable access_token")
 	}
-	if r.ExpiresIn <= 0 || r.ExpiresIn > maxExpiresIn {
-		return nil, badReply(op, fmt.Sprintf("expires_in %d", r.ExpiresIn))
+	if r.ExpiresIn == nil {
+		return nil, badReply(op, "no expires_in")
 	}
-	return &Token{AccessToken: r.AccessToken, IssuedAt: now, ExpiresAt: now.Add(time.Duration(r.ExpiresIn) * time.Second)}, nil
+	if n := *r.ExpiresIn; n < 0 || n > maxExpiresIn {
+		return nil, badReply(op, fmt.Sprintf("expires_in %d", n))
+	}
+	life := time.Duration(max(*r.ExpiresIn, 1)) * time.Second
+	return &Token{AccessToken: r.AccessToken, IssuedAt: now, ExpiresAt: now.Add(life)}, nil
 }
 
 type stableTokenBody struct {

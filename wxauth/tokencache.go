@@ -12,10 +12,22 @@ import (
 )
 
 // maxRefreshMargin is the most time before expiry at which a cached token is
-// replaced. WeChat's stable_token hands out a new token in normal mode during
-// the last five minutes of the old one, and keeps the old one valid for five
-// minutes after a classic /cgi-bin/token fetch.
-const maxRefreshMargin = 5 * time.Minute
+// replaced: 4 min 50 s, inside the last five minutes of a stable token, when
+// WeChat's stable_token in normal mode hands out the new token ("普通模式下平台
+// 会提前5分钟更新access_token",
+// https://developers.weixin.qq.com/doc/offiaccount/Basic_Information/getStableAccessToken.html)
+// while the old one stays valid until its expiry. The 10 s keep the refresh
+// inside that window although a reply's expires_in is cut to whole seconds
+// and the round trip adds to it; a refresh just before the window would get
+// the old token back and cost a second request.
+const maxRefreshMargin = 5*time.Minute - 10*time.Second
+
+// minRefreshGap is the least time between two background refreshes when a
+// refresh brought a token that is already due: a server that does not renew
+// early (or a source of short-lived tokens) hands back the same token, and
+// asking again at every call would be a storm. The next try waits half the
+// time the token has left, at least this long.
+const minRefreshGap = 10 * time.Second
 
 // tokenPoll is how long an instance waits between looks at the shared store
 // while another instance refreshes (plus up to as much again of jitter).
@@ -33,7 +45,8 @@ type cachedToken struct {
 var never = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // newCachedToken computes when tok is due: a fifth of its lifetime before it
-// expires, at most maxRefreshMargin (so 60 s of a 300 s stable_token).
+// expires, at most maxRefreshMargin (so 60 s of a stable_token first fetched
+// with 300 s left).
 func newCachedToken(tok *Token, now time.Time) *cachedToken {
 	if tok.ExpiresAt.IsZero() {
 		return &cachedToken{token: tok.AccessToken, refreshAt: never, expiresAt: never}
@@ -138,6 +151,18 @@ func (c *tokenCache) run(ctx context.Context, f *flight, gen uint64) {
 		// Refused while this refresh ran: hand it to the waiters (they
 		// retry once) but do not cache it.
 	default:
+		now := c.now()
+		if cur := c.cur.Load(); cur != nil && now.Before(cur.expiresAt) && cur.expiresAt.After(tok.expiresAt) {
+			// The source brought a token that expires sooner than the one
+			// held (such as expires_in 0 in the last second of the same
+			// token): keep serving the one held.
+			tok = cur
+		}
+		if !now.Before(tok.refreshAt) {
+			// Due on arrival: WeChat has not renewed it yet. Try again
+			// later, not at every call.
+			c.holdUntil = now.Add(max(minRefreshGap, tok.expiresAt.Sub(now)/2))
+		}
 		c.cur.Store(tok)
 		c.log.LogAttrs(ctx, slog.LevelDebug, "wxauth: access token refreshed", slog.Time("expires_at", tok.expiresAt))
 	}

@@ -17,9 +17,9 @@ const MaxOpenIDLen = 128
 // AccessToken returns the app's access_token, for calling WeChat APIs this
 // package does not wrap. The token is cached in memory and shared through
 // the [TokenStore] ([WithTokenStore]); a cached token costs no request and no
-// allocation. It is replaced a fifth of its lifetime (at most five minutes)
-// before it expires: during that window callers get the old, still valid
-// token while one refresh runs in the background. Without a valid token,
+// allocation. It is replaced shortly before it expires (when, the package
+// documentation says under Access token): during that window callers get
+// the old, still valid token while one refresh runs in the background. Without a valid token,
 // concurrent callers wait for one single refresh, each at most until its own
 // ctx is done (then the error matches ctx.Err()).
 //

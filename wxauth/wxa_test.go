@@ -187,6 +187,10 @@ func FuzzTokenReply(f *testing.F) {
 	f.Add([]byte(`{"access_token":"","expires_in":7200}`))
 	f.Add([]byte(`{"access_token":"A B","expires_in":-1}`))
 	f.Add([]byte(`{"errcode":40001,"errmsg":"x"}`))
+	f.Add([]byte(`{"access_token":"ACCESS_TOKEN","expires_in":0}`)) // its last second
+	f.Add([]byte(`{"access_token":"ACCESS_TOKEN","expires_in":1}`))
+	f.Add([]byte(`{"access_token":"ACCESS_TOKEN","expires_in":null}`))
+	f.Add([]byte(`{"access_token":"ACCESS_TOKEN"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var r tokenReply
 		if json.Unmarshal(b, &r) != nil {

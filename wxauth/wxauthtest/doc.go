@@ -32,9 +32,14 @@
 //     {access_token, expires_in: 7200}. Every call issues a new token; the
 //     one before it stays valid for 5 more minutes, older ones are invalid.
 //   - POST /cgi-bin/stable_token, JSON {grant_type, appid, secret, force_refresh}:
-//     the same stable token, with the seconds it has left, until it expires;
-//     force_refresh replaces it at once. Stable and plain tokens are separate,
-//     as at WeChat, and both are accepted by the APIs below.
+//     normal mode returns the same stable token, with the seconds it has left,
+//     until the last 5 minutes of its life ([StableTokenRenewal]); a call then
+//     gets a new token (expires_in 7200), and the old one stays valid until
+//     its own expiry. force_refresh replaces the token at once and invalidates
+//     the old ones; under 30 s after the last forced refresh it returns the
+//     current token unchanged, and the 21st of a Beijing day is 45009. Stable
+//     and plain tokens are separate, as at WeChat, and both are accepted by
+//     the APIs below.
 //   - POST /wxa/business/getuserphonenumber?access_token=, JSON {code, openid?}:
 //     {errcode: 0, errmsg: "ok", phone_info: {phoneNumber, purePhoneNumber,
 //     countryCode, watermark: {timestamp, appid}}}. A phone code from
@@ -44,7 +49,9 @@
 //     {errcode: 0, errmsg: "ok"}, or 87009 when signature is not
 //     hex(hmac_sha256(session_key, "")) for the user's current session_key.
 //   - GET /wxa/resetusersessionkey (same parameters): a new session_key,
-//     {errcode: 0, errmsg: "ok", openid, session_key}; the old one is invalid.
+//     {errcode: 0, errmsg: "ok", openid, session_key}, which keeps the old
+//     key's expiry; the old one is invalid. A signature of an expired key, or
+//     of the key the current one replaced, is 87007.
 //
 // On the APIs that take an access_token, a missing one is 41001, an unknown
 // or replaced one 40001, an expired one 42001. A GET endpoint called with
@@ -54,13 +61,16 @@
 //
 // Each [Server.Login] rotates the user's session_key, as wx.login does: data
 // encrypted under the old key no longer decrypts with the new one, and
-// checksession with the old key is 87009. Session keys do not expire by time.
+// checksession with the old key is 87009. Session keys do not expire by time
+// unless [WithSessionKeyTTL] is set or [Server.ExpireSessionKey] is called;
+// an expired key is 87009 on checksession.
 //
 // # Tests of failures
 //
 // [Server.FailNext] and [Server.FailNextStatus] make the next request to an
 // endpoint fail with a WeChat errcode or an HTTP status, with no other effect
-// (a code is not used up). [WithLatency] delays every reply; [WithClock]
+// (a code is not used up). [WithErrMsg] gives the injected reply WeChat's
+// real text, [WithErrCodeString] sends its errcode as a JSON string. [WithLatency] delays every reply; [WithClock]
 // drives code, token and rate-limit expiry from a test clock.
 // [Server.Calls] counts the requests each endpoint received.
 //

@@ -87,119 +87,6 @@ func (s *Server) checkApp(appID, secret, grant, wantGrant string) int {
 	return 0
 }
 
-// accessToken is an issued access_token.
-type accessToken struct {
-	value   string
-	expires time.Time
-}
-
-// tokens is the app's access_token state. Only the tokens that can still be
-// valid are kept: the latest and the previous plain token, and the stable one.
-type tokens struct {
-	plain     accessToken // latest from /cgi-bin/token
-	prev      accessToken // the one before it, valid until prevUntil
-	prevUntil time.Time
-	stable    accessToken // from /cgi-bin/stable_token
-}
-
-func newAccessToken(now time.Time) accessToken {
-	return accessToken{value: randomString(64, urlAlphabet), expires: now.Add(TokenTTL)}
-}
-
-// check returns the errcode an API sends for the access_token tok at now, or 0.
-func (t *tokens) check(tok string, now time.Time) int {
-	if tok == "" {
-		return 41001
-	}
-	var match accessToken
-	var until time.Time // zero: no limit but expiry
-	switch {
-	case sameToken(tok, t.plain.value):
-		match = t.plain
-	case sameToken(tok, t.stable.value):
-		match = t.stable
-	case sameToken(tok, t.prev.value):
-		match, until = t.prev, t.prevUntil
-	default:
-		return 40001
-	}
-	switch {
-	case !until.IsZero() && !now.Before(until):
-		return 40001 // replaced, grace over: "not latest"
-	case !now.Before(match.expires):
-		return 42001
-	}
-	return 0
-}
-
-// sameToken compares a presented token with an issued one in constant time.
-func sameToken(presented, issued string) bool {
-	return issued != "" && subtle.ConstantTimeCompare([]byte(presented), []byte(issued)) == 1
-}
-
-// stableToken returns the stable token at now, issuing a new one when there is
-// none, it has expired, or force is set. s.mu must be held.
-func (t *tokens) stableToken(now time.Time, force bool) accessToken {
-	if force || t.stable.value == "" || !now.Before(t.stable.expires) {
-		t.stable = newAccessToken(now)
-	}
-	return t.stable
-}
-
-// AccessToken returns an access_token the server accepts, as
-// /cgi-bin/stable_token in normal mode would hand out: the current stable
-// token, or a new one when there is none or it has expired. It is for tests
-// that give the code under test a fixed token instead of fetching one.
-func (s *Server) AccessToken() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.tokens.stableToken(s.now(), false).value
-}
-
-// tokenReply is the success of both token endpoints.
-type tokenReply struct {
-	AccessToken string `json:"access_token"`
-	ExpiresIn   int    `json:"expires_in"`
-}
-
-// token serves GET /cgi-bin/token: a new token each call; the previous one
-// stays valid for [TokenGrace].
-func (s *Server) token(q url.Values, _ []byte) any {
-	if code := s.checkApp(q.Get("appid"), q.Get("secret"), q.Get("grant_type"), "client_credential"); code != 0 {
-		return s.apiError(code)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.now()
-	t := &s.tokens
-	if t.plain.value != "" {
-		t.prev, t.prevUntil = t.plain, now.Add(TokenGrace)
-	}
-	t.plain = newAccessToken(now)
-	return tokenReply{AccessToken: t.plain.value, ExpiresIn: int(TokenTTL / time.Second)}
-}
-
-// stableToken serves POST /cgi-bin/stable_token.
-func (s *Server) stableToken(_ url.Values, body []byte) any {
-	var req struct {
-		GrantType    string `json:"grant_type"`
-		AppID        string `json:"appid"`
-		Secret       string `json:"secret"`
-		ForceRefresh bool   `json:"force_refresh"`
-	}
-	if code := decodeBody(body, &req); code != 0 {
-		return s.apiError(code)
-	}
-	if code := s.checkApp(req.AppID, req.Secret, req.GrantType, "client_credential"); code != 0 {
-		return s.apiError(code)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.now()
-	t := s.tokens.stableToken(now, req.ForceRefresh)
-	return tokenReply{AccessToken: t.value, ExpiresIn: int(t.expires.Sub(now) / time.Second)}
-}
-
 // decodeBody decodes a JSON request body into v and returns the errcode
 // WeChat sends for a bad one, or 0.
 func decodeBody(body []byte, v any) int {
@@ -273,7 +160,7 @@ func (s *Server) phoneNumber(q url.Values, body []byte) any {
 func (s *Server) checkSession(q url.Values, _ []byte) any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, code := s.signedUser(q); code != 0 {
+	if _, code := s.signedUser(q, 87009); code != 0 {
 		return s.apiError(code)
 	}
 	return okReply
@@ -287,23 +174,26 @@ type resetReply struct {
 }
 
 // resetSessionKey serves GET /wxa/resetusersessionkey: the user gets a new
-// session_key and the old one stops working.
+// session_key, which keeps the old one's expiry, and the old one stops
+// working. A key that expired, or was replaced, is refused with 87007.
 func (s *Server) resetSessionKey(q url.Values, _ []byte) any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	u, code := s.signedUser(q)
+	u, code := s.signedUser(q, 87007)
 	if code != 0 {
 		return s.apiError(code)
 	}
-	u.sessionKey = newSessionKey()
+	s.rotateKey(u, s.now(), false)
 	return resetReply{errReply: okReply, OpenID: u.OpenID, SessionKey: u.sessionKey}
 }
 
 // signedUser checks the access_token and the user login-state signature of a
 // checksession or resetusersessionkey request, and returns the user or the
-// errcode to send. s.mu must be held.
-func (s *Server) signedUser(q url.Values) (*user, int) {
-	if code := s.tokens.check(q.Get("access_token"), s.now()); code != 0 {
+// errcode to send: stale for a signature of the user's current key after it
+// expired, or of the key it replaced. s.mu must be held.
+func (s *Server) signedUser(q url.Values, stale int) (*user, int) {
+	now := s.now()
+	if code := s.tokens.check(q.Get("access_token"), now); code != 0 {
 		return nil, code
 	}
 	if q.Get("sig_method") != "hmac_sha256" {
@@ -316,10 +206,26 @@ func (s *Server) signedUser(q url.Values) (*user, int) {
 	if u.sessionKey == "" {
 		return nil, 87009
 	}
-	want, _ := hex.DecodeString(crypto.SessionKeySignature(u.sessionKey))
 	got, err := hex.DecodeString(q.Get("signature")) // either case of hex
-	if err != nil || !hmac.Equal(got, want) {
+	switch {
+	case err != nil:
 		return nil, 87009
+	case signedWith(got, u.sessionKey):
+		if u.keys.expired(now) {
+			return nil, stale
+		}
+		return u, 0
+	case signedWith(got, u.keys.stale):
+		return nil, stale
 	}
-	return u, 0
+	return nil, 87009
+}
+
+// signedWith reports whether sig is the login-state signature of key.
+func signedWith(sig []byte, key string) bool {
+	if key == "" {
+		return false
+	}
+	want, _ := hex.DecodeString(crypto.SessionKeySignature(key))
+	return hmac.Equal(sig, want)
 }

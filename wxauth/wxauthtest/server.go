@@ -69,6 +69,7 @@ type config struct {
 	now       func() time.Time
 	latency   time.Duration
 	rateLimit int
+	keyTTL    time.Duration // session_key lifetime; 0: no expiry
 }
 
 // WithClock sets the clock the server reads for code and token expiry, rate
@@ -140,9 +141,25 @@ type Server struct {
 
 // fault is an injected failure: an errcode, or else an HTTP status.
 type fault struct {
-	errcode int
-	status  int
+	errcode  int
+	status   int
+	msg      string // errmsg; "" for WeChat's text for errcode
+	asString bool   // send errcode as a JSON string
 }
+
+// A FailOption shapes the reply [Server.FailNext] injects.
+type FailOption func(*fault)
+
+// WithErrMsg sets the errmsg of the injected reply, so that a test sees
+// WeChat's real text, such as 40164's "invalid ip 1.2.3.4 ipv6
+// ::ffff:1.2.3.4, not in whitelist" (default: the server's text for the
+// errcode). A request id is appended as WeChat does (" rid: ..."), unless
+// msg has one already.
+func WithErrMsg(msg string) FailOption { return func(f *fault) { f.msg = msg } }
+
+// WithErrCodeString sends the injected errcode as a JSON string
+// ({"errcode":"40164",...}) instead of a number, as some WeChat replies do.
+func WithErrCodeString() FailOption { return func(f *fault) { f.asString = true } }
 
 // NewServer starts a fake WeChat server for the mini-program with the given
 // appid and app secret, on a local port, as httptest.NewServer does. Call
@@ -247,13 +264,20 @@ func (s *Server) Calls(path string) int {
 // FailNext makes the next request to the endpoint at path (such as
 // [PathCode2Session]) fail with WeChat errcode (-1 is "system error", which
 // clients retry), with no other effect: a code in it is not used up. Calls
-// queue up: two FailNext fail the next two requests. A path the server does
-// not serve, or errcode 0, is an error.
-func (s *Server) FailNext(path string, errcode int) error {
+// queue up: two FailNext fail the next two requests. opts set the errmsg
+// ([WithErrMsg]) or send the errcode as a string ([WithErrCodeString]). A
+// path the server does not serve, or errcode 0, is an error.
+func (s *Server) FailNext(path string, errcode int, opts ...FailOption) error {
 	if errcode == 0 {
 		return errors.New("wxauthtest: FailNext: errcode must not be 0")
 	}
-	return s.addFault(path, fault{errcode: errcode})
+	f := fault{errcode: errcode}
+	for _, o := range opts {
+		if o != nil {
+			o(&f)
+		}
+	}
+	return s.addFault(path, f)
 }
 
 // FailNextStatus makes the next request to the endpoint at path fail with
@@ -306,7 +330,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			writeText(w, f.status)
 			return
 		}
-		s.writeJSON(w, s.apiError(f.errcode))
+		s.writeJSON(w, s.injected(f))
 		return
 	}
 	if r.Method != ep.method {
@@ -426,10 +450,21 @@ var errMsgs = map[int]string{
 	43001: "require GET method",
 	43002: "require POST method",
 	44002: "empty post data",
+	45009: "reach max api daily quota limit",
 	45011: "api minute-quota reach limit mustslower retry next minute",
 	47001: "data format error",
+	87007: "session_key is not existed or expired",
 	87008: "invalid sig_method",
 	87009: "invalid signature",
+	// For FailNext: codes the server itself never sends. Texts from
+	// https://developers.weixin.qq.com/doc/oplatform/developers/errCode/errCode.html
+	// and WeChat's replies as developers report them.
+	40097:  "invalid args",
+	40164:  "invalid ip, not in whitelist",
+	40234:  "invalid signature",
+	40235:  "invalid encrypt",
+	48001:  "api unauthorized",
+	934011: "request_body is required",
 }
 
 // apiError returns WeChat's error reply for code, with a request id appended
@@ -439,6 +474,31 @@ func (s *Server) apiError(code int) errReply {
 	if !ok {
 		msg = "injected error"
 	}
-	rid := fmt.Sprintf("%08x-%08x-%08x", uint32(s.now().Unix()), rand.Uint32(), rand.Uint32())
-	return errReply{ErrCode: code, ErrMsg: msg + ", rid: " + rid}
+	return errReply{ErrCode: code, ErrMsg: msg + ", rid: " + s.rid()}
+}
+
+// rid returns a new request id, as WeChat appends to every errmsg.
+func (s *Server) rid() string {
+	return fmt.Sprintf("%08x-%08x-%08x", uint32(s.now().Unix()), rand.Uint32(), rand.Uint32())
+}
+
+// stringCodeReply is an error reply whose errcode is a JSON string.
+type stringCodeReply struct {
+	ErrCode string `json:"errcode"`
+	ErrMsg  string `json:"errmsg"`
+}
+
+// injected returns the error reply of the injected fault f.
+func (s *Server) injected(f fault) any {
+	r := s.apiError(f.errcode)
+	if f.msg != "" {
+		r.ErrMsg = f.msg
+		if !strings.Contains(f.msg, "rid:") {
+			r.ErrMsg += " rid: " + s.rid()
+		}
+	}
+	if f.asString {
+		return stringCodeReply{ErrCode: strconv.Itoa(r.ErrCode), ErrMsg: r.ErrMsg}
+	}
+	return r
 }

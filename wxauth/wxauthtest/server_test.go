@@ -82,7 +82,7 @@ func do(t *testing.T, srv *wxauthtest.Server, method, path string, q url.Values,
 	var r reply
 	require.NoError(t, dec.Decode(&r))
 	if r.ErrCode != 0 {
-		assert.Regexp(t, `, rid: [0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}$`, r.ErrMsg)
+		assert.Regexp(t, `,? rid: [0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}$`, r.ErrMsg)
 	}
 	return r
 }
@@ -128,6 +128,7 @@ func TestNewServerRejectsBadArguments(t *testing.T) {
 		{"nil clock", testAppID, testSecret, wxauthtest.WithClock(nil), "clock must not be nil"},
 		{"negative latency", testAppID, testSecret, wxauthtest.WithLatency(-time.Second), "latency must not be negative"},
 		{"zero rate limit", testAppID, testSecret, wxauthtest.WithRateLimit(0), "rate limit must be positive"},
+		{"zero session key TTL", testAppID, testSecret, wxauthtest.WithSessionKeyTTL(0), "session key TTL must be positive"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -855,9 +856,12 @@ func TestResetSessionKey(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, r.SessionKey, key)
 
-	// The old key no longer checks out, nor resets again; the new one does.
+	// The old key no longer checks out, nor resets again (87007: a stale
+	// key); the new one does.
 	assert.Equal(t, 87009, get(t, srv, wxauthtest.PathCheckSession, sessionQuery(tok, "o1", sess.SessionKey)).ErrCode)
-	assert.Equal(t, 87009, get(t, srv, wxauthtest.PathResetSessionKey, sessionQuery(tok, "o1", sess.SessionKey)).ErrCode)
+	assert.Equal(t, 87007, get(t, srv, wxauthtest.PathResetSessionKey, sessionQuery(tok, "o1", sess.SessionKey)).ErrCode)
+	assert.Equal(t, 87009, get(t, srv, wxauthtest.PathResetSessionKey, sessionQuery(tok, "o1", "AAAAAAAAAAAAAAAAAAAAAA==")).ErrCode,
+		"a key the user never had is a bad signature")
 	assert.Equal(t, 0, get(t, srv, wxauthtest.PathCheckSession, sessionQuery(tok, "o1", r.SessionKey)).ErrCode)
 
 	// Data encrypted under the reset key decrypts with it.

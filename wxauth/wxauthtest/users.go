@@ -101,6 +101,7 @@ func (u User) withDefaults() User {
 type user struct {
 	User
 	sessionKey string      // current session_key; "" until the first Login
+	keys       keyState    // its expiry and the key it replaced
 	recent     []time.Time // jscode2session calls in the last minute
 	phoneCalls []time.Time // getuserphonenumber calls in the last minute
 }
@@ -159,7 +160,7 @@ func (s *Server) Login(openID string) string {
 		u = &user{User: User{OpenID: openID}.withDefaults()}
 		s.users[u.OpenID] = u
 	}
-	u.sessionKey = newSessionKey()
+	s.rotateKey(u, now, true)
 	code := randomString(32, alnumAlphabet)
 	s.codes[code] = &issuedCode{openID: u.OpenID, issued: now}
 	return code
