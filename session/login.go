@@ -132,7 +132,7 @@ type loginHandler struct{ *flow }
 //	403 high_risk_user        WeChat blocked the user as high risk
 //	502 wechat_unavailable    WeChat busy, unreachable, or answering nonsense
 //	503 quota_exceeded        the app's daily quota of the API is spent (logged at Error)
-//	500 server_error          WeChat refused the appid, secret, IP or API (logged at Error: fix the configuration); a phoneCode and a client that cannot exchange it
+//	500 server_error          WeChat refused the appid, secret, IP or API, or the form of the request (40097, API security mode) (logged at Error: fix the configuration); a phoneCode and a client that cannot exchange it
 //	401 invalid_signature     rawData does not match its signature
 //	400 decrypt_failed        encryptedData and iv do not decrypt (one code and message whatever the cause)
 //	401 watermark_mismatch    encryptedData was made for another mini-program
@@ -276,6 +276,22 @@ func (h loginHandler) decryptUserInfo(sess *wxauth.Session, req *loginRequest) (
 	return &ui, nil
 }
 
+// isRequestBug reports whether err is WeChat refusing the form of the
+// request itself: 40097 (invalid arguments) or the API security mode's
+// 40234, 40235 and 934011 (the app requires signed, encrypted requests).
+// A retry cannot help; an operator must act.
+func isRequestBug(err error) bool {
+	var ae *wxauth.APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	switch ae.Code {
+	case 40097, 40234, 40235, 934011:
+		return true
+	}
+	return false
+}
+
 // WeChatError maps an error of a [wxauth.Client] call (code2session,
 // getuserphonenumber) to the answer [LoginHandler] gives it, so that a
 // handler of one's own answers as LoginHandler does: invalid or used login
@@ -313,10 +329,11 @@ func WeChatError(ctx context.Context, err error) *HTTPError {
 	case errors.Is(err, wxauth.ErrQuotaExceeded):
 		e.Status, e.Code, e.Message = http.StatusServiceUnavailable, CodeQuotaExceeded,
 			"the service has reached its daily limit: try again tomorrow"
-	case errors.Is(err, wxauth.ErrInvalidCredential), errors.Is(err, wxauth.ErrNotAllowed):
-		// The app's appid or secret is wrong, or WeChat refuses this app or
-		// server (IP whitelist, frozen secret, API not authorized): nothing
-		// the user can do.
+	case errors.Is(err, wxauth.ErrInvalidCredential), errors.Is(err, wxauth.ErrNotAllowed), isRequestBug(err):
+		// The app's appid or secret is wrong, WeChat refuses this app or
+		// server (IP whitelist, frozen secret, API not authorized), or it
+		// cannot use the requests this server makes: nothing the user can do,
+		// and no retry helps.
 		return serverError(err)
 	default: // busy, unreachable, timed out, malformed reply, other errcodes
 		e.Status, e.Code, e.Message = http.StatusBadGateway, CodeWeChatUnavailable,

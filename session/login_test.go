@@ -234,6 +234,11 @@ func TestLoginHandlerRefuses(t *testing.T) {
 		{name: "wrong appid", c2sErr: apiErr(40013), wantStatus: 500, wantCode: session.CodeServerError},
 		{name: "ip not whitelisted", c2sErr: apiErr(40164), wantStatus: 500, wantCode: session.CodeServerError},
 		{name: "daily quota spent", c2sErr: apiErr(45009), wantStatus: 503, wantCode: session.CodeQuotaExceeded},
+		{name: "invalid args", c2sErr: apiErr(40097), wantStatus: 500, wantCode: session.CodeServerError},
+		{name: "api security mode: bad signature", c2sErr: apiErr(40234), wantStatus: 500, wantCode: session.CodeServerError},
+		{name: "api security mode: bad encryption", c2sErr: apiErr(40235), wantStatus: 500, wantCode: session.CodeServerError},
+		{name: "api security mode: unsigned request", c2sErr: apiErr(934011), wantStatus: 500, wantCode: session.CodeServerError},
+		{name: "unknown errcode", c2sErr: apiErr(12345), wantStatus: 502, wantCode: session.CodeWeChatUnavailable},
 
 		{name: "signature mismatch", body: loginBody(t, map[string]string{"code": "c", "rawData": rawData, "signature": crypto.Sign(otherKey, rawData)}),
 			wantStatus: 401, wantCode: session.CodeInvalidSignature},

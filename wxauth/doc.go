@@ -117,7 +117,7 @@
 //	                               stable_token's force_refresh after 20 a day): it
 //	                               resets at midnight, Beijing time, or by an
 //	                               operator's clear_quota; not the user's fault
-//	                               [a server error, 5xx].
+//	                               [503 quota_exceeded, logged at Error].
 //	40029, 40163, 40013, 40003 on getuserphonenumber
 //	         ErrInvalidPhoneCode   The phone-number button's code is unknown,
 //	                               expired or used, made for another appid, or not
@@ -126,7 +126,7 @@
 //	                               ErrInvalidCode [400 invalid_phone_code].
 //	40097    (none)                Invalid arguments: WeChat could not use the
 //	                               request. A bug to report with Msg and RID; no
-//	                               retry helps [502 wechat_unavailable].
+//	                               retry helps [500 server_error].
 //	40234, 40235, 934011
 //	         (none)                API security mode (服务端API签名): an invalid
 //	                               signature (40234), invalid encryption (40235),
@@ -135,7 +135,7 @@
 //	                               in the MP console (开发管理 - 开发设置 - API安全)
 //	                               requires signed, encrypted requests, which this
 //	                               package does not make: turn it off for these
-//	                               APIs. Msg says which [502 wechat_unavailable].
+//	                               APIs. Msg says which [500 server_error].
 //
 // Any other errcode is an [*APIError] that matches no sentinel; read Code
 // and Msg with [errors.As].
