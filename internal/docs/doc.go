@@ -1,8 +1,9 @@
 // Package docs keeps the Markdown documentation honest; it has no code of
 // its own.
 //
-// Its tests check that every Go block of docs/migrating.md that is marked
-// <!-- compiled: name --> is, byte for byte, the declaration of that name in
-// this package's test files, which compile, and whose Examples run them
-// against wxauthtest.
+// Its tests check that every Go block of docs/migrating.md and
+// docs/errors.md that is marked <!-- compiled: name --> is, byte for byte,
+// the declaration of that name in this package's test files, which compile,
+// and whose Examples run them against wxauthtest; and that docs/errors.md
+// has a row for every session.Code* machine code.
 package docs

@@ -20,7 +20,7 @@ import (
 var repoRoot = filepath.Join("..", "..")
 
 // snippetDocs are the Markdown pages whose Go blocks are checked.
-var snippetDocs = []string{"docs/migrating.md"}
+var snippetDocs = []string{"docs/migrating.md", "docs/errors.md"}
 
 // In a checked page, every ```go block follows one of these markers, alone
 // on the line before it:
