@@ -2,6 +2,18 @@
 // AES-128-CBC decryption of encryptedData, the sha1 signature of rawData, and
 // the HMAC-SHA256 login-state signature that /wxa/checksession expects.
 //
+// In a login, the server checks what the mini-program sends with the
+// session_key that code2session returned for it:
+//
+//	if err := crypto.VerifySignature(sess.SessionKey, rawData, signature); err != nil {
+//		return err // ErrSignature: rawData was not signed with this session_key
+//	}
+//	plain, err := crypto.Decrypt(sess.SessionKey, encryptedData, iv) // JSON with a watermark
+//
+// Most servers call these through package wxauth (App.VerifySignature, and
+// App.Decrypt, which also checks the watermark's appid) or let
+// session.LoginHandler do the whole login.
+//
 // Every function is pure (no I/O) and safe for concurrent use. Arguments come
 // key first and are the strings WeChat hands out: the session_key and iv in
 // standard base64, signatures in hex.

@@ -3,6 +3,17 @@
 // unionid, session_key) on the server, a check of the token on every
 // request, and expiry.
 //
+// The mini-program posts the code from wx.login to [LoginHandler], which
+// exchanges it with WeChat and answers with a token; later requests carry
+// the token, and [Manager.Middleware] checks it and hands the handler the
+// user's [Record]:
+//
+//	sessions := session.NewManager(nil) // in memory; session/redisstore for a fleet
+//	mux.Handle("POST /api/login", session.LoginHandler(app, sessions)) // {code} -> {token, expiresIn, openid}
+//	mux.Handle("GET /api/me", sessions.Middleware(me))                 // Authorization: Bearer <token>
+//
+// A complete server is under "Wiring a login" below.
+//
 // The session_key must never reach the client, and the openid is no secret:
 // neither makes a login token. [Manager.Issue] returns 32 random bytes
 // (crypto/rand, unpadded base64url) and keeps the session in a [Store] under

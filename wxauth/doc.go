@@ -1,11 +1,27 @@
 // Package wxauth is a client for WeChat's mini-program login APIs.
 //
-// [New] returns an [*App] for one mini-program (appid and secret). Its
-// [App.Code2Session] turns the code from wx.login into a [Session] (openid,
-// unionid, session_key); [App.VerifySignature] checks the rawData signature of
-// wx.getUserProfile; [App.Decrypt] decrypts encryptedData and checks that its
-// watermark names this app. Code that depends on these three should take the
-// [Client] interface, so its tests can hand in a fake.
+// A login endpoint needs an [*App] for the mini-program (appid and secret,
+// from [New]) and, for the rest of the login, package session:
+//
+//	app, err := wxauth.New(os.Getenv("WX_APPID"), os.Getenv("WX_SECRET"))
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	sessions := session.NewManager(nil)
+//	mux.Handle("POST /api/login", session.LoginHandler(app, sessions)) // {code} -> {token, expiresIn, openid}
+//
+// Step by step, the calls of a login are:
+//
+//	sess, err := app.Code2Session(ctx, code)                        // wx.login's code: openid, unionid, session_key
+//	err = app.VerifySignature(sess.SessionKey, rawData, signature)  // wx.getUserProfile's rawData
+//	err = app.Decrypt(sess.SessionKey, encryptedData, iv, &profile) // checks the watermark's appid
+//	phone, err := app.GetPhoneNumber(ctx, phoneCode, wxauth.ForOpenID(sess.OpenID)) // the phone-number button
+//
+// and the server keeps sess.SessionKey to itself. [App.Code2Session] turns the code
+// into a [Session]; [App.VerifySignature] checks the rawData signature;
+// [App.Decrypt] decrypts encryptedData and checks that its watermark names
+// this app. Code that depends on these three should take the [Client]
+// interface, so its tests can hand in a fake.
 //
 // # Access token
 //

@@ -2,6 +2,18 @@
 // net/http/httptest: code that logs mini-program users in can be tested end
 // to end, without the internet and without mocking HTTP by hand.
 //
+// A test of a login endpoint starts the fake, points the app at it, and
+// posts a code the fake made, as the mini-program would:
+//
+//	wechat := wxauthtest.NewServer(appID, secret)
+//	defer wechat.Close()
+//	app, err := wxauth.New(appID, secret, wxauth.WithBaseURL(wechat.URL))
+//	...
+//	api := httptest.NewServer(session.LoginHandler(app, session.NewManager(nil)))
+//	defer api.Close()
+//	body := `{"code":"` + wechat.Login("o-alice") + `"}` // what wx.login hands the mini-program
+//	resp, err := api.Client().Post(api.URL, "application/json", strings.NewReader(body))
+//
 // [NewServer] starts the fake on a local port. Point a wxauth client at
 // [Server.URL] with wxauth.WithBaseURL, play the mini-program's part with
 // [Server.Login] (wx.login), [Server.Profile] (wx.getUserProfile) and
