@@ -267,6 +267,9 @@ func invalidRequest(msg string, err error) *HTTPError {
 // login checks a login request with WeChat, issues its token and returns the
 // response body.
 func (h *loginHandler) login(ctx context.Context, req *loginRequest) ([]byte, *HTTPError) {
+	if e := h.m.loginGate(ctx); e != nil { // the store is down: keep the code for the retry
+		return nil, e
+	}
 	sess, err := h.client.Code2Session(ctx, req.Code)
 	if err != nil {
 		return nil, WeChatError(ctx, err)

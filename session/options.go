@@ -13,6 +13,10 @@ const DefaultTTL = 24 * time.Hour
 // MaxTTL is the longest TTL [WithTTL] accepts.
 const MaxTTL = 366 * 24 * time.Hour
 
+// DefaultStoreTimeout is how long the [Manager] waits for one call of its
+// store by default (see [WithStoreTimeout]).
+const DefaultStoreTimeout = time.Second
+
 // An Option configures the [Manager] that [NewManager] returns. Options
 // validate their arguments; a Manager built with an option that refused its
 // argument reports it from [Manager.Err] and fails every call.
@@ -24,6 +28,7 @@ type config struct {
 	logger       *slog.Logger
 	token        tokenSource
 	errorHandler ErrorHandler
+	storeTimeout time.Duration
 }
 
 func defaultConfig() config {
@@ -32,6 +37,30 @@ func defaultConfig() config {
 		now:          time.Now,
 		token:        tokenSource{kind: fromBearer},
 		errorHandler: WriteError,
+		storeTimeout: DefaultStoreTimeout,
+	}
+}
+
+// WithStoreTimeout bounds each call the Manager makes to its store (Issue,
+// Validate, Revoke, RevokeAll), from 10 ms to one minute (default
+// [DefaultStoreTimeout]). The call's context ends after d, and a call not
+// done by then fails with [ErrStoreUnavailable]: a hung store (a frozen
+// Redis, a dead connection the kernel has not noticed) costs a request one
+// wait of d and a 503 instead of the client library's own timeouts and
+// retries, which can take many seconds. The store must honor its context
+// (package redisstore does); a [MemoryStore] never waits and is not bounded.
+//
+// Keep d above the store's slowest healthy answer: a call that times out
+// counts as an outage. The client library's timeouts still matter: set them
+// below d (see package redisstore) so that a connection that hung is not
+// handed to the next request.
+func WithStoreTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 10*time.Millisecond || d > time.Minute {
+			return errors.New("session: store timeout must be between 10ms and 1m")
+		}
+		c.storeTimeout = d
+		return nil
 	}
 }
 

@@ -1,0 +1,193 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// The Manager's view of its store's health, which keeps an outage from
+// spending users' login codes and from flooding the log.
+//
+// Every store call the Manager makes is bounded by the store timeout
+// ([WithStoreTimeout]). A call that fails with [ErrStoreUnavailable] while
+// the store was up marks it down and logs one Error line with that first
+// cause; later failures are only counted. The first call that gets an answer
+// again (a record, or [ErrNotFound]) marks it up and logs one Warn line with
+// the number of calls failed or refused in between and the outage's length.
+//
+// A login spends its wx.login code at WeChat before the token is stored, and
+// a code works once: a login answered 503 after code2session has lost it.
+// So [LoginHandler] asks [Manager.loginGate] first. While the store is
+// known to be down, the gate answers 503 store_unavailable at once, and the
+// code is kept for the retry. Every storeProbeEvery one login probes the
+// store (a Get of a key no token has) instead; the logins arriving during
+// the probe wait for its outcome. When the store has not answered for
+// storeFreshFor (an idle server, or a store that has just frozen), the
+// login probes before it spends its code too. Logins already past the gate
+// when the store fails still lose their codes: at most those that arrived
+// within about a second of the failure.
+const (
+	storeFreshFor   = time.Second
+	storeProbeEvery = time.Second
+)
+
+// probeKey is the key the Manager reads to probe its store. It is no hex
+// SHA-256, so no token's record is ever stored under it.
+const probeKey = "miniauth-health-probe"
+
+type health struct {
+	down   atomic.Bool
+	lastOK atomic.Int64 // unix nanoseconds of the last answer from the store
+
+	mu      sync.Mutex
+	since   time.Time     // when the outage was seen
+	refused int           // store calls failed and logins refused since
+	next    time.Time     // when the login gate probes the store again
+	probe   chan struct{} // closed when the running probe ends; nil when none runs
+}
+
+// errKnownDown is the refusal of a login while the store is known to be down.
+var errKnownDown = fmt.Errorf("session: login: the store is down; the login code was not spent: %w", ErrStoreUnavailable)
+
+// storeCall runs one call f of the store under the store timeout and
+// records its outcome in the Manager's health. A call that was still
+// running at the timeout fails with [ErrStoreUnavailable]. The calls of
+// [MemoryStore], which never waits on I/O, run as they are.
+func (m *Manager) storeCall(ctx context.Context, op string, f func(context.Context) error) error {
+	if !m.bounded {
+		return f(ctx)
+	}
+	sctx, cancel := context.WithTimeout(ctx, m.cfg.storeTimeout)
+	err := f(sctx)
+	timedOut := err != nil && sctx.Err() != nil && ctx.Err() == nil
+	cancel()
+	if timedOut && !errors.Is(err, ErrStoreUnavailable) {
+		err = fmt.Errorf("%w: no answer within %s: %w", ErrStoreUnavailable, m.cfg.storeTimeout, err)
+	}
+	if ctx.Err() != nil {
+		return err // the caller went away: that says nothing of the store
+	}
+	if errors.Is(err, ErrStoreUnavailable) {
+		m.storeFailed(ctx, op, err)
+	} else {
+		m.storeAnswered(ctx)
+	}
+	return err
+}
+
+// storeAnswered records that the store answered a call.
+func (m *Manager) storeAnswered(ctx context.Context) {
+	h := &m.health
+	now := m.cfg.now()
+	if !h.down.Load() {
+		// Write the shared word only now and then: this runs on every request.
+		if n := now.UnixNano(); n-h.lastOK.Load() > int64(storeFreshFor/16) {
+			h.lastOK.Store(n)
+		}
+		return
+	}
+	h.mu.Lock()
+	if !h.down.Load() {
+		h.mu.Unlock()
+		return
+	}
+	h.down.Store(false)
+	h.lastOK.Store(now.UnixNano())
+	refused, since := h.refused, h.since
+	h.mu.Unlock()
+	m.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "session: store available again",
+		slog.Int("refused", refused), slog.Duration("outage", now.Sub(since)))
+}
+
+// storeFailed records a call that failed with [ErrStoreUnavailable].
+func (m *Manager) storeFailed(ctx context.Context, op string, err error) {
+	h := &m.health
+	now := m.cfg.now()
+	h.mu.Lock()
+	if h.down.Load() {
+		h.refused++
+		h.mu.Unlock()
+		return
+	}
+	h.down.Store(true)
+	h.since, h.refused, h.next = now, 1, now.Add(storeProbeEvery)
+	h.mu.Unlock()
+	m.cfg.logger.LogAttrs(ctx, slog.LevelError, "session: store unavailable",
+		slog.String("op", op), slog.String("error", err.Error()),
+		slog.Duration("timeout", m.cfg.storeTimeout))
+}
+
+// storeKnownDown reports whether the store is known to be down: its last
+// call failed with [ErrStoreUnavailable] and nothing has answered since.
+func (m *Manager) storeKnownDown() bool { return m.health.down.Load() }
+
+// storeReady reports whether a login may spend its code: nil when the store
+// answered within storeFreshFor or answers a probe now, an error wrapping
+// [ErrStoreUnavailable] when it is known to be down, the context's error
+// when the caller went away while waiting for another login's probe.
+func (m *Manager) storeReady(ctx context.Context) error {
+	if !m.bounded || m.err != nil {
+		return nil
+	}
+	h := &m.health
+	now := m.cfg.now()
+	if !h.down.Load() && now.UnixNano()-h.lastOK.Load() < int64(storeFreshFor) {
+		return nil
+	}
+	h.mu.Lock()
+	if h.down.Load() && now.Before(h.next) {
+		h.refused++
+		h.mu.Unlock()
+		return errKnownDown
+	}
+	probe := h.probe
+	if probe == nil {
+		probe = make(chan struct{})
+		h.probe = probe
+		h.next = now.Add(storeProbeEvery)
+		h.mu.Unlock()
+		// The probe's outcome is every waiting login's: it must not end
+		// because this one's client went away.
+		_ = m.storeCall(context.WithoutCancel(ctx), "probe", func(ctx context.Context) error {
+			_, err := m.store.Get(ctx, probeKey)
+			return err
+		})
+		h.mu.Lock()
+		h.probe = nil
+		h.mu.Unlock()
+		close(probe)
+		if h.down.Load() {
+			return errKnownDown
+		}
+		return nil
+	}
+	h.mu.Unlock()
+	select {
+	case <-probe:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if h.down.Load() {
+		h.mu.Lock()
+		h.refused++
+		h.mu.Unlock()
+		return errKnownDown
+	}
+	return nil
+}
+
+// loginGate is what [LoginHandler] (and any handler that spends a
+// single-use WeChat code before it stores a session) asks before it spends
+// the code: nil to go on, or the answer to give instead, 503
+// store_unavailable while the store is known to be down (see storeReady).
+func (m *Manager) loginGate(ctx context.Context) *HTTPError {
+	if err := m.storeReady(ctx); err != nil {
+		return m.tokenError(err)
+	}
+	return nil
+}
