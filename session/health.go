@@ -54,30 +54,73 @@ type health struct {
 // errKnownDown is the refusal of a login while the store is known to be down.
 var errKnownDown = fmt.Errorf("session: login: the store is down; the login code was not spent: %w", ErrStoreUnavailable)
 
-// storeCall runs one call f of the store under the store timeout and
-// records its outcome in the Manager's health. A call that was still
-// running at the timeout fails with [ErrStoreUnavailable]. The calls of
-// [MemoryStore], which never waits on I/O, run as they are.
-func (m *Manager) storeCall(ctx context.Context, op string, f func(context.Context) error) error {
+// storeResult is the outcome of one store call.
+type storeResult struct {
+	rec      *Record
+	err      error
+	panicked any // what the call panicked with, if it did
+}
+
+// storeCall runs one call f of the store, bounded by the store timeout, and
+// records its outcome in the Manager's health. f gets a context that ends at
+// the timeout; when f has not returned by then, storeCall returns
+// [ErrStoreUnavailable] without waiting for it: clients such as go-redis
+// ignore context deadlines unless told otherwise (ContextTimeoutEnabled),
+// and a store must not hold a request for its client's own timeouts and
+// retries. Such a call goes on in the background until the store returns,
+// and its outcome is dropped. A panic in f is re-raised in the caller, or
+// logged when the caller has gone. The calls of [MemoryStore], which never
+// waits on I/O, run as they are.
+func (m *Manager) storeCall(ctx context.Context, op string, f func(context.Context) (*Record, error)) (*Record, error) {
 	if !m.bounded {
 		return f(ctx)
 	}
 	sctx, cancel := context.WithTimeout(ctx, m.cfg.storeTimeout)
-	err := f(sctx)
-	timedOut := err != nil && sctx.Err() != nil && ctx.Err() == nil
-	cancel()
-	if timedOut && !errors.Is(err, ErrStoreUnavailable) {
-		err = fmt.Errorf("%w: no answer within %s: %w", ErrStoreUnavailable, m.cfg.storeTimeout, err)
+	defer cancel()
+	done := make(chan storeResult, 1)
+	var claimed atomic.Bool // by the first of the call returning and the caller giving up
+	go func() {
+		var res storeResult
+		defer func() {
+			if v := recover(); v != nil {
+				res.panicked = v
+			}
+			if claimed.CompareAndSwap(false, true) {
+				done <- res
+				return
+			}
+			if res.panicked != nil {
+				m.cfg.logger.LogAttrs(context.WithoutCancel(ctx), slog.LevelError, "session: store call panicked after its timeout",
+					slog.String("op", op), slog.Any("panic", res.panicked))
+			}
+		}()
+		res.rec, res.err = f(sctx)
+	}()
+	var res storeResult
+	select {
+	case res = <-done:
+	case <-sctx.Done():
+		if claimed.CompareAndSwap(false, true) {
+			res.err = sctx.Err()
+		} else {
+			res = <-done // it answered just in time
+		}
+	}
+	if res.panicked != nil {
+		panic(res.panicked)
 	}
 	if ctx.Err() != nil {
-		return err // the caller went away: that says nothing of the store
+		return res.rec, res.err // the caller went away: that says nothing of the store
 	}
-	if errors.Is(err, ErrStoreUnavailable) {
-		m.storeFailed(ctx, op, err)
+	if res.err != nil && sctx.Err() != nil && !errors.Is(res.err, ErrStoreUnavailable) {
+		res.err = fmt.Errorf("%w: no answer within %s: %w", ErrStoreUnavailable, m.cfg.storeTimeout, res.err)
+	}
+	if errors.Is(res.err, ErrStoreUnavailable) {
+		m.storeFailed(ctx, op, res.err)
 	} else {
 		m.storeAnswered(ctx)
 	}
-	return err
+	return res.rec, res.err
 }
 
 // storeAnswered records that the store answered a call.
@@ -140,12 +183,12 @@ func (m *Manager) storeReady(ctx context.Context) error {
 		return nil
 	}
 	h.mu.Lock()
-	if h.down.Load() && now.Before(h.next) {
+	probe := h.probe
+	if probe == nil && h.down.Load() && now.Before(h.next) {
 		h.refused++
 		h.mu.Unlock()
 		return errKnownDown
 	}
-	probe := h.probe
 	if probe == nil {
 		probe = make(chan struct{})
 		h.probe = probe
@@ -153,9 +196,8 @@ func (m *Manager) storeReady(ctx context.Context) error {
 		h.mu.Unlock()
 		// The probe's outcome is every waiting login's: it must not end
 		// because this one's client went away.
-		_ = m.storeCall(context.WithoutCancel(ctx), "probe", func(ctx context.Context) error {
-			_, err := m.store.Get(ctx, probeKey)
-			return err
+		_, _ = m.storeCall(context.WithoutCancel(ctx), "probe", func(ctx context.Context) (*Record, error) {
+			return m.store.Get(ctx, probeKey)
 		})
 		h.mu.Lock()
 		h.probe = nil

@@ -148,8 +148,8 @@ func (m *Manager) Issue(ctx context.Context, s *wxauth.Session, opts ...IssueOpt
 		return "", fmt.Errorf("session: issue: reading random bytes: %w", err)
 	}
 	key, _ := storeKey(token)
-	if err := m.storeCall(ctx, "issue", func(ctx context.Context) error {
-		return m.store.Put(ctx, key, rec, m.cfg.ttl+expiredGrace)
+	if _, err := m.storeCall(ctx, "issue", func(ctx context.Context) (*Record, error) {
+		return nil, m.store.Put(ctx, key, rec, m.cfg.ttl+expiredGrace)
 	}); err != nil {
 		return "", fmt.Errorf("session: issue: %w", err)
 	}
@@ -171,10 +171,8 @@ func (m *Manager) Validate(ctx context.Context, token string) (*Record, error) {
 	if !ok {
 		return nil, ErrInvalidToken
 	}
-	var rec *Record
-	err := m.storeCall(ctx, "validate", func(ctx context.Context) (err error) {
-		rec, err = m.store.Get(ctx, key)
-		return err
+	rec, err := m.storeCall(ctx, "validate", func(ctx context.Context) (*Record, error) {
+		return m.store.Get(ctx, key)
 	})
 	switch {
 	case errors.Is(err, ErrNotFound):
@@ -200,8 +198,8 @@ func (m *Manager) Revoke(ctx context.Context, token string) error {
 	if !ok {
 		return ErrInvalidToken
 	}
-	if err := m.storeCall(ctx, "revoke", func(ctx context.Context) error {
-		return m.store.Delete(ctx, key)
+	if _, err := m.storeCall(ctx, "revoke", func(ctx context.Context) (*Record, error) {
+		return nil, m.store.Delete(ctx, key)
 	}); err != nil {
 		return fmt.Errorf("session: revoke: %w", err)
 	}
@@ -233,8 +231,8 @@ func (m *Manager) RevokeAll(ctx context.Context, subject string) error {
 	if !ok {
 		return fmt.Errorf("session: revoke all: %T: %w", m.store, ErrRevokeAllUnsupported)
 	}
-	if err := m.storeCall(ctx, "revoke all", func(ctx context.Context) error {
-		return ss.DeleteSubject(ctx, subject)
+	if _, err := m.storeCall(ctx, "revoke all", func(ctx context.Context) (*Record, error) {
+		return nil, ss.DeleteSubject(ctx, subject)
 	}); err != nil {
 		return fmt.Errorf("session: revoke all: %w", err)
 	}
