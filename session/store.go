@@ -24,6 +24,14 @@ import (
 //     error that wraps [ErrStoreUnavailable], never [ErrNotFound]: a client
 //     whose token is checked during an outage must not be told to log in
 //     again.
+//   - Calls return when their context ends. [Manager] gives each call a
+//     context that ends after its store timeout ([WithStoreTimeout]) and
+//     stops waiting then anyway, but a call that ignores its context keeps
+//     running, and holding whatever it holds, until the store answers.
+//
+// A store that can also end every session of a user at once implements
+// [SubjectStore], which [Manager.RevokeAll] needs; so should it bound the
+// sessions one user holds ([DefaultMaxPerSubject]).
 //
 // A store that serializes records should use [MarshalRecord] and
 // [UnmarshalRecord]: encoding/json on a [Record] leaves the session_key out.
