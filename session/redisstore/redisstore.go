@@ -68,7 +68,8 @@
 // gone). With noeviction a full Redis refuses the SET of a login, which
 // fails with [session.ErrStoreUnavailable] (503): an outage that is seen and
 // logged, not a silent logout. Size maxmemory for the sessions you keep:
-// about 400 bytes of record and index per session.
+// about 750 bytes of used_memory per session, record and index (measured on
+// Redis 7.0 with WeChat-sized fields, one session per user).
 package redisstore
 
 import (
