@@ -29,8 +29,9 @@ import (
 // the probe wait for its outcome. When the store has not answered for
 // storeFreshFor (an idle server, or a store that has just frozen), the
 // login probes before it spends its code too. Logins already past the gate
-// when the store fails still lose their codes: at most those that arrived
-// within about a second of the failure.
+// when the store fails still lose their codes: those that arrived before the
+// first failure was seen (a store timeout after it began) and within
+// storeFreshFor of the store's last answer.
 const (
 	storeFreshFor   = time.Second
 	storeProbeEvery = time.Second

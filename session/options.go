@@ -93,8 +93,11 @@ func WithClock(now func() time.Time) Option {
 // [LoginHandler] built on it (default: none; but a Manager whose options
 // failed logs its refusals to slog.Default when it has no logger). Log lines never carry a token, a
 // code or a session_key. Refused requests (bad or expired tokens, bad login
-// input) are logged at Debug, failures of WeChat at Warn, failures of the
-// store and server misconfiguration at Error.
+// input) are logged at Debug, failures of WeChat at Warn, server
+// misconfiguration at Error. An outage of the store is logged once at Error
+// when it starts (with its first cause) and once at Warn when it ends (with
+// the number of calls refused in between); the requests refused during it
+// are logged at Debug.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error {
 		if l == nil {
