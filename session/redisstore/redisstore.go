@@ -16,6 +16,8 @@
 // session of a user has expired, no key of theirs is left. The index makes
 // [Store.DeleteSubject] ([session.Manager.RevokeAll]) a read of one key, and
 // bounds the sessions of one owner ([WithMaxPerSubject]).
+// Records written by versions of this package before the index have none:
+// RevokeAll misses them until they expire.
 //
 // Every Lua script touches one key, and no command spans two keys, so the
 // store works on Redis Cluster; the braces put an owner's index in the slot
