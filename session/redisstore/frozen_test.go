@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/wxmp/miniauth/session"
 	"github.com/wxmp/miniauth/session/redisstore"
 	"github.com/wxmp/miniauth/wxauth"
+	"github.com/wxmp/miniauth/wxauth/wxauthtest"
 )
 
 // frozenBound is the longest a request may wait for its 503 with a frozen
@@ -99,4 +101,64 @@ func TestFrozenRedis(t *testing.T) {
 			}, 30*time.Second, 20*time.Millisecond, "the token works again once Redis thaws")
 		})
 	}
+}
+
+// TestLoginDuringFrozenRedis: once the Manager has seen Redis fail, logins
+// are refused 503 before their wx.login codes are spent at WeChat, and the
+// same codes log in when Redis thaws.
+func TestLoginDuringFrozenRedis(t *testing.T) {
+	t.Parallel()
+	const appID, secret, clients = "wx00000000000000f1", "frozen-test-secret-0123456789abc", 50
+	ctx := context.Background()
+	p := redistest.Start(t)
+	c := redis.NewClient(&redis.Options{Addr: p.Addr, DialTimeout: 200 * time.Millisecond,
+		ReadTimeout: 200 * time.Millisecond, WriteTimeout: 200 * time.Millisecond,
+		PoolTimeout: 200 * time.Millisecond, MaxRetries: 1, ContextTimeoutEnabled: true})
+	t.Cleanup(func() { _ = c.Close() })
+	s, err := redisstore.New(c)
+	require.NoError(t, err)
+	m := session.NewManager(s, session.WithStoreTimeout(300*time.Millisecond), session.WithLogger(slog.New(slog.DiscardHandler)))
+	require.NoError(t, m.Err())
+	srv := wxauthtest.NewServer(appID, secret)
+	t.Cleanup(srv.Close)
+	app, err := wxauth.New(appID, secret, wxauth.WithBaseURL(srv.URL))
+	require.NoError(t, err)
+	h := session.LoginHandler(app, m)
+	login := func(code string) int {
+		r := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(`{"code":"`+code+`"}`))
+		rr := httptest.NewRecorder()
+		h.ServeHTTP(rr, r)
+		return rr.Code
+	}
+	token, err := m.Issue(ctx, &wxauth.Session{OpenID: "o1", SessionKey: testKey})
+	require.NoError(t, err)
+	codes := make([]string, clients)
+	for i := range codes {
+		codes[i] = srv.Login("")
+	}
+
+	p.Pause(t)
+	frozen := true
+	t.Cleanup(func() {
+		if frozen {
+			p.Resume(t)
+		}
+	})
+	_, err = m.Validate(ctx, token) // a request that finds Redis frozen
+	require.ErrorIs(t, err, session.ErrStoreUnavailable)
+	var wg sync.WaitGroup
+	for _, code := range codes {
+		wg.Go(func() { assert.Equal(t, http.StatusServiceUnavailable, login(code)) })
+	}
+	wg.Wait()
+	assert.Zero(t, srv.Calls("/sns/jscode2session"), "no code was spent while Redis was frozen")
+
+	p.Resume(t)
+	frozen = false
+	for _, code := range codes {
+		// A refused login keeps its code: retrying it until Redis answers
+		// again spends it once.
+		require.Eventually(t, func() bool { return login(code) == http.StatusOK }, 30*time.Second, 50*time.Millisecond)
+	}
+	assert.Equal(t, clients, srv.Calls("/sns/jscode2session"))
 }
