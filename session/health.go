@@ -37,13 +37,22 @@ const (
 	storeProbeEvery = time.Second
 )
 
+// maxAbandoned bounds the store calls that went past their timeout and are
+// still running (a store that ignores its context): beyond it, calls fail
+// at once instead of adding a goroutine each to the pile.
+const maxAbandoned = 1024
+
+// errTooManyHung is the failure of a call refused by maxAbandoned.
+var errTooManyHung = fmt.Errorf("session: %d store calls still running past their timeout: %w", maxAbandoned, ErrStoreUnavailable)
+
 // probeKey is the key the Manager reads to probe its store. It is no hex
 // SHA-256, so no token's record is ever stored under it.
 const probeKey = "miniauth-health-probe"
 
 type health struct {
-	down   atomic.Bool
-	lastOK atomic.Int64 // unix nanoseconds of the last answer from the store
+	down      atomic.Bool
+	lastOK    atomic.Int64 // unix nanoseconds of the last answer from the store
+	abandoned atomic.Int64 // calls past their timeout still running
 
 	mu      sync.Mutex
 	since   time.Time     // when the outage was seen
@@ -69,12 +78,17 @@ type storeResult struct {
 // ignore context deadlines unless told otherwise (ContextTimeoutEnabled),
 // and a store must not hold a request for its client's own timeouts and
 // retries. Such a call goes on in the background until the store returns,
-// and its outcome is dropped. A panic in f is re-raised in the caller, or
-// logged when the caller has gone. The calls of [MemoryStore], which never
+// and its outcome is dropped; while maxAbandoned such calls run, new calls
+// fail at once. A panic in f is re-raised in the caller, or logged when the
+// caller has gone. The calls of [MemoryStore], which never
 // waits on I/O, run as they are.
 func (m *Manager) storeCall(ctx context.Context, op string, f func(context.Context) (*Record, error)) (*Record, error) {
 	if !m.bounded {
 		return f(ctx)
+	}
+	if m.health.abandoned.Load() >= maxAbandoned {
+		m.storeFailed(ctx, op, errTooManyHung)
+		return nil, errTooManyHung
 	}
 	sctx, cancel := context.WithTimeout(ctx, m.cfg.storeTimeout)
 	defer cancel()
@@ -90,6 +104,7 @@ func (m *Manager) storeCall(ctx context.Context, op string, f func(context.Conte
 				done <- res
 				return
 			}
+			m.health.abandoned.Add(-1)
 			if res.panicked != nil {
 				m.cfg.logger.LogAttrs(context.WithoutCancel(ctx), slog.LevelError, "session: store call panicked after its timeout",
 					slog.String("op", op), slog.Any("panic", res.panicked))
@@ -102,6 +117,7 @@ func (m *Manager) storeCall(ctx context.Context, op string, f func(context.Conte
 	case res = <-done:
 	case <-sctx.Done():
 		if claimed.CompareAndSwap(false, true) {
+			m.health.abandoned.Add(1)
 			res.err = sctx.Err()
 		} else {
 			res = <-done // it answered just in time

@@ -208,6 +208,34 @@ func TestStoreTimeoutWithAStoreThatIgnoresItsContext(t *testing.T) {
 		"a panic of a call the caller still waits for is the caller's")
 }
 
+// TestHungCallsAreBounded: calls to a store that ignores its context pile
+// up only to maxAbandoned; beyond, calls fail at once, without a goroutine.
+func TestHungCallsAreBounded(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := &deafStore{outageStore: *newOutageStore(t), release: make(chan struct{})}
+	m := testManager(t, s, WithStoreTimeout(10*time.Millisecond))
+	token, err := m.Issue(ctx, healthSession)
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	for range maxAbandoned + 100 {
+		wg.Go(func() {
+			_, err := m.Validate(ctx, token)
+			assert.ErrorIs(t, err, ErrStoreUnavailable)
+		})
+	}
+	wg.Wait()
+	assert.LessOrEqual(t, m.health.abandoned.Load(), int64(maxAbandoned+100))
+	_, err = m.Validate(ctx, token)
+	require.ErrorIs(t, err, errTooManyHung, "with %d calls hung, the next fails at once", m.health.abandoned.Load())
+
+	close(s.release)
+	require.Eventually(t, func() bool { return m.health.abandoned.Load() == 0 }, 10*time.Second, time.Millisecond,
+		"hung calls that end are counted out")
+	_, err = m.Validate(ctx, token)
+	require.NoError(t, err)
+}
+
 // TestCallerCancelIsNoOutage: a client that goes away fails its own call
 // but says nothing of the store.
 func TestCallerCancelIsNoOutage(t *testing.T) {
