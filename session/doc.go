@@ -102,6 +102,15 @@
 // Other stores implement the [Store] interface, whose contract states these
 // rules.
 //
+// The built-in stores index sessions by user ([Record.Owner]: the subject,
+// or the openid of a session without one), so [Manager.RevokeAll] logs a
+// user out everywhere, and one user holds at most [DefaultMaxPerSubject]
+// sessions. Every store call is bounded ([WithStoreTimeout], 1 s): a hung
+// store costs a request one short wait and a 503; the Manager logs an
+// outage once when it starts and once when it ends, and [LoginHandler]
+// refuses logins while the store is known to be down, before it spends
+// their wx.login codes.
+//
 // # HTTP answers
 //
 // [Manager.Middleware], [LoginHandler], [PhoneHandler] and [LogoutHandler]

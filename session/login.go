@@ -203,6 +203,9 @@ func (h loginHandler) readLoginRequest(w http.ResponseWriter, r *http.Request) (
 // answer.
 func (h loginHandler) login(w http.ResponseWriter, r *http.Request, req *loginRequest) *HTTPError {
 	ctx := r.Context()
+	if e := h.m.loginGate(ctx); e != nil { // the store is down: keep the code for the retry
+		return e
+	}
 	sess, err := h.client.Code2Session(ctx, req.Code)
 	if err != nil {
 		return WeChatError(ctx, err)

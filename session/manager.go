@@ -24,6 +24,8 @@ const expiredGrace = 10 * time.Minute
 type Manager struct {
 	store    Store
 	ownStore *MemoryStore // created by NewManager, closed by Close
+	bounded  bool         // store calls run under the store timeout
+	health   health
 	cfg      config
 	err      error // from an option; fails every call
 }
@@ -31,6 +33,15 @@ type Manager struct {
 // NewManager returns a Manager that keeps sessions in store; a nil store
 // means a new [MemoryStore] with default options, which [Manager.Close]
 // closes.
+//
+// Every call the Manager makes to a store other than a [MemoryStore] gets a
+// context that ends after the store timeout ([DefaultStoreTimeout],
+// [WithStoreTimeout]); a call still running then fails with
+// [ErrStoreUnavailable], so a hung store costs a request one short wait and
+// a 503. The Manager logs the store going down (with the first cause) and
+// coming back (with the count of calls refused in between), not each
+// failure, and [LoginHandler] refuses logins while the store is known to be
+// down before it spends their wx.login codes.
 //
 // An option that refuses its argument does not make NewManager fail: the
 // Manager it returns reports the error from [Manager.Err], and every call on
@@ -57,13 +68,13 @@ func NewManager(store Store, opts ...Option) *Manager {
 		return m
 	}
 	if store == nil {
-		m.ownStore = newMemoryStore(memoryConfig{
-			maxEntries: DefaultMaxEntries,
-			sweepEvery: DefaultSweepInterval,
-			now:        m.cfg.now,
-		})
+		cfg := defaultMemoryConfig()
+		cfg.now = m.cfg.now
+		m.ownStore = newMemoryStore(cfg)
 		m.store = m.ownStore
 	}
+	_, inMemory := m.store.(*MemoryStore)
+	m.bounded = !inMemory
 	return m
 }
 
@@ -137,7 +148,9 @@ func (m *Manager) Issue(ctx context.Context, s *wxauth.Session, opts ...IssueOpt
 		return "", fmt.Errorf("session: issue: reading random bytes: %w", err)
 	}
 	key, _ := storeKey(token)
-	if err := m.store.Put(ctx, key, rec, m.cfg.ttl+expiredGrace); err != nil {
+	if _, err := m.storeCall(ctx, "issue", func(ctx context.Context) (*Record, error) {
+		return nil, m.store.Put(ctx, key, rec, m.cfg.ttl+expiredGrace)
+	}); err != nil {
 		return "", fmt.Errorf("session: issue: %w", err)
 	}
 	m.cfg.logger.LogAttrs(ctx, slog.LevelDebug, "session: issued", slog.String("openid", s.OpenID))
@@ -158,7 +171,9 @@ func (m *Manager) Validate(ctx context.Context, token string) (*Record, error) {
 	if !ok {
 		return nil, ErrInvalidToken
 	}
-	rec, err := m.store.Get(ctx, key)
+	rec, err := m.storeCall(ctx, "validate", func(ctx context.Context) (*Record, error) {
+		return m.store.Get(ctx, key)
+	})
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return nil, ErrInvalidToken
@@ -183,8 +198,44 @@ func (m *Manager) Revoke(ctx context.Context, token string) error {
 	if !ok {
 		return ErrInvalidToken
 	}
-	if err := m.store.Delete(ctx, key); err != nil {
+	if _, err := m.storeCall(ctx, "revoke", func(ctx context.Context) (*Record, error) {
+		return nil, m.store.Delete(ctx, key)
+	}); err != nil {
 		return fmt.Errorf("session: revoke: %w", err)
 	}
+	return nil
+}
+
+// RevokeAll ends every session of subject ("log out everywhere"): each
+// session whose [Record.Subject] is subject and, for sessions without a
+// subject (an openid the application has not bound to a user), each whose
+// OpenID is subject; that is, each whose [Record.Owner] is subject. A
+// session with a subject is not ended by its openid: pass the subject.
+// Sessions issued while RevokeAll runs may stay; those issued before it
+// was called are gone when it returns nil.
+//
+// The store must be a [SubjectStore] ([MemoryStore] and package redisstore
+// are); any other store makes RevokeAll fail with [ErrRevokeAllUnsupported].
+// An empty subject, or one over 256 bytes, is [ErrInvalidSubject]. A store
+// failure wraps the store's error ([ErrStoreUnavailable] when it is down):
+// some sessions may then be ended and others not, and RevokeAll may be
+// called again.
+func (m *Manager) RevokeAll(ctx context.Context, subject string) error {
+	if m.err != nil {
+		return m.unusable()
+	}
+	if subject == "" || len(subject) > maxFieldLen {
+		return ErrInvalidSubject
+	}
+	ss, ok := m.store.(SubjectStore)
+	if !ok {
+		return fmt.Errorf("session: revoke all: %T: %w", m.store, ErrRevokeAllUnsupported)
+	}
+	if _, err := m.storeCall(ctx, "revoke all", func(ctx context.Context) (*Record, error) {
+		return nil, ss.DeleteSubject(ctx, subject)
+	}); err != nil {
+		return fmt.Errorf("session: revoke all: %w", err)
+	}
+	m.cfg.logger.LogAttrs(ctx, slog.LevelDebug, "session: revoked all", slog.String("subject", subject))
 	return nil
 }

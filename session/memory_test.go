@@ -76,7 +76,7 @@ func TestMemoryStoreSweep(t *testing.T) {
 		if i%2 == 0 {
 			ttl = time.Hour
 		}
-		require.NoError(t, s.Put(ctx, fmt.Sprint("k", i), &Record{OpenID: "o"}, ttl))
+		require.NoError(t, s.Put(ctx, fmt.Sprint("k", i), &Record{OpenID: fmt.Sprint("o", i)}, ttl))
 	}
 	assert.Len(t, s.m.shards, memoryShards, "a large store is sharded")
 	clk.Advance(2 * time.Minute)
@@ -199,9 +199,127 @@ func TestMemoryStoreConcurrent(t *testing.T) {
 				if i%7 == 0 {
 					_ = s.Delete(ctx, k)
 				}
+				// Records of a subject shared by all, beyond its bound,
+				// deleted now and then as a whole.
+				if err := s.Put(ctx, fmt.Sprint("s-", g, "-", i%30), &Record{Subject: "shared", OpenID: k}, time.Hour); err != nil {
+					t.Error(err)
+					return
+				}
+				if i%50 == 0 {
+					_ = s.DeleteSubject(ctx, "shared")
+				}
 			}
 		})
 	}
 	wg.Wait()
 	assert.LessOrEqual(t, s.Len(), 64)
+	require.NoError(t, s.Close())
+	checkIndex(t, s)
+}
+
+// checkIndex checks that the owner index names each record of s once, and
+// nothing else.
+func checkIndex(t *testing.T, s *MemoryStore) {
+	t.Helper()
+	type ref struct {
+		key string
+		seq uint64
+	}
+	records := map[ref]string{} // to its owner
+	for i := range s.m.shards {
+		for k, e := range s.m.shards[i].entries {
+			records[ref{k, e.seq}] = e.rec.Owner()
+		}
+	}
+	indexed := 0
+	for i := range s.m.owners {
+		for owner, list := range s.m.owners[i].owners {
+			assert.NotEmpty(t, list, "an owner with no records is dropped from the index")
+			assert.LessOrEqual(t, len(list), s.m.maxPerOwner, "an owner holds more than the bound")
+			for _, k := range list {
+				got, ok := records[ref{k.key, k.seq}]
+				if assert.True(t, ok, "the index names a record that is gone") {
+					assert.Equal(t, owner, got, "the index files a record under another owner")
+				}
+				indexed++
+			}
+		}
+	}
+	assert.Equal(t, len(records), indexed, "every record is indexed once")
+}
+
+func TestMemoryStorePerSubjectBound(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	clk := NewFakeClock()
+	s := newTestMemory(t, WithMemoryClock(clk.Now), WithMaxPerSubject(3))
+	put := func(k string, rec Record, ttl time.Duration) {
+		t.Helper()
+		require.NoError(t, s.Put(ctx, k, &rec, ttl))
+		clk.Advance(time.Second)
+	}
+	present := func(k string) bool {
+		_, err := s.Get(ctx, k)
+		return err == nil
+	}
+	put("other", Record{Subject: "u2", OpenID: "o1"}, time.Hour) // same openid, another subject
+	put("unbound", Record{OpenID: "u1"}, time.Hour)              // the openid "u1" is the owner "u1" too
+	for i := range 4 {
+		put(fmt.Sprint("u1-", i), Record{Subject: "u1", OpenID: "o1"}, time.Hour)
+	}
+	assert.False(t, present("unbound"), "the oldest session of the owner goes first")
+	assert.False(t, present("u1-0"))
+	for _, k := range []string{"u1-1", "u1-2", "u1-3", "other"} {
+		assert.True(t, present(k), k)
+	}
+
+	put("u1-short", Record{Subject: "u1", OpenID: "o1"}, time.Minute)
+	assert.True(t, present("u1-short"), "the record being put is never the one evicted, even closest to expiry")
+	assert.False(t, present("u1-1"))
+	put("u1-4", Record{Subject: "u1", OpenID: "o1"}, time.Hour)
+	assert.False(t, present("u1-short"), "the record closest to expiry goes before older ones")
+	assert.True(t, present("u1-2"))
+
+	require.NoError(t, s.DeleteSubject(ctx, "u1"))
+	for _, k := range []string{"u1-2", "u1-3", "u1-4"} {
+		assert.False(t, present(k), k)
+	}
+	assert.True(t, present("other"))
+	checkIndex(t, s)
+
+	for name, n := range map[string]int{"zero": 0, "negative": -1, "over the limit": MaxPerSubjectLimit + 1} {
+		_, err := NewMemoryStore(WithMaxPerSubject(n))
+		assert.Error(t, err, name)
+	}
+}
+
+// TestMemoryStoreOneOpenIDCannotEvictOthers is issue 8's measurement, scaled
+// down: one openid that logs in again and again (a script, a broken client)
+// used to push other users out of a bounded store. Bounded per owner, it
+// only ever replaces its own sessions.
+func TestMemoryStoreOneOpenIDCannotEvictOthers(t *testing.T) {
+	t.Parallel()
+	const users, floods = 1000, 20_000
+	evicted := func(opts ...MemoryOption) int {
+		ctx := context.Background()
+		s := newTestMemory(t, append([]MemoryOption{WithMaxEntries(2000)}, opts...)...)
+		for i := range users {
+			require.NoError(t, s.Put(ctx, fmt.Sprint("user-", i), &Record{OpenID: fmt.Sprint("o-", i)}, time.Hour))
+		}
+		for i := range floods {
+			require.NoError(t, s.Put(ctx, fmt.Sprint("flood-", i), &Record{OpenID: "o-flood"}, time.Hour))
+		}
+		n := 0
+		for i := range users {
+			if _, err := s.Get(ctx, fmt.Sprint("user-", i)); err != nil {
+				n++
+			}
+		}
+		checkIndex(t, s)
+		t.Logf("options %d: %d of %d users evicted by %d logins of one openid", len(opts), n, users, floods)
+		return n
+	}
+	assert.Zero(t, evicted(), "users evicted by one openid's %d logins, at the default bound of %d per owner", floods, DefaultMaxPerSubject)
+	assert.Positive(t, evicted(WithMaxPerSubject(MaxPerSubjectLimit)),
+		"the test shows nothing: one owner with a bound of %d evicts no other user either", MaxPerSubjectLimit)
 }

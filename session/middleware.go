@@ -141,6 +141,7 @@ func (m *Manager) refuse(w http.ResponseWriter, r *http.Request, op string, e *H
 	level := slog.LevelDebug
 	switch {
 	case e.Status == StatusClientClosedRequest:
+	case e.Code == CodeStoreUnavailable: // the Manager logs the outage once (health.go)
 	case e.Status == http.StatusBadGateway || e.Status == http.StatusGatewayTimeout:
 		level = slog.LevelWarn
 	case e.Status >= 500:

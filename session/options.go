@@ -13,6 +13,10 @@ const DefaultTTL = 24 * time.Hour
 // MaxTTL is the longest TTL [WithTTL] accepts.
 const MaxTTL = 366 * 24 * time.Hour
 
+// DefaultStoreTimeout is how long the [Manager] waits for one call of its
+// store by default (see [WithStoreTimeout]).
+const DefaultStoreTimeout = time.Second
+
 // An Option configures the [Manager] that [NewManager] returns. Options
 // validate their arguments; a Manager built with an option that refused its
 // argument reports it from [Manager.Err] and fails every call.
@@ -25,6 +29,7 @@ type config struct {
 	token        tokenSource
 	errorHandler ErrorHandler
 	origins      *http.CrossOriginProtection // checks unsafe requests in cookie mode
+	storeTimeout time.Duration
 }
 
 func defaultConfig() config {
@@ -34,6 +39,30 @@ func defaultConfig() config {
 		token:        tokenSource{kind: fromBearer},
 		errorHandler: WriteError,
 		origins:      http.NewCrossOriginProtection(),
+		storeTimeout: DefaultStoreTimeout,
+	}
+}
+
+// WithStoreTimeout bounds each call the Manager makes to its store (Issue,
+// Validate, Revoke, RevokeAll), from 10 ms to one minute (default
+// [DefaultStoreTimeout]). The call's context ends after d, and a call not
+// done by then fails with [ErrStoreUnavailable]: a hung store (a frozen
+// Redis, a dead connection the kernel has not noticed) costs a request one
+// wait of d and a 503 instead of the client library's own timeouts and
+// retries, which can take many seconds. The store must honor its context
+// (package redisstore does); a [MemoryStore] never waits and is not bounded.
+//
+// Keep d above the store's slowest healthy answer: a call that times out
+// counts as an outage. The client library's timeouts still matter: set them
+// below d (see package redisstore) so that a connection that hung is not
+// handed to the next request.
+func WithStoreTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 10*time.Millisecond || d > time.Minute {
+			return errors.New("session: store timeout must be between 10ms and 1m")
+		}
+		c.storeTimeout = d
+		return nil
 	}
 }
 
@@ -66,8 +95,11 @@ func WithClock(now func() time.Time) Option {
 // handlers built on it ([LoginHandler], [PhoneHandler], [LogoutHandler]) (default: none; but a Manager whose options
 // failed logs its refusals to slog.Default when it has no logger). Log lines never carry a token, a
 // code or a session_key. Refused requests (bad or expired tokens, bad login
-// input) are logged at Debug, failures of WeChat at Warn, failures of the
-// store and server misconfiguration at Error.
+// input) are logged at Debug, failures of WeChat at Warn, server
+// misconfiguration at Error. An outage of the store is logged once at Error
+// when it starts (with its first cause) and once at Warn when it ends (with
+// the number of calls refused in between); the requests refused during it
+// are logged at Debug.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error {
 		if l == nil {

@@ -87,6 +87,9 @@ func (h phoneHandler) bind(w http.ResponseWriter, r *http.Request, rec *Record) 
 		return invalidRequest("phoneCode is required: 1 to 256 bytes of printable ASCII from the phone-number button", nil)
 	}
 	ctx := r.Context()
+	if e := h.m.loginGate(ctx); e != nil { // the store is down: keep the billed phone code for the retry
+		return e
+	}
 	phone, e := h.exchangePhone(ctx, req.PhoneCode, rec.OpenID)
 	if e != nil {
 		return e

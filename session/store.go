@@ -24,6 +24,14 @@ import (
 //     error that wraps [ErrStoreUnavailable], never [ErrNotFound]: a client
 //     whose token is checked during an outage must not be told to log in
 //     again.
+//   - Calls return when their context ends. [Manager] gives each call a
+//     context that ends after its store timeout ([WithStoreTimeout]) and
+//     stops waiting then anyway, but a call that ignores its context keeps
+//     running, and holding whatever it holds, until the store answers.
+//
+// A store that can also end every session of a user at once implements
+// [SubjectStore], which [Manager.RevokeAll] needs; so should it bound the
+// sessions one user holds ([DefaultMaxPerSubject]).
 //
 // A store that serializes records should use [MarshalRecord] and
 // [UnmarshalRecord]: encoding/json on a [Record] leaves the session_key out.
@@ -56,4 +64,56 @@ func CheckPut(key string, rec *Record, ttl time.Duration) error {
 		return fmt.Errorf("session: put: %w", err)
 	}
 	return nil
+}
+
+// DefaultMaxPerSubject is how many sessions one owner ([Record.Owner]: a
+// subject, or the openid of a session without one) may hold in
+// [MemoryStore] and in package redisstore by default. A login beyond it ends
+// the owner's session closest to expiry (the oldest, since the [Manager]
+// gives every session the same TTL), so that one user who logs in again and
+// again cannot push other users' sessions out of a bounded store. Twenty is
+// more devices than a person uses; a mini-program that calls wx.login on
+// every start abandons its old sessions, and those are the ones that go.
+const DefaultMaxPerSubject = 20
+
+// MaxPerSubjectLimit is the largest bound [WithMaxPerSubject] accepts.
+const MaxPerSubjectLimit = 1000
+
+// Errors of [Manager.RevokeAll], for [errors.Is].
+var (
+	// ErrRevokeAllUnsupported means the Manager's store is not a
+	// [SubjectStore]. It matches [errors.ErrUnsupported] too.
+	ErrRevokeAllUnsupported = fmt.Errorf("session: the store cannot revoke all sessions of a subject (not a SubjectStore): %w", errors.ErrUnsupported)
+
+	// ErrInvalidSubject means a subject is empty or over 256 bytes: no
+	// session can have it.
+	ErrInvalidSubject = errors.New("session: subject must be 1 to 256 bytes")
+)
+
+// SubjectStore is a [Store] that can end every session of an owner at once:
+// what [Manager.RevokeAll] needs ("log out everywhere", a banned or deleted
+// user, a changed password of the application's own). [MemoryStore] and
+// package redisstore implement it; [Manager.RevokeAll] on a store that does
+// not fails with [ErrRevokeAllUnsupported].
+//
+// DeleteSubject removes every record whose [Record.Owner] is subject: each
+// record whose Subject is subject, and each record without a Subject whose
+// OpenID is subject. A record with a Subject is never removed by its
+// OpenID: an openid bound to a user is ended by the user's subject. Besides
+// the rules of [Store]:
+//
+//   - A record Put (its Put returned) before DeleteSubject is called is gone
+//     when DeleteSubject returns nil; a record Put concurrently may stay.
+//     Records of other owners stay, and so does a record whose key was
+//     replaced by a Put of another owner's record.
+//   - A subject that holds no records is not an error. [Manager] never
+//     passes an empty subject.
+//   - An unreachable store returns an error that wraps [ErrStoreUnavailable];
+//     the call may then have removed some records and not others, and may be
+//     repeated.
+//
+// Package github.com/wxmp/miniauth/session/storetest checks these rules.
+type SubjectStore interface {
+	Store
+	DeleteSubject(ctx context.Context, subject string) error
 }

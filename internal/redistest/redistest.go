@@ -3,7 +3,8 @@
 //
 // Without REDIS_ADDR a test is skipped with a message saying how to run it;
 // with CI=true it fails instead, so CI cannot pass by skipping. [Server]
-// starts a private redis-server for tests that stop it mid-run.
+// and [Start] start a private redis-server for tests that stop or freeze it
+// mid-run.
 package redistest
 
 import (
@@ -75,6 +76,26 @@ func Prefix(t testing.TB, c redis.UniversalClient) string {
 // Without redis-server on PATH the test is skipped, or fails when CI=true.
 func Server(t testing.TB) (addr string, stop func()) {
 	t.Helper()
+	p := Start(t)
+	return p.Addr, p.Stop
+}
+
+// Proc is a redis-server started by [Start].
+type Proc struct {
+	// Addr is the server's host:port.
+	Addr string
+
+	cmd  *exec.Cmd
+	once sync.Once
+}
+
+// Start starts a redis-server of the test's own, as [Server] does, and
+// returns it, for tests that freeze it ([Proc.Pause]) as well as stop it.
+// At the end of the test it is resumed and killed.
+//
+// Without redis-server on PATH the test is skipped, or fails when CI=true.
+func Start(t testing.TB) *Proc {
+	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		if os.Getenv("CI") == "true" {
@@ -88,23 +109,16 @@ func Server(t testing.TB) (addr string, stop func()) {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	_ = l.Close()
-	addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	p := &Proc{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}
 
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+	p.cmd = exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--dir", t.TempDir())
-	if err := cmd.Start(); err != nil {
+	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("starting redis-server: %v", err)
 	}
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		})
-	}
-	t.Cleanup(stop)
+	t.Cleanup(p.Stop)
 
-	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+	c := redis.NewClient(&redis.Options{Addr: p.Addr, MaxRetries: -1})
 	defer func() { _ = c.Close() }()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
@@ -112,12 +126,20 @@ func Server(t testing.TB) (addr string, stop func()) {
 		err := c.Ping(ctx).Err()
 		cancel()
 		if err == nil {
-			return addr, stop
+			return p
 		}
 		if time.Now().After(deadline) {
-			stop()
-			t.Fatalf("redis-server on %s did not answer: %v", addr, err)
+			p.Stop()
+			t.Fatalf("redis-server on %s did not answer: %v", p.Addr, err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// Stop kills the server. It may be called more than once.
+func (p *Proc) Stop() {
+	p.once.Do(func() {
+		_ = p.cmd.Process.Kill()
+		_ = p.cmd.Wait()
+	})
 }

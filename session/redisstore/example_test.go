@@ -18,11 +18,14 @@ import (
 func ExampleNew() {
 	rdb := redis.NewClient(&redis.Options{
 		Addr: "127.0.0.1:6379",
-		// Every authenticated request waits on Redis: keep its waits short.
-		DialTimeout:   time.Second,
-		DialerRetries: 2,
-		ReadTimeout:   500 * time.Millisecond,
-		WriteTimeout:  500 * time.Millisecond,
+		// Every authenticated request waits on Redis: keep its waits under
+		// the Manager's store timeout (session.DefaultStoreTimeout, 1 s).
+		DialTimeout:           500 * time.Millisecond,
+		ReadTimeout:           500 * time.Millisecond,
+		WriteTimeout:          500 * time.Millisecond,
+		PoolTimeout:           500 * time.Millisecond,
+		MaxRetries:            1,
+		ContextTimeoutEnabled: true,
 	})
 	defer rdb.Close()
 

@@ -42,6 +42,17 @@
 //   - Put, Get and Delete called from many goroutines at once on the same
 //     keys never return a mix of two records, and a key written by one
 //     goroutine alone reads back what it wrote.
+//   - When the store is a [session.SubjectStore] (what [session.Manager.RevokeAll]
+//     needs; the subtests are skipped for other stores): DeleteSubject
+//     removes the records whose [session.Record.Owner] is the subject (its
+//     Subject, or its OpenID when it has no Subject) and no others: not a
+//     record bound to another subject whose OpenID is the string, nor a
+//     record whose key a Put gave to another owner. Deleting a subject that
+//     holds nothing is not an error, and Put works for the subject after.
+//     Many goroutines putting records and deleting two subjects they share
+//     never see a record Put before their DeleteSubject after it returns,
+//     and records of other owners stay. A store that bounds the records of
+//     one owner must allow at least four here.
 //
 // A passing store runs the suite in well under a second. It does not check
 // what only the store's own tests can: that an unreachable store fails with

@@ -46,6 +46,8 @@ func Run(t *testing.T, newStore func(t *testing.T) session.Store) {
 		{"Expires", testExpires},
 		{"PutRefuses", testPutRefuses},
 		{"Concurrent", testConcurrent},
+		{"DeleteSubject", testDeleteSubject},
+		{"DeleteSubjectConcurrent", testDeleteSubjectConcurrent},
 	} {
 		t.Run(st.name, func(t *testing.T) {
 			t.Parallel()
@@ -310,4 +312,131 @@ func testConcurrent(t *testing.T, s session.Store) {
 		})
 	}
 	wg.Wait()
+}
+
+// subjectStore returns s as a [session.SubjectStore], or skips t when it is
+// not one.
+func subjectStore(t *testing.T, s session.Store) session.SubjectStore {
+	t.Helper()
+	ss, ok := s.(session.SubjectStore)
+	if !ok {
+		t.Skipf("storetest: %T is not a session.SubjectStore: Manager.RevokeAll fails with ErrRevokeAllUnsupported on it", s)
+	}
+	return ss
+}
+
+// ownedRecord returns newRecord(n) with the given subject and openid.
+func ownedRecord(subject, openID string, n int) *session.Record {
+	r := newRecord(n)
+	r.Subject, r.OpenID = subject, openID
+	return r
+}
+
+func testDeleteSubject(t *testing.T, s session.Store) {
+	ss := subjectStore(t, s)
+	ctx := t.Context()
+	subject, other := "user-"+newKey()[:12], "user-"+newKey()[:12]
+	gone := map[string]*session.Record{
+		newKey(): ownedRecord(subject, "oA-"+subject, 1), // the subject's sessions on two openids
+		newKey(): ownedRecord(subject, "oB-"+subject, 2),
+		newKey(): ownedRecord("", subject, 3), // unbound: ended by its openid
+	}
+	kept := map[string]*session.Record{
+		newKey(): ownedRecord(other, "oA-"+subject, 4), // another subject on the same openid
+		newKey(): ownedRecord(other, subject, 5),       // bound to another subject: not ended by its openid
+		newKey(): ownedRecord("", "oC-"+subject, 6),    // another unbound openid
+	}
+	for k, rec := range gone {
+		requirePut(t, s, k, rec, time.Hour)
+	}
+	for k, rec := range kept {
+		requirePut(t, s, k, rec, time.Hour)
+	}
+	moved := newKey() // replaced by another owner's record: no longer the subject's
+	requirePut(t, s, moved, ownedRecord(subject, "oD-"+subject, 7), time.Hour)
+	requirePut(t, s, moved, ownedRecord(other, "oD-"+subject, 8), time.Hour)
+	kept[moved] = ownedRecord(other, "oD-"+subject, 8)
+	deleted := newKey() // deleted before: DeleteSubject must not mind
+	requirePut(t, s, deleted, ownedRecord(subject, "oE-"+subject, 9), time.Hour)
+	require.NoError(t, s.Delete(ctx, deleted))
+
+	require.NoError(t, ss.DeleteSubject(ctx, subject), "DeleteSubject")
+	for k, rec := range gone {
+		requireNotFound(t, s, k, fmt.Sprintf("Get after DeleteSubject(%q) of a record with Subject %q, OpenID %q",
+			subject, rec.Subject, rec.OpenID))
+	}
+	for k, rec := range kept {
+		requireRecord(t, s, k, rec, fmt.Sprintf("DeleteSubject(%q) removed a record with Subject %q, OpenID %q",
+			subject, rec.Subject, rec.OpenID))
+	}
+	require.NoError(t, ss.DeleteSubject(ctx, subject), "DeleteSubject of a subject that holds nothing any more")
+	require.NoError(t, ss.DeleteSubject(ctx, "never-"+newKey()), "DeleteSubject of a subject never stored")
+
+	again := newKey()
+	requirePut(t, s, again, ownedRecord(subject, "oA-"+subject, 10), time.Hour)
+	requireRecord(t, s, again, ownedRecord(subject, "oA-"+subject, 10), "Put for a subject after DeleteSubject")
+	require.NoError(t, ss.DeleteSubject(ctx, subject))
+	requireNotFound(t, s, again, "Get after a second DeleteSubject")
+	for k, rec := range kept {
+		requireRecord(t, s, k, rec, "a second DeleteSubject removed another owner's record")
+	}
+}
+
+// testDeleteSubjectConcurrent has goroutines Put records of two subjects
+// they share and delete those subjects, while each also keeps a record of an
+// owner of its own that nobody deletes.
+func testDeleteSubjectConcurrent(t *testing.T, s session.Store) {
+	ss := subjectStore(t, s)
+	const goroutines, rounds = 8, 20
+	ctx := t.Context()
+	run := newKey()[:12]
+	subjects := []string{"shared-a-" + run, "shared-b-" + run}
+	bystanders := make([]string, goroutines)
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		bystanders[g] = newKey()
+		wg.Go(func() {
+			subject := subjects[g%len(subjects)]
+			bystander := ownedRecord(fmt.Sprint("bystander-", g, "-", run), fmt.Sprint("o-", g), g)
+			for r := range rounds {
+				n := g*rounds + r
+				own := []string{newKey(), newKey()}
+				for i, k := range own {
+					if !assert.NoError(t, s.Put(ctx, k, ownedRecord(subject, fmt.Sprint("o-", g, "-", i), n), time.Hour)) {
+						return
+					}
+				}
+				// The same key each round: a Put that replaces a record.
+				if !assert.NoError(t, s.Put(ctx, bystanders[g], bystander, time.Hour)) {
+					return
+				}
+				for _, k := range own {
+					got, err := s.Get(ctx, k)
+					if err != nil {
+						// A concurrent DeleteSubject, or a bound on records
+						// per subject, may have removed it.
+						if !isNotFound(t, got, err, "Get of a record of a shared subject") {
+							return
+						}
+					} else if !assert.NotNil(t, got) || !assert.Equal(t, subject, got.Subject, "a record came back under another key") {
+						return
+					}
+				}
+				if !assert.NoError(t, ss.DeleteSubject(ctx, subject)) {
+					return
+				}
+				for _, k := range own {
+					rec, err := s.Get(ctx, k)
+					if !isNotFound(t, rec, err, "Get of a record Put before DeleteSubject, after it returned") {
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for g, k := range bystanders {
+		requireRecord(t, s, k, ownedRecord(fmt.Sprint("bystander-", g, "-", run), fmt.Sprint("o-", g), g),
+			"DeleteSubject of other subjects removed a record")
+	}
 }

@@ -1,0 +1,151 @@
+package redisstore_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wxmp/miniauth/internal/redistest"
+	"github.com/wxmp/miniauth/session"
+	"github.com/wxmp/miniauth/session/redisstore"
+	"github.com/wxmp/miniauth/wxauth"
+)
+
+func ownedBy(subject, openID string) *session.Record {
+	r := testRecord()
+	r.Subject, r.OpenID = subject, openID
+	return r
+}
+
+// TestIndexExpiresWithItsLastRecord: the index of an owner lives as long as
+// its longest-lived record, and a Put prunes the members that expired.
+func TestIndexExpiresWithItsLastRecord(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, c, prefix := newStore(t)
+	index := prefix + "subject:{u1}"
+	short, long := randomKey(), randomKey()
+	require.NoError(t, s.Put(ctx, short, ownedBy("u1", "o1"), 200*time.Millisecond))
+	pttl, err := c.PTTL(ctx, index).Result()
+	require.NoError(t, err)
+	assert.Positive(t, pttl)
+	assert.Less(t, pttl, time.Second, "an index expires with its only record (200 ms, and the few ms between its SET and the index)")
+
+	require.NoError(t, s.Put(ctx, long, ownedBy("u1", "o2"), time.Hour))
+	pttl, err = c.PTTL(ctx, index).Result()
+	require.NoError(t, err)
+	assert.Greater(t, pttl, 59*time.Minute, "the index lives as long as its longest-lived record")
+
+	require.Eventually(t, func() bool { return c.Exists(ctx, prefix+short).Val() == 0 }, 5*time.Second, 10*time.Millisecond)
+	again := randomKey()
+	require.NoError(t, s.Put(ctx, again, ownedBy("u1", "o1"), time.Hour))
+	members, err := c.ZRange(ctx, index, 0, -1).Result()
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{long, again}, members, "a Put prunes the members that expired")
+
+	require.NoError(t, s.Delete(ctx, long))
+	require.NoError(t, s.Delete(ctx, again))
+	assert.Zero(t, c.Exists(ctx, index).Val(), "deleting the last record of an owner removes its index")
+}
+
+// TestNothingLeftAfterExpiry: once every session has expired, no key of the
+// store is left in Redis.
+func TestNothingLeftAfterExpiry(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, c, prefix := newStore(t)
+	for i, rec := range []*session.Record{ownedBy("u1", "o1"), ownedBy("u1", "o2"), ownedBy("", "o3"), ownedBy("u2", "o1")} {
+		ttl := time.Second + time.Duration(i)*100*time.Millisecond
+		require.NoError(t, s.Put(ctx, randomKey(), rec, ttl))
+	}
+	keys, err := c.Keys(ctx, prefix+"*").Result()
+	require.NoError(t, err)
+	assert.Len(t, keys, 4+3, "four records, three owners")
+	for _, k := range keys {
+		pttl, err := c.PTTL(ctx, k).Result()
+		require.NoError(t, err)
+		assert.Positive(t, pttl, "every key has a TTL: %s", k)
+	}
+	require.Eventually(t, func() bool {
+		keys, err := c.Keys(ctx, prefix+"*").Result()
+		return err == nil && len(keys) == 0
+	}, 5*time.Second, 50*time.Millisecond, "keys left after every session expired")
+}
+
+// TestMaxPerSubject: beyond the bound the owner's oldest records go, never
+// the one being put; other owners keep theirs.
+func TestMaxPerSubject(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := redistest.Client(t)
+	prefix := redistest.Prefix(t, c)
+	s, err := redisstore.New(c, redisstore.WithPrefix(prefix), redisstore.WithMaxPerSubject(3))
+	require.NoError(t, err)
+	other := randomKey()
+	require.NoError(t, s.Put(ctx, other, ownedBy("u2", "o1"), time.Hour))
+	keys := make([]string, 5)
+	for i := range keys {
+		keys[i] = randomKey()
+		require.NoError(t, s.Put(ctx, keys[i], ownedBy("u1", fmt.Sprint("o", i)), time.Hour+time.Duration(i)*time.Second))
+	}
+	present := func(k string) bool { return c.Exists(ctx, prefix+k).Val() == 1 }
+	assert.False(t, present(keys[0]))
+	assert.False(t, present(keys[1]))
+	assert.True(t, present(keys[2]) && present(keys[3]) && present(keys[4]))
+	assert.True(t, present(other))
+	assert.EqualValues(t, 3, c.ZCard(ctx, prefix+"subject:{u1}").Val())
+
+	short := randomKey()
+	require.NoError(t, s.Put(ctx, short, ownedBy("u1", "o9"), time.Minute))
+	assert.True(t, present(short), "the record being put is never the one evicted")
+	assert.False(t, present(keys[2]))
+
+	for _, n := range []int{0, -1, session.MaxPerSubjectLimit + 1} {
+		_, err := redisstore.New(c, redisstore.WithMaxPerSubject(n))
+		assert.Error(t, err, n)
+	}
+}
+
+// TestRevokeAllOnRedis runs Manager.RevokeAll on the Redis store.
+func TestRevokeAllOnRedis(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, c, prefix := newStore(t)
+	m := session.NewManager(s)
+	require.NoError(t, m.Err())
+	issue := func(openID, subject string) string {
+		token, err := m.Issue(ctx, &wxauth.Session{OpenID: openID, SessionKey: testKey}, session.ForSubject(subject))
+		require.NoError(t, err)
+		return token
+	}
+	phone, tablet := issue("o1", "u1"), issue("o2", "u1")
+	unbound, bound := issue("o3", ""), issue("o3", "u2")
+
+	require.NoError(t, m.RevokeAll(ctx, "u1"))
+	require.NoError(t, m.RevokeAll(ctx, "o3"))
+	for _, tok := range []string{phone, tablet, unbound} {
+		_, err := m.Validate(ctx, tok)
+		assert.ErrorIs(t, err, session.ErrInvalidToken)
+	}
+	_, err := m.Validate(ctx, bound)
+	assert.NoError(t, err, "a session with a subject does not end by its openid")
+	assert.Zero(t, c.Exists(ctx, prefix+"subject:{u1}", prefix+"subject:{o3}").Val(), "indexes of owners without sessions are gone")
+}
+
+// TestRedisGoesDownForSubjects: DeleteSubject on a stopped Redis is an
+// outage, not success.
+func TestRedisGoesDownForSubjects(t *testing.T) {
+	t.Parallel()
+	addr, stop := redistest.Server(t)
+	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialerRetries: 1, DialTimeout: 500 * time.Millisecond})
+	t.Cleanup(func() { _ = c.Close() })
+	s, err := redisstore.New(c)
+	require.NoError(t, err)
+	stop()
+	assert.ErrorIs(t, s.DeleteSubject(context.Background(), "u1"), session.ErrStoreUnavailable)
+}
