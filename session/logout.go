@@ -17,20 +17,53 @@ import (
 // method; in cookie mode, 403 cross_origin_request for a browser's request
 // from another origin. A nil or misconfigured Manager answers 500.
 func LogoutHandler(m *Manager) http.Handler {
+	return logoutHandler(m, "logout", func(m *Manager, r *http.Request) error {
+		return m.RevokeRequest(r)
+	})
+}
+
+// LogoutAllHandler returns the handler of "log out everywhere": a POST with
+// a valid token (checked as [Manager.Authenticate] checks it) that ends every
+// session of the token's owner ([Manager.RevokeAll] of [Record.Owner]: the
+// user's subject, or for a session not bound to a user, its openid), on
+// every device, this one included. It answers 204 No Content and, in cookie
+// mode, clears the cookie.
+//
+// Its refusals are those of [LogoutHandler], except that a token that is
+// expired or already revoked is refused 401 (it no longer proves who the
+// user is), and a store without [SubjectStore] answers 500 (see
+// [ErrRevokeAllUnsupported]).
+func LogoutAllHandler(m *Manager) http.Handler {
+	return logoutHandler(m, "logout all", func(m *Manager, r *http.Request) error {
+		rec, e := m.Authenticate(r)
+		if e != nil {
+			return e
+		}
+		return m.RevokeAll(r.Context(), rec.Owner())
+	})
+}
+
+// logoutHandler is the handler that LogoutHandler and LogoutAllHandler
+// share: revoke does the revoking, and returns an error of the Manager or an
+// [*HTTPError] to answer.
+func logoutHandler(m *Manager, op string, revoke func(*Manager, *http.Request) error) http.Handler {
 	var err error
-	if m == nil {
-		err = errors.New("session: logout handler: nil manager")
+	switch {
+	case m == nil:
+		err = errors.New("session: " + op + " handler: nil manager")
 		m = brokenManager(err)
-	} else if m.err != nil {
+	case m.err != nil:
 		err = m.unusable()
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		const op = "logout"
 		if !acceptPost(m, err, w, r, op) {
 			return
 		}
-		if err := m.RevokeRequest(r); err != nil {
-			e := m.tokenError(err)
+		if err := revoke(m, r); err != nil {
+			var e *HTTPError
+			if !errors.As(err, &e) {
+				e = m.tokenError(err)
+			}
 			if e.Status == http.StatusUnauthorized && m.cookieMode() {
 				m.clearTokenCookie(w)
 			}
