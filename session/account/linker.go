@@ -131,7 +131,10 @@ func (l *Linker) resolve(ctx context.Context, tx Tx, id Identity) (string, bool,
 			}
 			// A unionid's user with another openid of this app cannot take
 			// this one (one openid an app a user); the phone decides.
-			if links.openIDOf(id.AppID) == "" {
+			switch links.openIDOf(id.AppID) {
+			case id.OpenID: // bound by a concurrent Resolve since the first read
+				return uid, false, l.bindOptional(ctx, tx, uid, id, true)
+			case "":
 				if err := tx.BindOpenID(ctx, uid, id.AppID, id.OpenID); err != nil {
 					return "", false, err
 				}
@@ -152,7 +155,11 @@ func (l *Linker) resolve(ctx context.Context, tx Tx, id Identity) (string, bool,
 		if err != nil {
 			return "", false, err
 		}
-		if links.openIDOf(id.AppID) != "" {
+		switch links.openIDOf(id.AppID) {
+		case id.OpenID: // bound by a concurrent Resolve since the first read
+			return uid, false, l.bindOptional(ctx, tx, uid, id, false)
+		case "":
+		default:
 			return "", false, ErrPhoneTaken
 		}
 		if err := tx.BindOpenID(ctx, uid, id.AppID, id.OpenID); err != nil {
