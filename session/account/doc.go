@@ -26,7 +26,8 @@
 // new phone with different openids, end with one user: the losers of a
 // phone race fail with [ErrPhoneTaken], the others find the winner's user,
 // and no other error comes of the race. The stores' unique links decide the
-// winner ([ErrConflict]), and the Linker runs the rules again for the losers.
+// winner ([ErrTaken], [ErrConflict]), and the Linker runs the rules again for
+// the losers.
 //
 // # Wiring
 //

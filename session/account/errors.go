@@ -19,9 +19,14 @@ var (
 	// ErrInvalidPhone: the phone is not a number [NormalizePhone] accepts.
 	ErrInvalidPhone = errors.New("account: invalid phone number")
 	// ErrConflict is what a [Store] reports when a concurrent transaction
-	// won: a Bind found its link already taken, or the database refused to
-	// commit (a deadlock, a serialization failure). [Linker] then runs the
-	// rules again, on what the winner committed, a bounded number of times;
-	// it returns ErrConflict only when every attempt lost.
+	// won and this one cannot go on: the database refused a statement or
+	// the commit (a deadlock, a serialization failure). [Linker] then runs
+	// the rules again, on what the winner committed, a bounded number of
+	// times; it returns ErrConflict only when every attempt lost.
 	ErrConflict = errors.New("account: conflicting concurrent update")
+	// ErrTaken is what a [Tx] Bind returns when a unique link refused it:
+	// the openid, unionid or phone is bound already, or the user has an
+	// openid of that app or a phone. Nothing changed and the transaction
+	// goes on.
+	ErrTaken = errors.New("account: link taken")
 )

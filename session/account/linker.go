@@ -125,20 +125,13 @@ func (l *Linker) resolve(ctx context.Context, tx Tx, id Identity) (string, bool,
 		uid, err = tx.UserByUnionID(ctx, id.UnionID)
 		switch {
 		case err == nil:
-			links, err := tx.Links(ctx, uid)
-			if err != nil {
-				return "", false, err
-			}
 			// A unionid's user with another openid of this app cannot take
-			// this one (one openid an app a user); the phone decides.
-			switch links.openIDOf(id.AppID) {
-			case id.OpenID: // bound by a concurrent Resolve since the first read
+			// this one (one openid an app a user); then the phone decides.
+			switch err := l.bindOpenID(ctx, tx, uid, id); {
+			case err == nil:
 				return uid, false, l.bindOptional(ctx, tx, uid, id, true)
-			case "":
-				if err := tx.BindOpenID(ctx, uid, id.AppID, id.OpenID); err != nil {
-					return "", false, err
-				}
-				return uid, false, l.bindOptional(ctx, tx, uid, id, true)
+			case !errors.Is(err, ErrPhoneTaken):
+				return "", false, err
 			}
 			id.UnionID = "" // taken: not to be bound below
 		case !errors.Is(err, ErrNotFound):
@@ -151,18 +144,7 @@ func (l *Linker) resolve(ctx context.Context, tx Tx, id Identity) (string, bool,
 	uid, err = tx.UserByPhone(ctx, id.Phone) // rule 3
 	switch {
 	case err == nil:
-		links, err := tx.Links(ctx, uid)
-		if err != nil {
-			return "", false, err
-		}
-		switch links.openIDOf(id.AppID) {
-		case id.OpenID: // bound by a concurrent Resolve since the first read
-			return uid, false, l.bindOptional(ctx, tx, uid, id, false)
-		case "":
-		default:
-			return "", false, ErrPhoneTaken
-		}
-		if err := tx.BindOpenID(ctx, uid, id.AppID, id.OpenID); err != nil {
+		if err := l.bindOpenID(ctx, tx, uid, id); err != nil {
 			return "", false, err
 		}
 		return uid, false, l.bindUnionID(ctx, tx, uid, id.UnionID)
@@ -176,15 +158,46 @@ func (l *Linker) resolve(ctx context.Context, tx Tx, id Identity) (string, bool,
 	if err := checkUserID(uid); err != nil {
 		return "", false, fmt.Errorf("account: new user returned an invalid id: %w", err)
 	}
-	// A conflict here means a concurrent Resolve took the phone or the
-	// openid: the caller runs the rules again and sees its links.
+	// Taken here means a concurrent Resolve took the phone or the openid
+	// since they were read: run the rules again, on its links.
 	if err := tx.BindPhone(ctx, uid, id.Phone); err != nil {
-		return "", false, err
+		return "", false, retry(err)
 	}
 	if err := tx.BindOpenID(ctx, uid, id.AppID, id.OpenID); err != nil {
-		return "", false, err
+		return "", false, retry(err)
 	}
 	return uid, true, l.bindUnionID(ctx, tx, uid, id.UnionID)
+}
+
+// retry makes ErrTaken an ErrConflict: the rules must run again.
+func retry(err error) error {
+	if errors.Is(err, ErrTaken) {
+		return fmt.Errorf("%w: %w", ErrConflict, err)
+	}
+	return err
+}
+
+// bindOpenID binds id's openid to the existing user uid. It fails with
+// ErrPhoneTaken when uid has another openid of id's app, and with
+// ErrConflict when a concurrent Resolve bound this openid or one of uid's:
+// run again, the rules see it. The insert comes first and the read of the
+// user's links only after it failed: a read before it would, at
+// SERIALIZABLE isolation, lock the user's links and deadlock every
+// concurrent login of the same user.
+func (l *Linker) bindOpenID(ctx context.Context, tx Tx, uid string, id Identity) error {
+	err := tx.BindOpenID(ctx, uid, id.AppID, id.OpenID)
+	if !errors.Is(err, ErrTaken) {
+		return err
+	}
+	links, lerr := tx.Links(ctx, uid)
+	if lerr != nil {
+		return lerr
+	}
+	switch links.openIDOf(id.AppID) {
+	case id.OpenID, "": // bound concurrently (and maybe not visible to this transaction yet)
+		return retry(err)
+	}
+	return ErrPhoneTaken
 }
 
 // bindOptional binds id's unionid (unless checked says it was just looked
@@ -204,11 +217,9 @@ func (l *Linker) bindOptional(ctx context.Context, tx Tx, uid string, id Identit
 	if id.Phone == "" {
 		return nil
 	}
-	links, err := tx.Links(ctx, uid)
-	if err != nil || links.Phone != "" {
-		return err
-	}
-	if err := tx.BindPhone(ctx, uid, id.Phone); err != nil && !errors.Is(err, ErrConflict) {
+	// Taken when the user has a phone or another user has this one: then
+	// the phone is just not bound.
+	if err := tx.BindPhone(ctx, uid, id.Phone); err != nil && !errors.Is(err, ErrTaken) {
 		return err
 	}
 	return nil
@@ -219,10 +230,18 @@ func (l *Linker) bindUnionID(ctx context.Context, tx Tx, uid, unionID string) er
 	if unionID == "" {
 		return nil
 	}
-	if err := tx.BindUnionID(ctx, uid, unionID); err != nil && !errors.Is(err, ErrConflict) {
+	if err := tx.BindUnionID(ctx, uid, unionID); err != nil && !errors.Is(err, ErrTaken) {
 		return err
 	}
 	return nil
+}
+
+// backoff returns the pause before attempt+1: random ("full jitter") below
+// 1 ms doubled for each attempt, at most 64 ms, so that transactions that
+// deadlocked each other do not meet again at once.
+func backoff(attempt int) time.Duration {
+	ceiling := time.Millisecond << min(attempt-1, 6)
+	return time.Duration(1 + rand.Int64N(int64(ceiling)))
 }
 
 // update runs fn in a transaction of the store, again when a concurrent
@@ -240,7 +259,7 @@ func (l *Linker) update(ctx context.Context, op string, fn func(context.Context,
 		case attempt == maxAttempts:
 			return fmt.Errorf("account: %s: lost %d races in a row: %w", op, attempt, err)
 		}
-		t := time.NewTimer(time.Duration(attempt) * time.Duration(1+rand.IntN(1000)) * time.Microsecond)
+		t := time.NewTimer(backoff(attempt))
 		select {
 		case <-ctx.Done():
 			t.Stop()

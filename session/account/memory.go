@@ -128,10 +128,10 @@ func (t *memTx) dropIfEmpty(userID string) {
 func (t *memTx) BindOpenID(_ context.Context, userID, appID, openID string) error {
 	k := OpenID{appID, openID}
 	if _, ok := t.s.openIDs[k]; ok {
-		return ErrConflict
+		return ErrTaken
 	}
 	if u := t.s.users[userID]; u != nil && u.openIDs[appID] != "" {
-		return ErrConflict
+		return ErrTaken
 	}
 	u := t.user(userID)
 	t.s.openIDs[k] = userID
@@ -142,7 +142,7 @@ func (t *memTx) BindOpenID(_ context.Context, userID, appID, openID string) erro
 
 func (t *memTx) BindUnionID(_ context.Context, userID, unionID string) error {
 	if _, ok := t.s.unionIDs[unionID]; ok {
-		return ErrConflict
+		return ErrTaken
 	}
 	u := t.user(userID)
 	t.s.unionIDs[unionID] = userID
@@ -153,10 +153,10 @@ func (t *memTx) BindUnionID(_ context.Context, userID, unionID string) error {
 
 func (t *memTx) BindPhone(_ context.Context, userID, phone string) error {
 	if _, ok := t.s.phones[phone]; ok {
-		return ErrConflict
+		return ErrTaken
 	}
 	if u := t.s.users[userID]; u != nil && u.phone != "" {
-		return ErrConflict
+		return ErrTaken
 	}
 	u := t.user(userID)
 	t.s.phones[phone] = userID

@@ -21,9 +21,10 @@ type Store interface {
 }
 
 // Tx reads and writes links inside a [Store.Update]. Lookups that find
-// nothing return [ErrNotFound]. Binds that find their link taken return
-// [ErrConflict] and change nothing, and the transaction stays usable.
-// Reads see what the transaction wrote.
+// nothing return [ErrNotFound]. Binds that a unique link refuses return
+// [ErrTaken], change nothing, and leave the transaction usable. An error
+// that ends the transaction because a concurrent one won matches
+// [ErrConflict]. Reads see what the transaction wrote.
 type Tx interface {
 	// UserByOpenID returns the user bound to (appID, openID).
 	UserByOpenID(ctx context.Context, appID, openID string) (userID string, err error)
@@ -35,13 +36,13 @@ type Tx interface {
 	// error).
 	Links(ctx context.Context, userID string) (*Links, error)
 
-	// BindOpenID binds (appID, openID) to userID; ErrConflict when that
+	// BindOpenID binds (appID, openID) to userID; ErrTaken when that
 	// openid is bound (to anyone) or userID has an openid of appID.
 	BindOpenID(ctx context.Context, userID, appID, openID string) error
-	// BindUnionID binds unionID to userID; ErrConflict when it is bound. A
+	// BindUnionID binds unionID to userID; ErrTaken when it is bound. A
 	// user may have several unionids.
 	BindUnionID(ctx context.Context, userID, unionID string) error
-	// BindPhone binds phone to userID; ErrConflict when the phone is bound
+	// BindPhone binds phone to userID; ErrTaken when the phone is bound
 	// (to anyone) or userID has a phone.
 	BindPhone(ctx context.Context, userID, phone string) error
 

@@ -30,8 +30,11 @@
 // # Transactions and races
 //
 // Each [Store.Update] is one database transaction at the database's default
-// isolation (READ COMMITTED on PostgreSQL, REPEATABLE READ on MySQL; both
-// work, and so does SERIALIZABLE). When two logins race, a unique constraint
+// isolation: READ COMMITTED on PostgreSQL (SERIALIZABLE works too, its
+// serialization failures are retried), REPEATABLE READ on MySQL (READ
+// COMMITTED works too). Do not run the store at SERIALIZABLE on MySQL: it
+// turns every read into a locking read, and many logins of one user at once
+// then deadlock each other more often than the retries absorb. When two logins race, a unique constraint
 // lets one insert win; the other finds its insert refused (ON CONFLICT DO
 // NOTHING on PostgreSQL and SQLite, a duplicate-key error on MySQL), rolls
 // back, and the [account.Linker] runs the rules again on what the winner

@@ -199,13 +199,13 @@ func (t *sqlTx) Links(ctx context.Context, userID string) (*account.Links, error
 	return l, nil
 }
 
-// insert runs an insert of a link and reports account.ErrConflict when a
+// insert runs an insert of a link and reports account.ErrTaken when a
 // unique constraint refused it; the transaction stays usable.
 func (t *sqlTx) insert(ctx context.Context, op, query string, args ...any) error {
 	res, err := t.tx.ExecContext(ctx, query, args...)
 	if err != nil {
 		if code, _ := classify(err); code == mysqlDuplicate {
-			return account.ErrConflict // the statement alone was rolled back
+			return account.ErrTaken // the statement alone was rolled back
 		}
 		return wrap(op, err)
 	}
@@ -214,7 +214,7 @@ func (t *sqlTx) insert(ctx context.Context, op, query string, args ...any) error
 		return wrap(op, err)
 	}
 	if n == 0 { // ON CONFLICT DO NOTHING did nothing
-		return account.ErrConflict
+		return account.ErrTaken
 	}
 	return nil
 }
