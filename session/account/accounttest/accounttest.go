@@ -45,6 +45,8 @@ func Run(t *testing.T, newStore func(t *testing.T) account.Store) {
 		{"NewUserFails", testNewUserFails},
 		{"Invalid", testInvalid},
 		{"Canceled", testCanceled},
+		{"TxTaken", testTxTaken},
+		{"TxRollback", testTxRollback},
 		{"RacePhone", testRacePhone},
 		{"RaceOpenID", testRaceOpenID},
 		{"RaceUnionID", testRaceUnionID},
@@ -528,4 +530,69 @@ func testRaceUnionID(t *testing.T, f *fixture) {
 		require.Equal(t, uid, u)
 	}
 	assert.Len(t, f.links(t, uid).OpenIDs, 1+Races/2)
+}
+
+// testTxTaken drives the store's Tx directly: refused binds are ErrTaken,
+// change nothing, and the transaction goes on and commits; reads see the
+// transaction's own writes; Links are sorted.
+func testTxTaken(t *testing.T, f *fixture) {
+	ctx := context.Background()
+	u1, u2 := "tx-1-"+f.run, "tx-2-"+f.run
+	phone := mustNormalize(t, f.phone(1))
+	err := f.store.Update(ctx, func(ctx context.Context, tx account.Tx) error {
+		require.NoError(t, tx.BindPhone(ctx, u1, phone))
+		got, err := tx.UserByPhone(ctx, phone)
+		require.NoError(t, err)
+		assert.Equal(t, u1, got, "a transaction reads its own writes")
+		assert.ErrorIs(t, tx.BindPhone(ctx, u2, phone), account.ErrTaken, "a phone has one user")
+		assert.ErrorIs(t, tx.BindPhone(ctx, u1, mustNormalize(t, f.phone(2))), account.ErrTaken, "a user has one phone")
+		require.NoError(t, tx.BindOpenID(ctx, u1, "wx-b", "o-b-"+f.run))
+		require.NoError(t, tx.BindOpenID(ctx, u1, "wx-a", "o-a-"+f.run))
+		assert.ErrorIs(t, tx.BindOpenID(ctx, u2, "wx-a", "o-a-"+f.run), account.ErrTaken, "an openid has one user")
+		assert.ErrorIs(t, tx.BindOpenID(ctx, u1, "wx-a", "o-other-"+f.run), account.ErrTaken, "a user has one openid an app")
+		require.NoError(t, tx.BindUnionID(ctx, u1, "u-z-"+f.run))
+		require.NoError(t, tx.BindUnionID(ctx, u1, "u-a-"+f.run))
+		assert.ErrorIs(t, tx.BindUnionID(ctx, u2, "u-a-"+f.run), account.ErrTaken)
+		_, err = tx.UserByOpenID(ctx, "wx-a", "o-other-"+f.run)
+		assert.ErrorIs(t, err, account.ErrNotFound)
+		_, err = tx.UserByUnionID(ctx, "u-none-"+f.run)
+		assert.ErrorIs(t, err, account.ErrNotFound)
+		return nil
+	})
+	require.NoError(t, err, "the transaction commits after refused binds")
+	l := f.links(t, u1)
+	assert.Equal(t, phone, l.Phone)
+	assert.Equal(t, []account.OpenID{{AppID: "wx-a", OpenID: "o-a-" + f.run}, {AppID: "wx-b", OpenID: "o-b-" + f.run}}, l.OpenIDs)
+	assert.Equal(t, []string{"u-a-" + f.run, "u-z-" + f.run}, l.UnionIDs)
+	l2 := f.links(t, u2)
+	assert.Empty(t, l2.Phone)
+	assert.Empty(t, l2.OpenIDs)
+	assert.Empty(t, l2.UnionIDs)
+}
+
+// testTxRollback: an Update whose fn fails keeps none of its writes, and
+// returns fn's error.
+func testTxRollback(t *testing.T, f *fixture) {
+	ctx := context.Background()
+	uid := "tx-" + f.run
+	a := f.id(1, "a")
+	a.Phone = f.phone(1)
+	existing, _ := f.resolve(t, a)
+	phone := mustNormalize(t, f.phone(2))
+	boom := errors.New("boom")
+	err := f.store.Update(ctx, func(ctx context.Context, tx account.Tx) error {
+		require.NoError(t, tx.BindPhone(ctx, uid, phone))
+		require.NoError(t, tx.BindOpenID(ctx, uid, "wx-a", "o-a-"+f.run))
+		require.NoError(t, tx.BindUnionID(ctx, uid, "u-a-"+f.run))
+		require.NoError(t, tx.DeleteUser(ctx, existing))
+		return boom
+	})
+	require.ErrorIs(t, err, boom)
+	l := f.links(t, uid)
+	assert.Empty(t, l.Phone)
+	assert.Empty(t, l.OpenIDs)
+	assert.Empty(t, l.UnionIDs)
+	assert.Len(t, f.links(t, existing).OpenIDs, 1, "the deletion rolled back")
+	got, _ := f.resolve(t, a)
+	assert.Equal(t, existing, got)
 }

@@ -25,6 +25,10 @@
 //     case are two (a store must compare bytes, not a collation).
 //   - Unbind and Delete remove the user's links and no one else's.
 //   - A failing callback, or an invalid user id from it, leaves no link.
+//   - The [account.Tx] contract itself: refused binds are
+//     [account.ErrTaken] and the transaction commits after them; reads see
+//     the transaction's writes; an Update whose function fails keeps none
+//     of them; Links are sorted.
 //   - Races, each with 100 goroutines: one new phone with 100 openids of one
 //     app ends with 1 user and 99 ErrPhoneTaken; one new openid with one
 //     phone ends with 1 user; no other error.
