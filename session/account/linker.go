@@ -102,6 +102,11 @@ func (l *Linker) Resolve(ctx context.Context, id Identity) (userID string, creat
 	if err != nil {
 		return "", false, err
 	}
+	if r, ok := l.store.(Reader); ok && id.Phone == "" {
+		if uid, ok, err := known(ctx, r, id); err != nil || ok {
+			return uid, false, err
+		}
+	}
 	err = l.update(ctx, "resolve", func(ctx context.Context, tx Tx) error {
 		userID, created, err = l.resolve(ctx, tx, id)
 		return err
@@ -110,6 +115,28 @@ func (l *Linker) Resolve(ctx context.Context, id Identity) (userID string, creat
 		return "", false, err
 	}
 	return userID, created, nil
+}
+
+// known returns the user of a phone-less id whose openid is bound, and
+// whose unionid (if any) is bound too: nothing to write, so no transaction.
+// ok is false when the rules must run in a transaction.
+func known(ctx context.Context, r Reader, id Identity) (uid string, ok bool, err error) {
+	uid, err = r.UserByOpenID(ctx, id.AppID, id.OpenID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return "", false, nil
+	case err != nil:
+		return "", false, fmt.Errorf("account: resolve: %w", err)
+	}
+	if id.UnionID != "" {
+		switch _, err := r.UserByUnionID(ctx, id.UnionID); {
+		case errors.Is(err, ErrNotFound):
+			return "", false, nil
+		case err != nil:
+			return "", false, fmt.Errorf("account: resolve: %w", err)
+		}
+	}
+	return uid, true, nil
 }
 
 // resolve applies the rules in one transaction.

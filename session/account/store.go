@@ -20,6 +20,16 @@ type Store interface {
 	Update(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
 }
 
+// Reader is what a [Store] may also implement to answer the commonest
+// login, a known openid with nothing new to bind, without a transaction:
+// [Linker.Resolve] reads with it first and opens a transaction only when
+// there is something to bind or create. Its lookups behave as those of
+// [Tx], on committed links. Package sqlstore's Store implements it.
+type Reader interface {
+	UserByOpenID(ctx context.Context, appID, openID string) (userID string, err error)
+	UserByUnionID(ctx context.Context, unionID string) (userID string, err error)
+}
+
 // Tx reads and writes links inside a [Store.Update]. Lookups that find
 // nothing return [ErrNotFound]. Binds that a unique link refuses return
 // [ErrTaken], change nothing, and leave the transaction usable. An error

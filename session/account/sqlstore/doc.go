@@ -52,6 +52,15 @@
 // "file:links.db?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)")
 // when several processes share it.
 //
+// # Round trips
+//
+// A returning user (a known openid, no phone, a unionid bound already) is
+// found with one or two SELECTs outside any transaction ([account.Reader]);
+// only a login with something to bind or create opens one. With
+// go-sql-driver/mysql, add interpolateParams=true to the DSN (with a utf8mb4
+// or latin1 connection charset) so that each statement is one round trip
+// instead of prepare, execute and close: it halves Resolve's time.
+//
 // # Errors
 //
 // Errors that the database reports are given as "sqlstore: <operation>:

@@ -140,15 +140,25 @@ func (s *Store) Update(ctx context.Context, fn func(context.Context, account.Tx)
 	return nil
 }
 
-// sqlTx is an account.Tx in one database transaction.
-type sqlTx struct {
-	q  *queries
-	tx *sql.Tx
+// UserByOpenID returns the user bound to (appID, openID), outside any
+// transaction (see [account.Reader]).
+func (s *Store) UserByOpenID(ctx context.Context, appID, openID string) (string, error) {
+	return queryOne(ctx, s.db, "user by openid", s.q.userByOpenID, appID, openID)
 }
 
-func (t *sqlTx) one(ctx context.Context, op, query string, args ...any) (string, error) {
+// UserByUnionID returns the user bound to unionID, outside any transaction
+// (see [account.Reader]).
+func (s *Store) UserByUnionID(ctx context.Context, unionID string) (string, error) {
+	return queryOne(ctx, s.db, "user by unionid", s.q.userByUnionID, unionID)
+}
+
+// queryOne returns the one string that query selects, or
+// account.ErrNotFound.
+func queryOne(ctx context.Context, db interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, op, query string, args ...any) (string, error) {
 	var v string
-	err := t.tx.QueryRowContext(ctx, query, args...).Scan(&v)
+	err := db.QueryRowContext(ctx, query, args...).Scan(&v)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return "", account.ErrNotFound
@@ -156,6 +166,16 @@ func (t *sqlTx) one(ctx context.Context, op, query string, args ...any) (string,
 		return "", wrap(op, err)
 	}
 	return v, nil
+}
+
+// sqlTx is an account.Tx in one database transaction.
+type sqlTx struct {
+	q  *queries
+	tx *sql.Tx
+}
+
+func (t *sqlTx) one(ctx context.Context, op, query string, args ...any) (string, error) {
+	return queryOne(ctx, t.tx, op, query, args...)
 }
 
 func (t *sqlTx) UserByOpenID(ctx context.Context, appID, openID string) (string, error) {
