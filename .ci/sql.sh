@@ -60,7 +60,7 @@ pg_port=$(sql_free_port)
 while [ "$pg_port" = "$my_port" ]; do pg_port=$(sql_free_port); done
 mkdir -p "$sql_dir/pg"
 chown postgres "$sql_dir/pg"
-su -s /bin/sh postgres -c "'$sql_pgbin/initdb' -D '$sql_dir/pg/data' -U postgres -A trust --no-sync -E UTF8" \
+su -s /bin/sh postgres -c "'$sql_pgbin/initdb' -D '$sql_dir/pg/data' -U postgres -A trust --no-sync -E UTF8 --no-locale" \
   >"$sql_dir/pg/initdb.log" 2>&1 || { cat "$sql_dir/pg/initdb.log"; exit 1; }
 su -s /bin/sh postgres -c "'$sql_pgbin/pg_ctl' -D '$sql_dir/pg/data' -l '$sql_dir/pg/server.log' -w -t 60 start \
   -o \"-c listen_addresses=127.0.0.1 -p $pg_port -k '$sql_dir/pg' -c max_connections=300 -c fsync=off \
