@@ -36,7 +36,7 @@
 //	linker := account.New(store, account.WithNewUser(createUser))
 //	hook := session.WithOnLogin(account.OnLogin(linker))
 //	mux.Handle("POST /login", session.LoginHandler(app, m, hook))
-//	mux.Handle("POST /phone", m.Middleware(session.PhoneHandler(app, m, hook)))
+//	mux.Handle("POST /phone", session.PhoneHandler(app, m, hook)) // same hook, Subject pre-set
 //
 // # Unbinding and closing accounts
 //
