@@ -78,7 +78,9 @@ func randomUserID(context.Context, Identity) (string, error) {
 //     the user has none, the phone is bound to the user if no one has it.
 //  2. Else the UnionID is bound to a user (the same person in another of the
 //     application's mini-programs, or its official account): (AppID, OpenID)
-//     is bound to that user, and the phone as in rule 1.
+//     is bound to that user, and the phone as in rule 1. (A user has one
+//     openid an app: when the unionid's user has another openid of this
+//     app, the unionid is not bound and rule 3 decides.)
 //  3. Else, with a phone: when a user has the phone and no openid of this
 //     app, (AppID, OpenID) is bound to that user; when the phone's user has
 //     another openid of this app, Resolve fails with [ErrPhoneTaken]; when no
