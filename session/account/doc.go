@@ -1,0 +1,58 @@
+// Package account binds WeChat identities and phone numbers to the
+// application's own users, by the rules mini-program backends follow, on a
+// store that keeps them safe under concurrent logins.
+//
+// The application owns its users; a [Store] owns the links: (appid, openid)
+// to a user id, unionid to a user id, phone to a user id. A [Linker] applies
+// the rules ([Linker.Resolve]):
+//
+//	openid known                          -> that user (and bind the phone if the user has none and it is free)
+//	unionid known (another app's login)   -> bind this openid to that user
+//	phone known, user has no openid here  -> bind this openid to that user
+//	phone known, user has another openid  -> ErrPhoneTaken
+//	phone unknown                         -> create a user (the app's callback) bound to openid, unionid, phone
+//	no phone                              -> ErrNotFound, nothing created
+//
+// # Phones
+//
+// Phones are compared and stored in one form, "+" country code national
+// number, digits only ("+8613912345678"; see [NormalizePhone]). [PhoneFrom]
+// makes it from WeChat's purePhoneNumber and countryCode. Errors never quote
+// a phone.
+//
+// # Concurrency
+//
+// Any number of concurrent Resolves of the same new openid, or of the same
+// new phone with different openids, end with one user: the losers of a
+// phone race fail with [ErrPhoneTaken], the others find the winner's user,
+// and no other error comes of the race. The stores' unique links decide the
+// winner ([ErrTaken], [ErrConflict]), and the Linker runs the rules again for
+// the losers.
+//
+// # Wiring
+//
+// [OnLogin] is a ready hook for session.WithOnLogin:
+//
+//	linker := account.New(store, account.WithNewUser(createUser))
+//	hook := session.WithOnLogin(account.OnLogin(linker))
+//	mux.Handle("POST /login", session.LoginHandler(app, m, hook))
+//	mux.Handle("POST /phone", session.PhoneHandler(app, m, hook)) // same hook, Subject pre-set
+//
+// # Unbinding and closing accounts
+//
+// [Linker.Unbind] and [Linker.Delete] change links only; they end no
+// session. Tokens issued before carry the user id as their subject and stay
+// valid until they expire. To log the user out, call
+// session.Manager.RevokeAll(ctx, userID) right after (RevokeAll ends every
+// session of that subject, in the memory and Redis stores):
+//
+//	if err := linker.Delete(ctx, userID); err != nil { ... }
+//	if err := m.RevokeAll(ctx, userID); err != nil { ... }
+//
+// # Stores
+//
+// [NewMemoryStore] keeps links in memory (one process; tests). Package
+// sqlstore keeps them in MySQL/MariaDB, PostgreSQL or SQLite through
+// database/sql, where the user row the callback creates can share the
+// links' transaction. Package accounttest checks any Store.
+package account

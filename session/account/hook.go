@@ -1,0 +1,67 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/wxmp/miniauth/session"
+)
+
+// CodePhoneTaken (409) is the machine code with which [OnLogin] refuses a
+// login whose phone is bound to another WeChat identity of this app
+// ([ErrPhoneTaken]).
+const CodePhoneTaken = "phone_taken"
+
+// OnLogin returns a hook for [session.WithOnLogin] (on [session.LoginHandler]
+// and [session.PhoneHandler]) that resolves each login to the application's
+// user with l: the Identity is the session's AppID, OpenID and UnionID and
+// the phone of [session.LoginInfo.Phone] ([PhoneFrom]). It sets
+// [session.LoginInfo.Subject] to the user id, so the token carries it, and
+// adds to the response:
+//
+//	{"registered": true}                   a user was found, or bound
+//	{"registered": true, "created": true}  a user was created for this login
+//	{"registered": false}                  no user and no phone ([ErrNotFound]): the token has no subject
+//
+// A client that gets registered false asks for the phone (the phone-number
+// button) and sends its code to the phone endpoint, whose call of the same
+// hook binds or creates the user and answers with a new token that has the
+// subject. The hook refuses:
+//
+//	409 phone_taken        the phone belongs to another WeChat identity of this app
+//	503 store_unavailable  the store failed (logged by the handler)
+//	500 server_error       the session has no AppID, or the phone WeChat gave is not a number
+//
+// A session whose client does not set [wxauth.Session.AppID] (wxauth.App's
+// Code2Session does) cannot be resolved: every login is refused 500.
+func OnLogin(l *Linker) session.OnLoginFunc {
+	if l == nil {
+		panic("account: OnLogin: nil Linker")
+	}
+	return func(ctx context.Context, info *session.LoginInfo) (map[string]any, error) {
+		s := info.Session
+		if s == nil {
+			return nil, errors.New("account: login hook: no session")
+		}
+		id := Identity{AppID: s.AppID, OpenID: s.OpenID, UnionID: s.UnionID, Phone: PhoneFrom(info.Phone)}
+		uid, created, err := l.Resolve(ctx, id)
+		switch {
+		case err == nil:
+			info.Subject = uid
+			if created {
+				return map[string]any{"registered": true, "created": true}, nil
+			}
+			return map[string]any{"registered": true}, nil
+		case errors.Is(err, ErrNotFound):
+			return map[string]any{"registered": false}, nil
+		case errors.Is(err, ErrPhoneTaken):
+			return nil, &session.HTTPError{Status: http.StatusConflict, Code: CodePhoneTaken,
+				Message: "this phone number is bound to another WeChat account of this app", Err: err}
+		case errors.Is(err, ErrInvalidIdentity), errors.Is(err, ErrInvalidPhone), ctx.Err() != nil:
+			return nil, err // 500 server_error, or 499 when the client left
+		}
+		return nil, &session.HTTPError{Status: http.StatusServiceUnavailable, Code: session.CodeStoreUnavailable,
+			Message: "accounts cannot be checked right now: try again later", Err: err}
+	}
+}

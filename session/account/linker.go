@@ -1,0 +1,367 @@
+package account
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// maxAttempts is how many times Resolve runs the rules when concurrent
+// Resolves keep winning the race; two suffice in practice (the loser sees
+// the winner's links the second time).
+const maxAttempts = 10
+
+// NewUserFunc creates the application's user for an identity that no user
+// has yet, and returns its id. id is normalised (its Phone is in the form of
+// [NormalizePhone]).
+//
+// It runs inside the store's transaction, with the ctx that [Store.Update]
+// gave: with package sqlstore, sqlstore.TxFromContext(ctx) is the
+// transaction of the links, so that the user row and its links commit, or
+// roll back, together. It may run more than once for one Resolve (the
+// attempts that lost a race roll back): a user it creates outside that
+// transaction is then left without links.
+type NewUserFunc func(ctx context.Context, id Identity) (userID string, err error)
+
+// An Option configures a [Linker].
+type Option func(*Linker)
+
+// WithNewUser sets the callback that creates a user (see [NewUserFunc]). The
+// default makes user ids of 32 random hex digits, for an application that
+// keeps no users table of its own. A nil f panics.
+func WithNewUser(f NewUserFunc) Option {
+	if f == nil {
+		panic("account: WithNewUser: nil callback")
+	}
+	return func(l *Linker) { l.newUser = f }
+}
+
+// Linker binds WeChat identities and phones to the application's users, by
+// the rules of [Linker.Resolve], in a [Store]. It is safe for concurrent
+// use.
+type Linker struct {
+	store   Store
+	newUser NewUserFunc
+}
+
+// New returns a Linker that keeps its links in store. A nil store or option
+// panics: they are mistakes of the program, not of a request.
+func New(store Store, opts ...Option) *Linker {
+	if store == nil {
+		panic("account: New: nil store")
+	}
+	l := &Linker{store: store, newUser: randomUserID}
+	for _, o := range opts {
+		if o == nil {
+			panic("account: New: nil option")
+		}
+		o(l)
+	}
+	return l
+}
+
+// randomUserID is the default NewUserFunc.
+func randomUserID(context.Context, Identity) (string, error) {
+	var b [16]byte
+	_, _ = crand.Read(b[:]) // never fails (crypto/rand)
+	return hex.EncodeToString(b[:]), nil
+}
+
+// Resolve returns the user that id belongs to, binding or creating one by
+// these rules, in order:
+//
+//  1. (AppID, OpenID) is bound to a user: that user. When id has a phone and
+//     the user has none, the phone is bound to the user if no one has it.
+//  2. Else the UnionID is bound to a user (the same person in another of the
+//     application's mini-programs, or its official account): (AppID, OpenID)
+//     is bound to that user, and the phone as in rule 1. (A user has one
+//     openid an app: when the unionid's user has another openid of this
+//     app, the unionid is not bound and rule 3 decides.)
+//  3. Else, with a phone: when a user has the phone and no openid of this
+//     app, (AppID, OpenID) is bound to that user; when the phone's user has
+//     another openid of this app, Resolve fails with [ErrPhoneTaken]; when no
+//     user has the phone, a new one is created (by the [WithNewUser]
+//     callback) and bound to the phone, (AppID, OpenID) and the UnionID.
+//  4. Else (no phone): [ErrNotFound], and nothing is created.
+//
+// A UnionID not bound yet is bound to the user found or created. created
+// reports whether the user was created by this call.
+//
+// Concurrent Resolves for the same openid, unionid or phone, in one process
+// or many sharing a SQL store, end with one user: the store's unique links
+// let one win and the others, which see the winner's links when they run the
+// rules again, find that user or fail with ErrPhoneTaken. No other error
+// comes of a race.
+//
+// An invalid id fails with [ErrInvalidIdentity] or [ErrInvalidPhone];
+// errors never quote the phone.
+func (l *Linker) Resolve(ctx context.Context, id Identity) (userID string, created bool, err error) {
+	id, err = id.normalize()
+	if err != nil {
+		return "", false, err
+	}
+	if r, ok := l.store.(Reader); ok && id.Phone == "" {
+		if uid, ok, err := known(ctx, r, id); err != nil || ok {
+			return uid, false, err
+		}
+	}
+	err = l.update(ctx, "resolve", func(ctx context.Context, tx Tx) error {
+		userID, created, err = l.resolve(ctx, tx, id)
+		return err
+	})
+	if err != nil {
+		return "", false, err
+	}
+	return userID, created, nil
+}
+
+// known returns the user of a phone-less id whose openid is bound, and
+// whose unionid (if any) is bound too: nothing to write, so no transaction.
+// ok is false when the rules must run in a transaction.
+func known(ctx context.Context, r Reader, id Identity) (uid string, ok bool, err error) {
+	uid, err = r.UserByOpenID(ctx, id.AppID, id.OpenID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return "", false, nil
+	case err != nil:
+		return "", false, fmt.Errorf("account: resolve: %w", err)
+	}
+	if id.UnionID != "" {
+		switch _, err := r.UserByUnionID(ctx, id.UnionID); {
+		case errors.Is(err, ErrNotFound):
+			return "", false, nil
+		case err != nil:
+			return "", false, fmt.Errorf("account: resolve: %w", err)
+		}
+	}
+	return uid, true, nil
+}
+
+// resolve applies the rules in one transaction.
+func (l *Linker) resolve(ctx context.Context, tx Tx, id Identity) (string, bool, error) {
+	uid, err := tx.UserByOpenID(ctx, id.AppID, id.OpenID)
+	if err == nil { // rule 1
+		return uid, false, l.bindOptional(ctx, tx, uid, id, false)
+	}
+	if !errors.Is(err, ErrNotFound) {
+		return "", false, err
+	}
+	if id.UnionID != "" { // rule 2
+		uid, err = tx.UserByUnionID(ctx, id.UnionID)
+		switch {
+		case err == nil:
+			// A unionid's user with another openid of this app cannot take
+			// this one (one openid an app a user); then the phone decides.
+			switch err := l.bindOpenID(ctx, tx, uid, id); {
+			case err == nil:
+				return uid, false, l.bindOptional(ctx, tx, uid, id, true)
+			case !errors.Is(err, ErrPhoneTaken):
+				return "", false, err
+			}
+			id.UnionID = "" // taken: not to be bound below
+		case !errors.Is(err, ErrNotFound):
+			return "", false, err
+		}
+	}
+	if id.Phone == "" { // rule 4
+		return "", false, ErrNotFound
+	}
+	uid, err = tx.UserByPhone(ctx, id.Phone) // rule 3
+	switch {
+	case err == nil:
+		if err := l.bindOpenID(ctx, tx, uid, id); err != nil {
+			return "", false, err
+		}
+		return uid, false, l.bindUnionID(ctx, tx, uid, id.UnionID)
+	case !errors.Is(err, ErrNotFound):
+		return "", false, err
+	}
+	uid, err = l.newUser(ctx, id)
+	if err != nil {
+		return "", false, fmt.Errorf("account: new user: %w", err)
+	}
+	if err := checkUserID(uid); err != nil {
+		return "", false, fmt.Errorf("account: new user returned an invalid id: %w", err)
+	}
+	// Taken here means a concurrent Resolve took the phone or the openid
+	// since they were read: run the rules again, on its links.
+	if err := tx.BindPhone(ctx, uid, id.Phone); err != nil {
+		return "", false, retry(err)
+	}
+	if err := tx.BindOpenID(ctx, uid, id.AppID, id.OpenID); err != nil {
+		return "", false, retry(err)
+	}
+	return uid, true, l.bindUnionID(ctx, tx, uid, id.UnionID)
+}
+
+// retry makes ErrTaken an ErrConflict: the rules must run again.
+func retry(err error) error {
+	if errors.Is(err, ErrTaken) {
+		return fmt.Errorf("%w: %w", ErrConflict, err)
+	}
+	return err
+}
+
+// bindOpenID binds id's openid to the existing user uid. It fails with
+// ErrPhoneTaken when uid has another openid of id's app, and with
+// ErrConflict when a concurrent Resolve bound this openid or one of uid's:
+// run again, the rules see it. The insert comes first and the read of the
+// user's links only after it failed: a read before it would, at
+// SERIALIZABLE isolation, lock the user's links and deadlock every
+// concurrent login of the same user.
+func (l *Linker) bindOpenID(ctx context.Context, tx Tx, uid string, id Identity) error {
+	err := tx.BindOpenID(ctx, uid, id.AppID, id.OpenID)
+	if !errors.Is(err, ErrTaken) {
+		return err
+	}
+	links, lerr := tx.Links(ctx, uid)
+	if lerr != nil {
+		return lerr
+	}
+	switch links.openIDOf(id.AppID) {
+	case id.OpenID, "": // bound concurrently (and maybe not visible to this transaction yet)
+		return retry(err)
+	}
+	return ErrPhoneTaken
+}
+
+// bindOptional binds id's unionid (unless checked says it was just looked
+// up) and phone to the known user uid where they are free and the user has
+// no phone. A link taken meanwhile is no error: it is simply not bound.
+func (l *Linker) bindOptional(ctx context.Context, tx Tx, uid string, id Identity, checked bool) error {
+	if id.UnionID != "" && !checked {
+		switch _, err := tx.UserByUnionID(ctx, id.UnionID); {
+		case errors.Is(err, ErrNotFound):
+			if err := l.bindUnionID(ctx, tx, uid, id.UnionID); err != nil {
+				return err
+			}
+		case err != nil:
+			return err
+		}
+	}
+	if id.Phone == "" {
+		return nil
+	}
+	// Taken when the user has a phone or another user has this one: then
+	// the phone is just not bound.
+	if err := tx.BindPhone(ctx, uid, id.Phone); err != nil && !errors.Is(err, ErrTaken) {
+		return err
+	}
+	return nil
+}
+
+// bindUnionID binds unionID to uid when it is free.
+func (l *Linker) bindUnionID(ctx context.Context, tx Tx, uid, unionID string) error {
+	if unionID == "" {
+		return nil
+	}
+	if err := tx.BindUnionID(ctx, uid, unionID); err != nil && !errors.Is(err, ErrTaken) {
+		return err
+	}
+	return nil
+}
+
+// backoff returns the pause before attempt+1: random ("full jitter") below
+// 1 ms doubled for each attempt, at most 64 ms, so that transactions that
+// deadlocked each other do not meet again at once.
+func backoff(attempt int) time.Duration {
+	ceiling := time.Millisecond << min(attempt-1, 6)
+	return time.Duration(1 + rand.Int64N(int64(ceiling)))
+}
+
+// update runs fn in a transaction of the store, again when a concurrent
+// transaction won, up to maxAttempts times, with a short random pause.
+func (l *Linker) update(ctx context.Context, op string, fn func(context.Context, Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := l.store.Update(ctx, fn)
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, ErrNotFound), errors.Is(err, ErrPhoneTaken):
+			return err
+		case !errors.Is(err, ErrConflict) || ctx.Err() != nil:
+			return fmt.Errorf("account: %s: %w", op, err)
+		case attempt == maxAttempts:
+			return fmt.Errorf("account: %s: lost %d races in a row: %w", op, attempt, err)
+		}
+		t := time.NewTimer(backoff(attempt))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("account: %s: %w", op, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// Unbind removes the links of id from the user userID: its (AppID, OpenID)
+// when both are set, its UnionID, its Phone (normalised), each only when it
+// is bound to that user. Links of other users are left alone, and so is a
+// link not bound at all: Unbind of what is not there is not an error.
+//
+// Unbind ends no session: a token issued for the user still carries its
+// subject. To log the user out everywhere, call
+// [session.Manager.RevokeAll](ctx, userID) after Unbind returns (the openid
+// unbound may log in again, and is then resolved afresh).
+func (l *Linker) Unbind(ctx context.Context, userID string, id Identity) error {
+	if err := checkUserID(userID); err != nil {
+		return err
+	}
+	if id.Phone != "" {
+		p, err := NormalizePhone(id.Phone)
+		if err != nil {
+			return err
+		}
+		id.Phone = p
+	}
+	return l.update(ctx, "unbind", func(ctx context.Context, tx Tx) error {
+		if id.AppID != "" && id.OpenID != "" {
+			if err := tx.UnbindOpenID(ctx, userID, id.AppID, id.OpenID); err != nil {
+				return err
+			}
+		}
+		if id.UnionID != "" {
+			if err := tx.UnbindUnionID(ctx, userID, id.UnionID); err != nil {
+				return err
+			}
+		}
+		if id.Phone != "" {
+			return tx.UnbindPhone(ctx, userID, id.Phone)
+		}
+		return nil
+	})
+}
+
+// Delete removes every link of the user userID, as when the user closes
+// the account; the application deletes its own user. Deleting a user
+// without links is not an error.
+//
+// Delete ends no session: call [session.Manager.RevokeAll](ctx, userID)
+// after it, so that no token of the deleted user stays valid. A later login
+// of the same WeChat user is then unknown (or, with the phone, creates a new
+// user).
+func (l *Linker) Delete(ctx context.Context, userID string) error {
+	if err := checkUserID(userID); err != nil {
+		return err
+	}
+	return l.update(ctx, "delete", func(ctx context.Context, tx Tx) error {
+		return tx.DeleteUser(ctx, userID)
+	})
+}
+
+// Links returns the links of the user userID (none for an unknown user).
+func (l *Linker) Links(ctx context.Context, userID string) (*Links, error) {
+	if err := checkUserID(userID); err != nil {
+		return nil, err
+	}
+	var links *Links
+	err := l.update(ctx, "links", func(ctx context.Context, tx Tx) (err error) {
+		links, err = tx.Links(ctx, userID)
+		return err
+	})
+	return links, err
+}
