@@ -3,21 +3,26 @@
 //	POST /api/login   session.LoginHandler: {code, phoneCode?} -> {token, expiresIn, openid, registered, userId?}
 //	POST /api/phone   session.PhoneHandler, with the token: {phoneCode} -> a new token that carries the user
 //	POST /api/logout  session.LogoutHandler, with the token: 204
+//	POST /api/logout/all  session.LogoutAllHandler, with the token: every session of the user ends, 204
 //	GET  /api/me      behind session.Manager.Middleware: who the token belongs to
 //
-// A login hook keeps the app's own users in an in-memory table (users.go):
-// a silent login of an openid it does not know gets a token without a user
-// ({"registered": false}); the phone code, in the login or posted to
-// /api/phone, binds the openid to the user of that phone number.
+// A login hook binds WeChat users to the app's own with package
+// session/account (users.go): a silent login of an openid it does not know
+// gets a token without a user ({"registered": false}); the phone code, in the
+// login or posted to /api/phone, binds the openid to the user of that phone
+// number, or creates one.
 //
-// With WX_APPID and WX_SECRET set it talks to WeChat. Without them it starts
-// the fake WeChat of package wxauthtest inside the process, adds
+// With WX_APPID and WX_SECRET set it talks to WeChat. With -fake instead it
+// starts the fake WeChat of package wxauthtest inside the process, adds
 // GET /dev/code and GET /dev/phonecode (a fresh fake wx.login code and phone
-// code for a test user) and prints curl commands that log in. Requests are logged with log/slog (method,
-// path, status, duration: never a query string, a token or a secret), and
-// SIGINT or SIGTERM shut it down gracefully.
+// code for a test user) and prints curl commands that log in: anyone who can
+// reach it can then log in as that user, so fake mode is never the default,
+// and the server refuses to start with neither. Requests are logged with
+// log/slog (method, path, status, duration: never a query string, a token or
+// a secret), and SIGINT or SIGTERM shut it down gracefully.
 //
-//	go run ./examples/server -addr 127.0.0.1:8080
+//	go run ./examples/server -fake -addr 127.0.0.1:8080
+//	WX_APPID=wx... WX_SECRET=... go run ./examples/server -addr 127.0.0.1:8080
 package main
 
 import (
@@ -63,6 +68,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	fs.SetOutput(out)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	shutdownWait := fs.Duration("shutdown-timeout", 10*time.Second, "how long to let requests finish at shutdown")
+	fakeMode := fs.Bool("fake", false, "use an embedded fake WeChat and a test user instead of WX_APPID and WX_SECRET (development only: anyone can log in)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -71,7 +77,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	appID, secret := getenv("WX_APPID"), getenv("WX_SECRET")
 	var opts []wxauth.Option
 	var fake *wxauthtest.Server
-	if appID == "" && secret == "" {
+	switch {
+	case *fakeMode && (appID != "" || secret != ""):
+		return errors.New("-fake and WX_APPID/WX_SECRET exclude each other: unset them or drop -fake")
+	case !*fakeMode && (appID == "" || secret == ""):
+		return errors.New("set WX_APPID and WX_SECRET to talk to WeChat, or pass -fake for the embedded fake WeChat (development only)")
+	case *fakeMode:
 		var err error
 		appID, secret = fakeAppID, fakeSecret
 		if fake, err = wxauthtest.Start(appID, secret); err != nil {
@@ -80,7 +91,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		defer fake.Close()
 		fake.AddUser(wxauthtest.User{OpenID: fakeUser, NickName: "Dev User"})
 		opts = append(opts, wxauth.WithBaseURL(fake.URL))
-		logger.Info("WX_APPID and WX_SECRET not set: using the embedded fake WeChat")
+		logger.Warn("fake mode: the embedded fake WeChat logs anyone in; never expose this server")
 	}
 	app, err := wxauth.New(appID, secret, append(opts, wxauth.WithLogger(logger))...)
 	if err != nil {
@@ -140,15 +151,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	return nil
 }
 
-// routes wires the login API over a new user table. fake, when not nil,
+// routes wires the login API over a new, in-memory account store. fake, when not nil,
 // adds GET /dev/code and GET /dev/phonecode.
 func routes(app wxauth.Client, sessions *session.Manager, fake *wxauthtest.Server) http.Handler {
-	hook := session.WithOnLogin(newUserTable().onLogin)
+	hook := session.WithOnLogin(loginHook())
 	mux := http.NewServeMux()
 	// The handlers answer other methods 405 themselves.
 	mux.Handle("/api/login", session.LoginHandler(app, sessions, hook))
 	mux.Handle("/api/phone", session.PhoneHandler(app, sessions, hook))
 	mux.Handle("/api/logout", session.LogoutHandler(sessions))
+	mux.Handle("/api/logout/all", session.LogoutAllHandler(sessions))
 	mux.Handle("GET /api/me", sessions.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec, _ := session.FromContext(r.Context())
 		writeJSON(w, map[string]any{ // never the session_key

@@ -35,7 +35,7 @@ func startServer(t *testing.T) (string, *syncBuffer, func() error) {
 	addrc := make(chan string, 1)
 	errc := make(chan error, 1)
 	go func() {
-		errc <- run(ctx, []string{"-addr", "127.0.0.1:0"}, noEnv, out, func(a string) { addrc <- a })
+		errc <- run(ctx, []string{"-fake", "-addr", "127.0.0.1:0"}, noEnv, out, func(a string) { addrc <- a })
 	}()
 	var addr string
 	select {
@@ -146,7 +146,14 @@ func TestConfigErrors(t *testing.T) {
 	}
 	err := run(context.Background(), []string{"-addr", "127.0.0.1:0"}, env, out, nil)
 	require.Error(t, err, "WX_APPID without WX_SECRET")
-	assert.Contains(t, err.Error(), "secret")
+	assert.Contains(t, err.Error(), "WX_SECRET")
+
+	err = run(context.Background(), []string{"-addr", "127.0.0.1:0"}, noEnv, out, nil)
+	require.Error(t, err, "no credentials and no -fake: the fake, which logs anyone in, is never the default")
+	assert.Contains(t, err.Error(), "-fake")
+
+	err = run(context.Background(), []string{"-fake", "-addr", "127.0.0.1:0"}, env, out, nil)
+	require.Error(t, err, "-fake with credentials is ambiguous")
 
 	err = run(context.Background(), []string{"-bogus"}, noEnv, out, nil)
 	require.Error(t, err)
@@ -272,4 +279,16 @@ func TestPhoneAndLogout(t *testing.T) {
 	assert.Equal(t, http.StatusOK, status(t, http.MethodGet, srv.URL+"/api/me", bound), "only that session ended")
 	assert.Equal(t, http.StatusUnauthorized, status(t, http.MethodPost, srv.URL+"/api/logout", ""))
 	assert.Equal(t, http.StatusMethodNotAllowed, status(t, http.MethodGet, srv.URL+"/api/phone", bound))
+
+	// Logout everywhere: every session of u1 ends, u2's stay.
+	st, m = do(t, http.MethodPost, srv.URL+"/api/login", "", `{"code":"`+fake.Login(fakeUser)+`"}`)
+	require.Equal(t, http.StatusOK, st, "%v", m)
+	again := m["token"].(string)
+	st, m = do(t, http.MethodPost, srv.URL+"/api/login", "", `{"code":"`+fake.Login(second)+`"}`)
+	require.Equal(t, http.StatusOK, st, "%v", m)
+	other := m["token"].(string)
+	assert.Equal(t, http.StatusNoContent, status(t, http.MethodPost, srv.URL+"/api/logout/all", again))
+	assert.Equal(t, http.StatusUnauthorized, status(t, http.MethodGet, srv.URL+"/api/me", again))
+	assert.Equal(t, http.StatusUnauthorized, status(t, http.MethodGet, srv.URL+"/api/me", bound), "every session of the user ended")
+	assert.Equal(t, http.StatusOK, status(t, http.MethodGet, srv.URL+"/api/me", other), "another user's session stays")
 }

@@ -3,43 +3,40 @@ package main
 import (
 	"context"
 	"strconv"
-	"sync"
+	"sync/atomic"
 
 	"github.com/wxmp/miniauth/session"
+	"github.com/wxmp/miniauth/session/account"
 )
 
-// userTable is the application's own users, in memory: each user's id,
-// bound to the WeChat openids and the phone number that identify them. A
-// real server keeps it in its database.
-type userTable struct {
-	mu      sync.Mutex
-	byOpen  map[string]string // openid -> user id
-	byPhone map[string]string // phone number -> user id
-}
-
-func newUserTable() *userTable {
-	return &userTable{byOpen: map[string]string{}, byPhone: map[string]string{}}
-}
-
-// onLogin is the login hook: an openid the table knows is that user; else a
-// phone number from the phone button binds the openid to the user of that
-// phone, or to a new user; else the session stays without a subject and the
-// answer says {"registered": false}, so that the mini-program shows the
+// loginHook returns the login hook of the server: package account binds the
+// WeChat identity (appid + openid, unionid) and the phone number to the
+// application's own users, by its rules: an openid it knows is that user;
+// else a phone number from the phone button binds the openid to the user of
+// that phone, or to a new one; else the session stays without a subject and
+// the answer says {"registered": false}, so that the mini-program shows the
 // phone button and posts its code to /api/phone.
-func (t *userTable) onLogin(_ context.Context, info *session.LoginInfo) (map[string]any, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	id := t.byOpen[info.Session.OpenID]
-	if id == "" && info.Phone != nil {
-		if id = t.byPhone[info.Phone.PhoneNumber]; id == "" {
-			id = "u" + strconv.Itoa(len(t.byPhone)+1)
-			t.byPhone[info.Phone.PhoneNumber] = id
+//
+// The links live in memory here (account.NewMemoryStore). A real server
+// keeps them in its database with package session/account/sqlstore, and
+// creates its users in the same transaction (account.WithNewUser). The user
+// ids here are "u1", "u2", ...
+func loginHook() session.OnLoginFunc {
+	var last atomic.Int64
+	linker := account.New(account.NewMemoryStore(), account.WithNewUser(
+		func(context.Context, account.Identity) (string, error) {
+			return "u" + strconv.FormatInt(last.Add(1), 10), nil
+		}))
+	resolve := account.OnLogin(linker)
+	return func(ctx context.Context, info *session.LoginInfo) (map[string]any, error) {
+		fields, err := resolve(ctx, info)
+		if err != nil || info.Subject == "" {
+			return fields, err
 		}
-		t.byOpen[info.Session.OpenID] = id
+		if fields == nil {
+			fields = map[string]any{}
+		}
+		fields["userId"] = info.Subject
+		return fields, nil
 	}
-	if id == "" {
-		return map[string]any{"registered": false}, nil
-	}
-	info.Subject = id
-	return map[string]any{"registered": true, "userId": id}, nil
 }
