@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -35,7 +36,10 @@ func countingServer(t *testing.T) (*httptest.Server, *atomic.Int64) {
 	return srv, &conns
 }
 
-// callsFrom makes calls Code2Session calls on app from workers goroutines.
+// callsFrom makes calls Code2Session calls on app from workers goroutines,
+// each pausing a little between its calls as the handlers of a login
+// server do: a connection then often goes back to the pool with no call
+// waiting for it.
 func callsFrom(t *testing.T, app *wxauth.App, workers, calls int) {
 	t.Helper()
 	var next atomic.Int64
@@ -48,6 +52,7 @@ func callsFrom(t *testing.T, app *wxauth.App, workers, calls int) {
 					errs <- err
 					return
 				}
+				time.Sleep(200 * time.Microsecond)
 			}
 		})
 	}
@@ -60,8 +65,8 @@ func callsFrom(t *testing.T, app *wxauth.App, workers, calls int) {
 
 // TestDefaultTransportReusesConnections makes 1,000 calls from 50
 // goroutines with the default client: the connections opened stay about
-// one per goroutine (the transport resty builds by default kept
-// GOMAXPROCS+1 idle connections and opened ~600 here).
+// one per goroutine (the transport resty builds by default keeps
+// GOMAXPROCS+1 idle connections: it opened ~600 here).
 func TestDefaultTransportReusesConnections(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
@@ -80,10 +85,11 @@ func TestDefaultTransportReusesConnections(t *testing.T) {
 			const workers, calls = 50, 1000
 			callsFrom(t, app, workers, calls)
 			t.Logf("%d calls from %d goroutines: %d TCP connections", calls, workers, conns.Load())
-			// A few more than one a goroutine: net/http dials anew when a call
-			// comes in the instant between a reply read and its connection
-			// going back to the pool.
-			assert.LessOrEqual(t, conns.Load(), int64(workers+workers/2))
+			// About one a goroutine (50-52 here; up to ~75 under -race on a
+			// loaded machine: net/http dials anew when a call comes in the
+			// instant between a reply read and its connection going back
+			// to the pool). Resty's transport opened ~600.
+			assert.LessOrEqual(t, conns.Load(), int64(2*workers))
 		})
 	}
 }
