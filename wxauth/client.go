@@ -336,10 +336,7 @@ func (a *App) attempt(ctx context.Context, req *request, out reply) (retry bool,
 	if status != http.StatusOK {
 		return status >= 500, &StatusError{Op: req.op, StatusCode: status}
 	}
-	// Decode into a zeroed reply, so that nothing of an earlier attempt
-	// survives.
-	reflect.ValueOf(out).Elem().SetZero()
-	if err := json.Unmarshal(body, out); err != nil {
+	if err := decodeReply(body, out); err != nil {
 		return false, badReply(req.op, "not a JSON object")
 	}
 	if code, msg := out.apiStatus(); code != 0 {
@@ -348,6 +345,17 @@ func (a *App) attempt(ctx context.Context, req *request, out reply) (retry bool,
 		return code == -1, newAPIError(req.op, code, msg, a.secretsOf(req)...)
 	}
 	return false, nil
+}
+
+// decodeReply decodes body into out, zeroed first so that nothing of an
+// earlier attempt survives: by out's own fast decoder when it has one and
+// body has the plain shape it reads, by encoding/json otherwise.
+func decodeReply(body []byte, out reply) error {
+	if f, ok := out.(fastReply); ok && f.decodeFast(body) {
+		return nil
+	}
+	reflect.ValueOf(out).Elem().SetZero()
+	return json.Unmarshal(body, out)
 }
 
 // errBodyTooLarge is readBody's error for a body over maxBodyLen.
