@@ -57,7 +57,10 @@ type App struct {
 	http   *resty.Client
 	tokens *tokenCache
 	// bufs holds the buffers reply bodies are read into (a pointer, so
-	// that an App value stays free of locks).
+	// that an App value stays free of locks). A buffer is reused once its
+	// reply is decoded: a reply type must keep no slice of the body
+	// (encoding/json copies what it stores; an UnmarshalJSON of a reply
+	// type must copy too).
 	bufs *sync.Pool
 	// c2sQuery is jscode2session's query around the code: its parameters
 	// in url.Values.Encode order, the code going between the two parts.
