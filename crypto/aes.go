@@ -10,21 +10,6 @@ import (
 // blockKeyLen is the length of standard base64 text of 16 bytes ("...==").
 const blockKeyLen = 24
 
-// decode16 decodes standard base64 text of exactly 16 bytes into dst without
-// allocating. It reports false for anything else.
-func decode16(dst *[16]byte, s string) bool {
-	if len(s) != blockKeyLen {
-		return false
-	}
-	var buf [18]byte // base64.StdEncoding.DecodedLen(24)
-	n, err := base64.StdEncoding.Strict().Decode(buf[:], []byte(s))
-	if err != nil || n != 16 {
-		return false
-	}
-	copy(dst[:], buf[:16])
-	return true
-}
-
 // Decrypt decrypts WeChat's encryptedData with AES-128-CBC and strict PKCS#7
 // padding, using the base64 session_key as key and the base64 iv. It returns
 // the plaintext (JSON, for every WeChat payload).

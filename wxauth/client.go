@@ -5,13 +5,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-resty/resty/v2"
@@ -41,6 +45,9 @@ type Client interface {
 // maxBodyLen caps every reply body read from WeChat.
 const maxBodyLen = 1 << 20
 
+// userAgent is the User-Agent of every request.
+const userAgent = "miniauth (+https://github.com/wxmp/miniauth) go-resty/" + resty.Version
+
 // App is a client for one mini-program's WeChat APIs. It implements [Client].
 // Create it with [New]; it is safe for concurrent use.
 type App struct {
@@ -49,6 +56,15 @@ type App struct {
 	cfg    config
 	http   *resty.Client
 	tokens *tokenCache
+	// bufs holds the buffers reply bodies are read into (a pointer, so
+	// that an App value stays free of locks). A buffer is reused once its
+	// reply is decoded: a reply type must keep no slice of the body
+	// (encoding/json copies what it stores; an UnmarshalJSON of a reply
+	// type must copy too).
+	bufs *sync.Pool
+	// c2sQuery is jscode2session's query around the code: its parameters
+	// in url.Values.Encode order, the code going between the two parts.
+	c2sQuery [2]string
 }
 
 var _ Client = (*App)(nil)
@@ -76,6 +92,9 @@ func New(appID, secret string, opts ...Option) (*App, error) {
 	if cfg.httpClient != nil {
 		hc = *cfg.httpClient // resty mutates the client it is given: hand it a copy
 	}
+	if hc.Transport == nil {
+		hc.Transport = defaultTransport()
+	}
 	if cfg.classicToken && cfg.tokenSource != nil {
 		return nil, errors.New("wxauth: WithClassicToken and WithTokenSource exclude each other")
 	}
@@ -85,8 +104,15 @@ func New(appID, secret string, opts ...Option) (*App, error) {
 		SetDebug(false).
 		SetDisableWarn(true).
 		SetLogger(discardLogger{}).
-		SetResponseBodyLimit(maxBodyLen)
-	a := &App{appID: appID, secret: secret, cfg: cfg, http: rc}
+		SetResponseBodyLimit(maxBodyLen).
+		// Headers of every request, set once here rather than on each.
+		SetHeader("Accept", "application/json").
+		SetHeader("User-Agent", userAgent)
+	a := &App{appID: appID, secret: secret, cfg: cfg, http: rc, bufs: newBufPool()}
+	a.c2sQuery = [2]string{
+		"appid=" + url.QueryEscape(appID) + "&grant_type=authorization_code&js_code=",
+		"&secret=" + url.QueryEscape(secret),
+	}
 	a.tokens = newTokenCache(a)
 	return a, nil
 }
@@ -143,9 +169,42 @@ type request struct {
 	method string            // http.MethodGet or http.MethodPost
 	path   string            // e.g. "/sns/jscode2session"
 	query  map[string]string // query parameters (may carry secrets)
-	body   any               // JSON body for POST, or nil
+	// rawQuery is the query already encoded, for the hot path of
+	// Code2Session; when set, query is not read.
+	rawQuery string
+	body     any // JSON body for POST, or nil
 	// secrets are values that must never reach an error or a log line.
 	secrets []string
+}
+
+// url returns the request's URL under base, its query encoded in the order
+// of its sorted keys (as url.Values.Encode does).
+func (r *request) url(base string) string {
+	if r.rawQuery != "" {
+		return base + r.path + "?" + r.rawQuery
+	}
+	if len(r.query) == 0 {
+		return base + r.path
+	}
+	keys := make([]string, 0, len(r.query))
+	for k := range r.query {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	b.WriteString(base)
+	b.WriteString(r.path)
+	for i, k := range keys {
+		if i == 0 {
+			b.WriteByte('?')
+		} else {
+			b.WriteByte('&')
+		}
+		b.WriteString(url.QueryEscape(k))
+		b.WriteByte('=')
+		b.WriteString(url.QueryEscape(r.query[k]))
+	}
+	return b.String()
 }
 
 // reply is implemented by every reply struct through an embedded baseReply.
@@ -190,11 +249,10 @@ func (c *errCode) UnmarshalJSON(b []byte) error {
 // do performs req with retries and decodes the reply into out. It returns an
 // *APIError for a non-zero errcode.
 func (a *App) do(ctx context.Context, req request, out reply) error {
-	secrets := append([]string{a.secret}, req.secrets...)
 	var err error
 	for attempt := 0; ; attempt++ {
 		var retry bool
-		retry, err = a.attempt(ctx, req, out, secrets)
+		retry, err = a.attempt(ctx, &req, out)
 		if err == nil || !retry || attempt >= a.cfg.retries {
 			break
 		}
@@ -216,6 +274,12 @@ func (a *App) do(ctx context.Context, req request, out reply) error {
 	return err
 }
 
+// secretsOf returns the values no error or log line about req may show. It
+// is called on failures only, so that a success allocates nothing for it.
+func (a *App) secretsOf(req *request) []string {
+	return append([]string{a.secret}, req.secrets...)
+}
+
 // backoff returns the wait before retry number attempt+1: equal jitter
 // under an exponential ceiling.
 func (a *App) backoff(attempt int) time.Duration {
@@ -229,47 +293,120 @@ func (a *App) backoff(attempt int) time.Duration {
 	return half + rand.N(ceil-half) + 1
 }
 
+// attemptContext returns the context of one attempt: ctx bounded by the
+// per-attempt timeout, or ctx itself when its own deadline comes first.
+func (a *App) attemptContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= a.cfg.timeout {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, a.cfg.timeout)
+}
+
 // attempt makes one request. It reports whether a failure may be retried.
-func (a *App) attempt(ctx context.Context, req request, out reply, secrets []string) (retry bool, err error) {
-	actx, cancel := context.WithTimeout(ctx, a.cfg.timeout)
+//
+// The request goes through resty with response parsing off: the body is
+// read here, under [maxBodyLen], into a buffer the App reuses, and decoded
+// whatever the Content-Type says (WeChat serves JSON as text/plain).
+func (a *App) attempt(ctx context.Context, req *request, out reply) (retry bool, err error) {
+	actx, cancel := a.attemptContext(ctx)
 	defer cancel()
-	r := a.http.R().SetContext(actx).SetQueryParams(req.query).
-		SetHeader("Accept", "application/json")
+	r := a.http.R().SetContext(actx).SetDoNotParseResponse(true)
 	if req.body != nil {
 		r.SetHeader("Content-Type", "application/json").SetBody(req.body)
 	}
 	start := time.Now()
-	resp, err := r.Execute(req.method, a.cfg.baseURL+req.path)
+	resp, err := r.Execute(req.method, req.url(a.cfg.baseURL))
+	var body []byte
+	if err == nil {
+		buf := a.bufs.Get().(*[]byte)
+		defer a.bufs.Put(buf)
+		body, err = readBody(resp.RawResponse.Body, buf)
+		_ = resp.RawResponse.Body.Close()
+	}
 	log := a.cfg.logger
 	if err != nil {
-		if errors.Is(err, resty.ErrResponseBodyTooLarge) {
+		if errors.Is(err, errBodyTooLarge) {
 			err = badReply(req.op, fmt.Sprintf("over %d bytes", maxBodyLen))
 		} else {
 			retry = isDialError(err) && ctx.Err() == nil
-			err = transportError(req.op, err, secrets)
+			err = transportError(req.op, err, a.secretsOf(req))
 		}
 		log.LogAttrs(ctx, slog.LevelDebug, "wxauth: request failed", slog.String("op", req.op),
 			slog.Duration("took", time.Since(start)), slog.String("error", err.Error()))
 		return retry, err
 	}
-	status := resp.StatusCode()
+	status := resp.RawResponse.StatusCode
 	log.LogAttrs(ctx, slog.LevelDebug, "wxauth: request", slog.String("op", req.op),
 		slog.Int("status", status), slog.Duration("took", time.Since(start)))
 	if status != http.StatusOK {
 		return status >= 500, &StatusError{Op: req.op, StatusCode: status}
 	}
-	// WeChat serves JSON as text/plain: decode whatever the Content-Type says,
-	// into a zeroed reply so that nothing of an earlier attempt survives.
-	reflect.ValueOf(out).Elem().SetZero()
-	if err := json.Unmarshal(resp.Body(), out); err != nil {
+	if err := decodeReply(body, out); err != nil {
 		return false, badReply(req.op, "not a JSON object")
 	}
 	if code, msg := out.apiStatus(); code != 0 {
 		log.LogAttrs(ctx, slog.LevelDebug, "wxauth: api error", slog.String("op", req.op),
 			slog.Int("errcode", code))
-		return code == -1, newAPIError(req.op, code, msg, secrets...)
+		return code == -1, newAPIError(req.op, code, msg, a.secretsOf(req)...)
 	}
 	return false, nil
+}
+
+// decodeReply decodes body into out, zeroed first so that nothing of an
+// earlier attempt survives: by out's own fast decoder when it has one and
+// body has the plain shape it reads, by encoding/json otherwise.
+func decodeReply(body []byte, out reply) error {
+	if f, ok := out.(fastReply); ok && f.decodeFast(body) {
+		return nil
+	}
+	reflect.ValueOf(out).Elem().SetZero()
+	return json.Unmarshal(body, out)
+}
+
+// errBodyTooLarge is readBody's error for a body over maxBodyLen.
+var errBodyTooLarge = errors.New("wxauth: reply body too large")
+
+// readBody reads r to its end into *buf (grown as needed, and kept there for
+// the next use if it stays small) and returns what it read, or
+// errBodyTooLarge past maxBodyLen bytes.
+func readBody(r io.Reader, buf *[]byte) ([]byte, error) {
+	b := (*buf)[:0]
+	defer func() {
+		if cap(b) <= maxPooledBuf {
+			*buf = b[:0]
+		}
+	}()
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if len(b) > maxBodyLen {
+			return nil, errBodyTooLarge
+		}
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// Sizes of the body buffers an App reuses: replies are a few hundred bytes;
+// a buffer that grew past maxPooledBuf for a large reply is not kept.
+const (
+	pooledBufLen = 1 << 10
+	maxPooledBuf = 64 << 10
+)
+
+// newBufPool returns the pool of body buffers of one App.
+func newBufPool() *sync.Pool {
+	return &sync.Pool{New: func() any {
+		b := make([]byte, 0, pooledBufLen)
+		return &b
+	}}
 }
 
 // badReply returns an error matching [ErrBadResponse] for a reply of op that

@@ -97,10 +97,24 @@ func safeURL(raw string) string {
 
 // WithHTTPClient sets the *http.Client requests go through: the place for a
 // proxy, custom TLS, tracing, or an httpmock transport in tests. The client is
-// copied, never modified; its Transport is used as is (nil: a pooled
-// keep-alive transport). Redirects are never followed whatever its
-// CheckRedirect says, since a redirect would carry the secret in the query
-// string to another address.
+// copied, never modified; its Transport is used as is. A nil Transport gets
+// the App's default, as without this option: a clone of
+// http.DefaultTransport that keeps up to 100 idle connections to WeChat for
+// 90 s and speaks HTTP/2 where the server offers it.
+//
+// A Transport of your own should pool connections as that default does:
+// an *http.Transport with MaxIdleConnsPerHost at least the number of calls
+// you expect at once (net/http's default is 2: past that, every call
+// opens a new connection, a new TLS handshake against WeChat, and leaves a
+// socket in TIME_WAIT), MaxIdleConns no lower, an IdleConnTimeout, and
+// ForceAttemptHTTP2 if it sets a custom dialer or TLS config. Start from
+// http.DefaultTransport.(*http.Transport).Clone() to keep the proxy,
+// dial and TLS-handshake timeouts. The client's Timeout, if any, bounds
+// each attempt on top of [WithTimeout].
+//
+// Redirects are never followed whatever the client's CheckRedirect says,
+// since a redirect would carry the secret in the query string to another
+// address.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) error {
 		if hc == nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 
 	"github.com/wxmp/miniauth/crypto"
 	"github.com/wxmp/miniauth/internal/redact"
@@ -88,13 +89,10 @@ func (a *App) Code2Session(ctx context.Context, code string) (*Session, error) {
 		op:     op,
 		method: http.MethodGet,
 		path:   "/sns/jscode2session",
-		query: map[string]string{
-			"appid":      a.appID,
-			"secret":     a.secret,
-			"js_code":    code,
-			"grant_type": "authorization_code",
-		},
-		secrets: []string{code},
+		// appid, secret, js_code and grant_type=authorization_code,
+		// encoded once in New but for the code.
+		rawQuery: a.c2sQuery[0] + url.QueryEscape(code) + a.c2sQuery[1],
+		secrets:  []string{code},
 	}, &r)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,34 @@
+package wxauth
+
+import (
+	"net/http"
+	"time"
+)
+
+// The connection pool of the default transport, as WithHTTPClient's doc
+// states it.
+const (
+	// maxIdleConnsPerHost is how many idle keep-alive connections to
+	// WeChat the default transport keeps: enough for a login server's
+	// concurrent calls, so that each call reuses a connection instead of
+	// opening (and, against WeChat, TLS-handshaking) a new one.
+	maxIdleConnsPerHost = 100
+	// idleConnTimeout is how long an idle connection is kept.
+	idleConnTimeout = 90 * time.Second
+)
+
+// defaultTransport returns the transport of an App that was given no
+// transport of its own: a clone of http.DefaultTransport (proxy from the
+// environment, dial and TLS timeouts, HTTP/2 where the server offers it)
+// whose idle pool is sized for concurrent calls. http.DefaultTransport
+// keeps 2 idle connections per host and the one resty builds GOMAXPROCS+1:
+// under load every call past those opens a new connection and leaves a
+// socket in TIME_WAIT when it closes.
+func defaultTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = maxIdleConnsPerHost
+	t.MaxIdleConnsPerHost = maxIdleConnsPerHost
+	t.IdleConnTimeout = idleConnTimeout
+	t.ForceAttemptHTTP2 = true
+	return t
+}
