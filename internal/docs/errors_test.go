@@ -115,15 +115,6 @@ func sessionCodes(t *testing.T) []string {
 	return codes
 }
 
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
 // TestErrorCodesDocumented checks that docs/errors.md has a row for every
 // machine code and no row for a code that does not exist, and that the
 // Chinese messages of its example cover every code.
