@@ -35,6 +35,8 @@ func Handler(h http.Handler) gin.HandlerFunc {
 
 // Login returns the login route: [session.LoginHandler] on client and m,
 // for a POST of {code, ...} from the mini-program.
+//
+// It panics when m is nil.
 func Login(client wxauth.Client, m *session.Manager, opts ...session.LoginOption) gin.HandlerFunc {
 	adapter.MustManager("ginauth", m)
 	return Handler(session.LoginHandler(client, m, opts...))
