@@ -255,7 +255,8 @@ func Run(t *testing.T, start Start) {
 }
 
 func runBearer(t *testing.T, start Start) {
-	f := newFixture(t, start)
+	clock := wxauthtest.NewClock(time.Now())
+	f := newFixture(t, start, session.WithClock(clock.Now))
 	token := f.login("o-alice")
 
 	me := f.me(bearer(token))
@@ -291,6 +292,10 @@ func runBearer(t *testing.T, start Start) {
 	assert.Equal(t, f.reference(bearer(token)), a, "logout while the store is down")
 	f.store.down.Store(false)
 	assert.Equal(t, "o-alice", f.me(bearer(token)).OpenID, "the token survives the outage")
+
+	clock.Advance(f.m.TTL() + time.Second)
+	f.refusedAsMiddleware(bearer(token), http.StatusUnauthorized) // expired_token
+	assert.Contains(t, f.reference(bearer(token)).Body, session.CodeExpiredToken)
 }
 
 // zhErrors answers refusals in Chinese, keyed on the codes.
