@@ -14,3 +14,5 @@ GO_OLDEST="${GO_OLDEST:-go1.25.14}"
 # GOTOOLCHAIN=<version> (no +auto) runs exactly that release, or fails.
 GOTOOLCHAIN="$GO_OLDEST" go version
 GOTOOLCHAIN="$GO_OLDEST" go test -race -count=1 ./...
+# The nested modules (framework adapters) too.
+GOTOOLCHAIN="$GO_OLDEST" bash .ci/modules.sh test

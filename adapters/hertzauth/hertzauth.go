@@ -1,0 +1,96 @@
+// Package hertzauth mounts miniauth's WeChat mini-program login on Hertz
+// (github.com/cloudwego/hertz): the login route, the auth middleware with
+// the session's [session.Record] in the RequestContext and in the context
+// handed to the next handlers, and logout.
+//
+//	h.POST("/api/login", hertzauth.Login(app, sessions))
+//	api := h.Group("/api", hertzauth.Middleware(sessions))
+//	api.GET("/me", func(ctx context.Context, c *app.RequestContext) {
+//		rec, _ := hertzauth.Record(c)
+//		c.JSON(200, utils.H{"openid": rec.OpenID})
+//	})
+//	api.POST("/logout", hertzauth.Logout(sessions))
+//
+// Hertz is not built on net/http: each route hands session an
+// *http.Request made from Hertz's request by
+// [github.com/cloudwego/hertz/pkg/common/adaptor.HertzHandler] (method,
+// URL, every header and cookie, the body, and the handler's context), and
+// session's answers are written into Hertz's response. They are session's
+// own, byte for byte: the login handler's JSON, and the Middleware's 401
+// and 503 refusals (through the Manager's [session.WithErrorHandler]).
+// Any other handler of package session mounts with [Handler].
+package hertzauth
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/cloudwego/hertz/pkg/app"
+	"github.com/cloudwego/hertz/pkg/common/adaptor"
+
+	"github.com/wxmp/miniauth/internal/adapter"
+	"github.com/wxmp/miniauth/session"
+	"github.com/wxmp/miniauth/wxauth"
+)
+
+// recordKey is the RequestContext key of the Record.
+const recordKey = "github.com/wxmp/miniauth/session.Record"
+
+// Handler returns h as a Hertz handler, for the handlers of package session
+// that have no function here. h gets an *http.Request whose context is the
+// ctx Hertz hands the handler (see the package doc).
+func Handler(h http.Handler) app.HandlerFunc {
+	return adaptor.HertzHandler(h)
+}
+
+// Login returns the login route: [session.LoginHandler] on client and m,
+// for a POST of {code, ...} from the mini-program.
+//
+// It panics when m is nil.
+func Login(client wxauth.Client, m *session.Manager, opts ...session.LoginOption) app.HandlerFunc {
+	adapter.MustManager("hertzauth", m)
+	return Handler(session.LoginHandler(client, m, opts...))
+}
+
+// Middleware returns Hertz middleware that lets a request on only with a
+// valid token, as [session.Manager.Middleware] does: it answers the others
+// as the Middleware answers them (401 invalid_token or expired_token, with
+// WWW-Authenticate for bearer tokens; 503 store_unavailable) and aborts the
+// chain. A request let on carries its Record in the RequestContext
+// ([Record]), and the next handlers get a ctx where [session.FromContext]
+// finds it.
+//
+// It panics when m is nil.
+func Middleware(m *session.Manager) app.HandlerFunc {
+	adapter.MustManager("hertzauth", m)
+	return func(ctx context.Context, c *app.RequestContext) {
+		var rec *session.Record
+		Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, rec = adapter.Authenticate(m, w, r)
+		}))(ctx, c)
+		if rec == nil {
+			c.Abort()
+			return
+		}
+		c.Set(recordKey, rec)
+		c.Next(session.NewContext(ctx, rec))
+	}
+}
+
+// Record returns the Record [Middleware] put into c, and whether there is
+// one.
+func Record(c *app.RequestContext) (*session.Record, bool) {
+	v, _ := c.Get(recordKey)
+	rec, ok := v.(*session.Record)
+	return rec, ok && rec != nil
+}
+
+// Logout returns the logout route: it revokes the request's token
+// ([session.Manager.RevokeRequest]) and answers 204 No Content. A request
+// without a valid token is refused as [Middleware] refuses it.
+//
+// It panics when m is nil.
+func Logout(m *session.Manager) app.HandlerFunc {
+	adapter.MustManager("hertzauth", m)
+	return Handler(adapter.Logout(m))
+}
