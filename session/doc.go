@@ -52,8 +52,9 @@
 // the app needs to know who the person is, the phone-number button gives a
 // phone code, posted as {"phoneCode": "..."} with the token to /api/phone
 // ([PhoneHandler]: a new token comes back), or together with a fresh login
-// code in one {"code", "phoneCode"} to /api/login. WeChat bills each phone
-// code it exchanges and a code works once: the handlers spend it only when
+// code in one {"code", "phoneCode"} to /api/login. WeChat bills each
+// successful press of the phone button and its code works once, so a wasted
+// code costs another billed press: the handlers spend it only when
 // everything else about the login has checked out, bound to the session's
 // openid.
 //

@@ -70,8 +70,8 @@ type LoginInfo struct {
 // a failure of the server: 500 server_error, logged at Error.
 //
 // When the request carried a phone code, the hook runs after WeChat has
-// exchanged (and billed) it: a hook that refuses then has spent the code,
-// and the client must press the phone button again.
+// exchanged it: a hook that refuses then has spent the code, and the client
+// must press the phone button again (a second billed press).
 type OnLoginFunc func(ctx context.Context, info *LoginInfo) (fields map[string]any, err error)
 
 // A LoginOption configures [LoginHandler] or [PhoneHandler].
@@ -111,9 +111,9 @@ type loginHandler struct{ *flow }
 //
 // The phone code (e.detail.code of the phone-number button) is exchanged
 // last, with [wxauth.ForOpenID] of the session's openid, and only when the
-// login itself succeeded: WeChat bills each exchange and a code works once,
-// so a refused login code leaves it unspent, and the client can log in
-// again with a fresh wx.login code and the same phone code. The hook sees
+// login itself succeeded: WeChat bills each press of the button and a code
+// works once, so a refused login code leaves it unspent, and the client can
+// log in again with a fresh wx.login code and the same phone code. The hook sees
 // the number in [LoginInfo.Phone]. Exchanging needs a client that is also a
 // [PhoneClient] (as *wxauth.App is).
 //

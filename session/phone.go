@@ -48,7 +48,7 @@ type phoneHandler struct{ *flow }
 // 403 login_refused), and those of the middleware for the token: 401
 // invalid_token or expired_token, 503 store_unavailable. A refused phone
 // code leaves the old token valid. The hook may refuse after WeChat has
-// exchanged (and billed) the code.
+// exchanged the code (the user then presses the button, billed, again).
 //
 // client must be a [PhoneClient]; a client that is not, a nil client or
 // Manager, or a Manager whose options failed make a handler that answers

@@ -109,11 +109,14 @@ func ForOpenID(openid string) PhoneOption {
 // button (getPhoneNumber or getRealtimePhoneNumber event, e.detail.code) for
 // the user's [PhoneNumber] (POST /wxa/business/getuserphonenumber).
 //
-// The code is valid for five minutes and works once, and WeChat bills the
-// app for every successful exchange (per button press: 0.03 yuan for
-// getPhoneNumber, 0.04 for getRealtimePhoneNumber, beyond the free quota).
-// So spend it only when the rest of the login has succeeded, and bind it to
-// the session's user with [ForOpenID].
+// The code is valid for five minutes and works once. WeChat bills the app
+// for every successful press of the button (0.03 yuan for getPhoneNumber,
+// 0.04 for getRealtimePhoneNumber, beyond the free quota), when the
+// mini-program receives the code: a code wasted, by a failed login, costs a
+// second billed press. So spend it only when the rest of the login has
+// succeeded, and bind it to the session's user with [ForOpenID]. Billing:
+// https://developers.weixin.qq.com/miniprogram/dev/framework/open-ability/getPhoneNumber.html
+// ("扣费节点").
 //
 // A code that is empty, over [MaxCodeLen] bytes or not printable ASCII, or an
 // openid given with ForOpenID that is over [MaxOpenIDLen] bytes or not
