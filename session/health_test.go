@@ -399,3 +399,35 @@ func TestLoginGateProbesOnce(t *testing.T) {
 	mem := testManager(t, nil)
 	assert.Nil(t, mem.loginGate(context.Background()), "a memory store is never down")
 }
+
+// panicOnceStore is a MemoryStore whose first Get panics.
+type panicOnceStore struct {
+	*MemoryStore
+	panicked atomic.Bool
+}
+
+func (s *panicOnceStore) Get(ctx context.Context, key string) (*Record, error) {
+	if s.panicked.CompareAndSwap(false, true) {
+		panic("store bug")
+	}
+	return s.MemoryStore.Get(ctx, key)
+}
+
+// TestLoginGateSurvivesAPanickingProbe: a probe whose store call panics
+// (re-raised in the login that ran it, and recovered by net/http) must not
+// leave the gate waiting for a probe that never ends: later logins probe
+// again instead of hanging until their clients give up.
+func TestLoginGateSurvivesAPanickingProbe(t *testing.T) {
+	t.Parallel()
+	mem, err := NewMemoryStore()
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = mem.Close() })
+	m := testManager(t, &panicOnceStore{MemoryStore: mem}, WithStoreTimeout(50*time.Millisecond))
+	assert.Panics(t, func() { _ = m.loginGate(context.Background()) })
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	e := m.loginGate(ctx)
+	assert.Nil(t, e, "the next login probes again and passes")
+	assert.NoError(t, ctx.Err(), "the next login did not wait for the dead probe")
+}
