@@ -431,3 +431,30 @@ func TestLoginGateSurvivesAPanickingProbe(t *testing.T) {
 	assert.Nil(t, e, "the next login probes again and passes")
 	assert.NoError(t, ctx.Err(), "the next login did not wait for the dead probe")
 }
+
+// TestRequestDeadlineIsNoServerError: a request whose own deadline (a
+// timeout middleware's) ends while its store call runs is answered as a
+// request that went away, as WeChatError answers it, not 500 server_error
+// logged at Error: the store said nothing, and the server is not broken.
+func TestRequestDeadlineIsNoServerError(t *testing.T) {
+	t.Parallel()
+	s := newOutageStore(t)
+	m := testManager(t, s)
+	token, err := m.Issue(context.Background(), healthSession)
+	require.NoError(t, err)
+	s.hung.Store(true)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	r := httptest.NewRequestWithContext(ctx, http.MethodGet, "/", nil)
+	r.Header.Set("Authorization", "Bearer "+token)
+	_, e := m.Authenticate(r)
+	require.NotNil(t, e)
+	assert.Equal(t, StatusClientClosedRequest, e.Status)
+	assert.Equal(t, CodeCanceled, e.Code)
+	assert.False(t, m.storeKnownDown())
+
+	// A store timeout stays an outage, though its cause is a deadline too.
+	m2 := testManager(t, s, WithStoreTimeout(20*time.Millisecond))
+	_, err = m2.Validate(context.Background(), token)
+	assert.Equal(t, http.StatusServiceUnavailable, m2.tokenError(err).Status)
+}
