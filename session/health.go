@@ -212,14 +212,20 @@ func (m *Manager) storeReady(ctx context.Context) error {
 		h.next = now.Add(storeProbeEvery)
 		h.mu.Unlock()
 		// The probe's outcome is every waiting login's: it must not end
-		// because this one's client went away.
-		_, _ = m.storeCall(context.WithoutCancel(ctx), "probe", func(ctx context.Context) (*Record, error) {
-			return m.store.Get(ctx, probeKey)
-		})
-		h.mu.Lock()
-		h.probe = nil
-		h.mu.Unlock()
-		close(probe)
+		// because this one's client went away. It ends even when the
+		// store's call panics (re-raised here): a probe left running would
+		// hold every later login until its client gives up.
+		func() {
+			defer func() {
+				h.mu.Lock()
+				h.probe = nil
+				h.mu.Unlock()
+				close(probe)
+			}()
+			_, _ = m.storeCall(context.WithoutCancel(ctx), "probe", func(ctx context.Context) (*Record, error) {
+				return m.store.Get(ctx, probeKey)
+			})
+		}()
 		if h.down.Load() {
 			return errKnownDown
 		}

@@ -399,3 +399,62 @@ func TestLoginGateProbesOnce(t *testing.T) {
 	mem := testManager(t, nil)
 	assert.Nil(t, mem.loginGate(context.Background()), "a memory store is never down")
 }
+
+// panicOnceStore is a MemoryStore whose first Get panics.
+type panicOnceStore struct {
+	*MemoryStore
+	panicked atomic.Bool
+}
+
+func (s *panicOnceStore) Get(ctx context.Context, key string) (*Record, error) {
+	if s.panicked.CompareAndSwap(false, true) {
+		panic("store bug")
+	}
+	return s.MemoryStore.Get(ctx, key)
+}
+
+// TestLoginGateSurvivesAPanickingProbe: a probe whose store call panics
+// (re-raised in the login that ran it, and recovered by net/http) must not
+// leave the gate waiting for a probe that never ends: later logins probe
+// again instead of hanging until their clients give up.
+func TestLoginGateSurvivesAPanickingProbe(t *testing.T) {
+	t.Parallel()
+	mem, err := NewMemoryStore()
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = mem.Close() })
+	m := testManager(t, &panicOnceStore{MemoryStore: mem}, WithStoreTimeout(50*time.Millisecond))
+	assert.Panics(t, func() { _ = m.loginGate(context.Background()) })
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	e := m.loginGate(ctx)
+	assert.Nil(t, e, "the next login probes again and passes")
+	assert.NoError(t, ctx.Err(), "the next login did not wait for the dead probe")
+}
+
+// TestRequestDeadlineIsNoServerError: a request whose own deadline (a
+// timeout middleware's) ends while its store call runs is answered as a
+// request that went away, as WeChatError answers it, not 500 server_error
+// logged at Error: the store said nothing, and the server is not broken.
+func TestRequestDeadlineIsNoServerError(t *testing.T) {
+	t.Parallel()
+	s := newOutageStore(t)
+	m := testManager(t, s)
+	token, err := m.Issue(context.Background(), healthSession)
+	require.NoError(t, err)
+	s.hung.Store(true)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	r := httptest.NewRequestWithContext(ctx, http.MethodGet, "/", nil)
+	r.Header.Set("Authorization", "Bearer "+token)
+	_, e := m.Authenticate(r)
+	require.NotNil(t, e)
+	assert.Equal(t, StatusClientClosedRequest, e.Status)
+	assert.Equal(t, CodeCanceled, e.Code)
+	assert.False(t, m.storeKnownDown())
+
+	// A store timeout stays an outage, though its cause is a deadline too.
+	m2 := testManager(t, s, WithStoreTimeout(20*time.Millisecond))
+	_, err = m2.Validate(context.Background(), token)
+	assert.Equal(t, http.StatusServiceUnavailable, m2.tokenError(err).Status)
+}

@@ -120,6 +120,10 @@ func (m *Manager) tokenError(err error) *HTTPError {
 	case errors.Is(err, ErrStoreUnavailable):
 		return &HTTPError{Status: http.StatusServiceUnavailable, Code: CodeStoreUnavailable,
 			Message: "sessions are unavailable: try again later", Err: err}
+	case errors.Is(err, context.DeadlineExceeded):
+		// The request's own deadline (a store timeout wraps
+		// ErrStoreUnavailable, above): as WeChatError answers it.
+		return canceled(err)
 	default:
 		return serverError(err)
 	}

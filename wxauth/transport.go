@@ -1,6 +1,7 @@
 package wxauth
 
 import (
+	"net"
 	"net/http"
 	"time"
 )
@@ -24,8 +25,22 @@ const (
 // keeps 2 idle connections per host and the one resty builds GOMAXPROCS+1:
 // under load every call past those opens a new connection and leaves a
 // socket in TIME_WAIT when it closes.
+//
+// A program may have replaced http.DefaultTransport by a RoundTripper that
+// is no *http.Transport (a tracing wrapper, httpmock.Activate): the App then
+// builds one with net/http's default settings, as resty did before.
 func defaultTransport() *http.Transport {
-	t := http.DefaultTransport.(*http.Transport).Clone()
+	t, ok := http.DefaultTransport.(*http.Transport)
+	if ok {
+		t = t.Clone()
+	} else {
+		t = &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			TLSHandshakeTimeout:   10 * time.Second,
+			ExpectContinueTimeout: time.Second,
+		}
+	}
 	t.MaxIdleConns = maxIdleConnsPerHost
 	t.MaxIdleConnsPerHost = maxIdleConnsPerHost
 	t.IdleConnTimeout = idleConnTimeout

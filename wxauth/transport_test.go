@@ -107,3 +107,29 @@ func TestWithHTTPClientTransportUsedAsIs(t *testing.T) {
 	callsFrom(t, app, 1, 20)
 	assert.Equal(t, int64(1), conns.Load(), "one caller, one kept-alive connection")
 }
+
+// wrappedTransport is what tracing libraries and httpmock.Activate put in
+// http.DefaultTransport: a RoundTripper that is no *http.Transport.
+type wrappedTransport struct{ http.RoundTripper }
+
+// TestNewWithAReplacedDefaultTransport: a program (or a test using
+// httpmock.Activate) whose http.DefaultTransport is no *http.Transport still
+// gets an App, with a pooled transport of its own. Not parallel: it swaps a
+// package variable of net/http, and top-level parallel tests start only
+// after it has put it back.
+func TestNewWithAReplacedDefaultTransport(t *testing.T) {
+	orig := http.DefaultTransport
+	http.DefaultTransport = wrappedTransport{orig}
+	t.Cleanup(func() { http.DefaultTransport = orig })
+
+	srv, _ := countingServer(t)
+	var app *wxauth.App
+	require.NotPanics(t, func() {
+		var err error
+		app, err = wxauth.New("wx1234567890abcdef", "secret", wxauth.WithBaseURL(srv.URL))
+		require.NoError(t, err)
+	})
+	sess, err := app.Code2Session(context.Background(), "code")
+	require.NoError(t, err)
+	assert.NotEmpty(t, sess.OpenID)
+}
