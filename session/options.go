@@ -141,6 +141,11 @@ func WithTokenHeader(name string) Option {
 //     in the user's name (CSRF). Requests without those headers (not from a
 //     browser) pass. Keep GET and HEAD free of side effects: they are not
 //     checked.
+//
+// Name the cookie with the "__Host-" prefix (such as "__Host-session"): a
+// browser then accepts it only as set by this host, Secure, with Path=/ and
+// no Domain, so a page on a sibling subdomain cannot plant a cookie of the
+// same name that the middleware would read first (session fixation).
 func WithTokenCookie(name string) Option {
 	return func(c *config) error {
 		if !validHTTPToken(name) {

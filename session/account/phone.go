@@ -19,7 +19,11 @@ const maxPhoneInput = 64
 // when it has the form of one, 11 digits starting with 1, which is the
 // purePhoneNumber WeChat gives for +86; any other number without a country
 // code is refused. So "+86 139-1234-5678", "008613912345678" and
-// "13912345678" are all "+8613912345678". A number must have 7 to 15 digits
+// "13912345678" are all "+8613912345678". That guess is only for numbers
+// typed without "+": a US number "2025550123" written as 11 digits starting
+// with 1 would be read as +86, so give other numbers with their "+" (numbers
+// from WeChat, through [PhoneFrom], always carry their country code). A
+// number must have 7 to 15 digits
 // after the "+" and not start with 0. Refusals match [ErrInvalidPhone] and
 // never quote the number.
 func NormalizePhone(phone string) (string, error) {
