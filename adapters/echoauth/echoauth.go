@@ -1,16 +1,20 @@
 // Package echoauth mounts miniauth's WeChat mini-program login on Echo v4
-// (github.com/labstack/echo/v4): the login route, the auth middleware with
-// the session's [session.Record] in the echo context, and logout.
+// (github.com/labstack/echo/v4): the login and phone routes, the auth
+// middleware with the session's [session.Record] in the echo context, logout
+// and logout everywhere.
 //
-//	e.POST("/api/login", echoauth.Login(app, sessions))
+//	hook := session.WithOnLogin(account.OnLogin(linker)) // gives the session its user
+//	e.POST("/api/login", echoauth.Login(app, sessions, hook))
+//	e.POST("/api/phone", echoauth.Phone(app, sessions, hook))
+//	e.POST("/api/logout", echoauth.Logout(sessions))
+//	e.POST("/api/logout/all", echoauth.LogoutAll(sessions))
 //	api := e.Group("/api", echoauth.Middleware(sessions))
-//	api.GET("/me", func(c echo.Context) error { rec, _ := echoauth.Record(c); return c.JSON(200, rec.OpenID) })
-//	api.POST("/logout", echoauth.Logout(sessions))
+//	api.GET("/me", func(c echo.Context) error { rec, _ := echoauth.Record(c); return c.JSON(200, rec.Subject) })
 //
-// The answers are session's own, byte for byte: the login handler's JSON,
-// and the Middleware's 401 and 503 refusals (through the Manager's
-// [session.WithErrorHandler]). Any other handler of package session
-// mounts with [Handler].
+// The answers are session's own, byte for byte: those of its login, phone
+// and logout handlers, and the Middleware's 401 and 503 refusals (through
+// the Manager's [session.WithErrorHandler]). Any other handler of package
+// session mounts with [Handler].
 package echoauth
 
 import (
@@ -76,12 +80,40 @@ func Record(c echo.Context) (*session.Record, bool) {
 	return rec, ok && rec != nil
 }
 
-// Logout returns the logout route: it revokes the request's token
-// ([session.Manager.RevokeRequest]) and answers 204 No Content. A request
-// without a valid token is refused as [Middleware] refuses it.
+// Phone returns the phone route: [session.PhoneHandler] on client and m,
+// for a POST of {phoneCode} with the session's token. It binds the phone
+// to the session through the same [session.WithOnLogin] hook as [Login]
+// (pass the same opts) and answers a new token that carries the hook's
+// subject; the old token is revoked. client must be a [session.PhoneClient]
+// (as *wxauth.App is), or the route answers 500.
+//
+// It panics when m is nil.
+func Phone(client wxauth.Client, m *session.Manager, opts ...session.LoginOption) echo.HandlerFunc {
+	adapter.MustManager("echoauth", m)
+	return Handler(session.PhoneHandler(client, m, opts...))
+}
+
+// Logout returns the logout route: [session.LogoutHandler], for a POST
+// with the token. It revokes the token and answers 204 No Content, also for
+// a token already revoked or expired (a retried logout succeeds); in cookie
+// mode it clears the cookie. A request without a token, or with a
+// malformed one, is refused 401 as [Middleware] refuses it; 503 when the store
+// is down.
 //
 // It panics when m is nil.
 func Logout(m *session.Manager) echo.HandlerFunc {
 	adapter.MustManager("echoauth", m)
-	return Handler(adapter.Logout(m))
+	return Handler(session.LogoutHandler(m))
+}
+
+// LogoutAll returns the "log out everywhere" route:
+// [session.LogoutAllHandler], for a POST with a valid token. It ends every
+// session of the token's owner ([session.Manager.RevokeAll] of
+// [session.Record.Owner]), on every device, and answers 204 No Content. An
+// expired or revoked token is refused 401.
+//
+// It panics when m is nil.
+func LogoutAll(m *session.Manager) echo.HandlerFunc {
+	adapter.MustManager("echoauth", m)
+	return Handler(session.LogoutAllHandler(m))
 }

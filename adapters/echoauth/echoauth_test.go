@@ -20,12 +20,14 @@ func TestEcho(t *testing.T) {
 				return next(c)
 			}
 		})
-		e.POST("/login", echoauth.Login(s.Client, s.Manager))
+		e.POST("/login", echoauth.Login(s.Client, s.Manager, s.Options...))
+		e.POST("/phone", echoauth.Phone(s.Client, s.Manager, s.Options...))
 		e.GET("/me", func(c echo.Context) error {
 			rec, _ := echoauth.Record(c)
 			return c.JSON(http.StatusOK, adaptertest.Me(c.Request().Context(), rec))
 		}, echoauth.Middleware(s.Manager))
 		e.POST("/logout", echoauth.Logout(s.Manager))
+		e.POST("/logout/all", echoauth.LogoutAll(s.Manager))
 		return serve(t, e)
 	})
 }

@@ -1,88 +1,48 @@
 package echoauth_test
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
+	"sync/atomic"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/wxmp/miniauth/adapters/echoauth"
 	"github.com/wxmp/miniauth/session"
+	"github.com/wxmp/miniauth/session/account"
 	"github.com/wxmp/miniauth/wxauth"
 	"github.com/wxmp/miniauth/wxauth/wxauthtest"
 )
 
 // newService is a whole mini-program login service on Echo: silent login
-// ({code}) and phone login ({code, phoneCode}) on one route, me, logout, and
-// logout on every device.
-func newService(app *wxauth.App, sessions *session.Manager, u *users) *echo.Echo {
+// ({code}), phone login ({phoneCode}, with the silent login's token), me,
+// logout, and logout on every device. linker gives each session its user
+// (see package session/account).
+func newService(app *wxauth.App, sessions *session.Manager, linker *account.Linker) *echo.Echo {
+	hook := session.WithOnLogin(account.OnLogin(linker))
 	e := echo.New()
 	e.HideBanner = true
-	e.POST("/api/login", echoauth.Login(app, sessions, session.WithOnLogin(u.onLogin)))
+	e.POST("/api/login", echoauth.Login(app, sessions, hook))
+	e.POST("/api/phone", echoauth.Phone(app, sessions, hook))
+	e.POST("/api/logout", echoauth.Logout(sessions))
+	e.POST("/api/logout/all", echoauth.LogoutAll(sessions))
 	api := e.Group("/api", echoauth.Middleware(sessions))
 	api.GET("/me", func(c echo.Context) error {
 		rec, _ := echoauth.Record(c)
 		return c.JSON(http.StatusOK, map[string]string{"openid": rec.OpenID, "user": rec.Subject})
 	})
-	api.POST("/logout", echoauth.Logout(sessions))
-	api.POST("/logout/all", func(c echo.Context) error {
-		rec, _ := echoauth.Record(c)
-		if err := revokeAll(c.Request().Context(), sessions, cmp.Or(rec.Subject, rec.OpenID)); err != nil {
-			return c.JSON(http.StatusServiceUnavailable, map[string]string{"error": "store_unavailable"})
-		}
-		return c.NoContent(http.StatusNoContent)
-	})
 	return e
 }
 
-// users is the app's own user table (package session/account does this
-// with the full binding rules, and in SQL).
-type users struct {
-	mu       sync.Mutex
-	byOpenID map[string]string // openid -> user id
-	byPhone  map[string]string // phone number -> user id
-}
-
-// onLogin gives the session its user: the openid's, or on a phone login
-// the phone's (a new user for a new phone).
-func (u *users) onLogin(_ context.Context, info *session.LoginInfo) (map[string]any, error) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	id := u.byOpenID[info.Session.OpenID]
-	if id == "" && info.Phone != nil {
-		if id = u.byPhone[info.Phone.PurePhoneNumber]; id == "" {
-			id = fmt.Sprintf("u%d", len(u.byPhone)+1)
-			u.byPhone[info.Phone.PurePhoneNumber] = id
-		}
-		u.byOpenID[info.Session.OpenID] = id
-	}
-	info.Subject = id
-	return nil, nil
-}
-
-// revokeAll is (*session.Manager).RevokeAll, reached through an interface
-// so that this example builds on a session package without it.
-func revokeAll(ctx context.Context, m *session.Manager, subject string) error {
-	all, ok := any(m).(interface {
-		RevokeAll(ctx context.Context, subject string) error
-	})
-	if !ok {
-		return errors.ErrUnsupported
-	}
-	return all.RevokeAll(ctx, subject)
-}
-
-// The service of newService against the fake WeChat: a silent login, me,
-// logout, and me again.
+// The service of newService against the fake WeChat: a silent login, a
+// phone login that gives the session its user, a login on a second and a
+// third device, logout of one, and logout everywhere.
 func Example() {
 	const appID, secret = "wx0123456789abcdef", "app-secret"
 	wechat := wxauthtest.NewServer(appID, secret)
@@ -93,46 +53,69 @@ func Example() {
 	}
 	sessions := session.NewManager(nil)
 	defer sessions.Close()
-	u := &users{byOpenID: map[string]string{}, byPhone: map[string]string{}}
-	srv := httptest.NewServer(newService(app, sessions, u)) // in production: e.Start(addr)
+	var users atomic.Int64 // in production: account's sqlstore, and your users table's ids
+	linker := account.New(account.NewMemoryStore(), account.WithNewUser(func(context.Context, account.Identity) (string, error) {
+		return fmt.Sprint("u", users.Add(1)), nil
+	}))
+	srv := httptest.NewServer(newService(app, sessions, linker)) // in production: e.Start(addr)
 	defer srv.Close()
-	url := srv.URL
+	c := client(srv.URL)
 
-	var login struct{ Token string }
-	_ = json.Unmarshal(call(url, "POST /api/login", "", `{"code":"`+wechat.Login("o-alice")+`"}`), &login)
-	token := login.Token
-	call(url, "GET /api/me", token, "")
-	call(url, "POST /api/logout", token, "")
-	call(url, "GET /api/me", token, "")
+	silent := c("POST /api/login", "", `{"code":"`+wechat.Login("o-alice")+`"}`)
+	c("GET /api/me", silent, "")
+	code, _ := wechat.PhoneCode("o-alice")
+	phone := c("POST /api/phone", silent, `{"phoneCode":"`+code+`"}`)
+	c("GET /api/me", silent, "")
+	c("GET /api/me", phone, "")
+	second := c("POST /api/login", "", `{"code":"`+wechat.Login("o-alice")+`"}`)
+	c("POST /api/logout", second, "")
+	c("GET /api/me", second, "")
+	third := c("POST /api/login", "", `{"code":"`+wechat.Login("o-alice")+`"}`)
+	c("POST /api/logout/all", phone, "")
+	c("GET /api/me", phone, "")
+	c("GET /api/me", third, "")
 	// Output:
-	// POST /api/login: 200
+	// POST /api/login: 200 {"openid":"o-alice","registered":false}
 	// GET /api/me: 200 {"openid":"o-alice","user":""}
+	// POST /api/phone: 200 {"created":true,"openid":"o-alice","registered":true}
+	// GET /api/me: 401 {"error":"invalid_token","message":"a valid login token is required"}
+	// GET /api/me: 200 {"openid":"o-alice","user":"u1"}
+	// POST /api/login: 200 {"openid":"o-alice","registered":true}
 	// POST /api/logout: 204
+	// GET /api/me: 401 {"error":"invalid_token","message":"a valid login token is required"}
+	// POST /api/login: 200 {"openid":"o-alice","registered":true}
+	// POST /api/logout/all: 204
+	// GET /api/me: 401 {"error":"invalid_token","message":"a valid login token is required"}
 	// GET /api/me: 401 {"error":"invalid_token","message":"a valid login token is required"}
 }
 
-// call sends "METHOD /path" with the token and JSON body, prints the status
-// (and the body, but for a login's, which holds the token) and returns the
-// body.
-func call(base, route, token, body string) []byte {
-	method, path, _ := strings.Cut(route, " ")
-	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
-	if err != nil {
-		log.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if strings.HasSuffix(path, "/login") {
-		fmt.Println(route+":", resp.StatusCode)
-	} else {
+// client returns a function that sends "METHOD /path" to base with the
+// token and JSON body, prints the status and the body (but for the token
+// and expiresIn of a login's), and returns the token of a login's answer.
+func client(base string) func(route, token, body string) (newToken string) {
+	return func(route, token, body string) (newToken string) {
+		method, path, _ := strings.Cut(route, " ")
+		req, err := http.NewRequest(method, base+path, strings.NewReader(body))
+		if err != nil {
+			log.Fatal(err)
+		}
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		var login map[string]any
+		if json.Unmarshal(b, &login) == nil && login["token"] != nil {
+			newToken, _ = login["token"].(string)
+			delete(login, "token")
+			delete(login, "expiresIn")
+			b, _ = json.Marshal(login)
+		}
 		fmt.Println(strings.TrimSpace(fmt.Sprintln(route+":", resp.StatusCode, string(b))))
+		return newToken
 	}
-	return b
 }

@@ -1,20 +1,23 @@
 // Package fiberauth mounts miniauth's WeChat mini-program login on Fiber v2
-// (github.com/gofiber/fiber/v2): the login route, the auth middleware with
-// the session's [session.Record] in c.Locals and in c.UserContext(), and
-// logout.
+// (github.com/gofiber/fiber/v2): the login and phone routes, the auth
+// middleware with the session's [session.Record] in c.Locals and in
+// c.UserContext(), logout and logout everywhere.
 //
-//	app.Post("/api/login", fiberauth.Login(wx, sessions))
+//	hook := session.WithOnLogin(account.OnLogin(linker)) // gives the session its user
+//	app.Post("/api/login", fiberauth.Login(wx, sessions, hook))
+//	app.Post("/api/phone", fiberauth.Phone(wx, sessions, hook))
+//	app.Post("/api/logout", fiberauth.Logout(sessions))
+//	app.Post("/api/logout/all", fiberauth.LogoutAll(sessions))
 //	api := app.Group("/api", fiberauth.Middleware(sessions))
-//	api.Get("/me", func(c *fiber.Ctx) error { rec, _ := fiberauth.Record(c); return c.JSON(fiber.Map{"openid": rec.OpenID}) })
-//	api.Post("/logout", fiberauth.Logout(sessions))
+//	api.Get("/me", func(c *fiber.Ctx) error { rec, _ := fiberauth.Record(c); return c.JSON(fiber.Map{"user": rec.Subject}) })
 //
 // Fiber is built on fasthttp, not net/http: each route hands session an
 // *http.Request made from Fiber's request (method, URL, every header and
 // cookie, the body) whose context is c.UserContext(), and session's answers
 // are written into Fiber's response. They are session's own, byte for
-// byte: the login handler's JSON, and the Middleware's 401 and 503 refusals
-// (through the Manager's [session.WithErrorHandler]). Any other handler of
-// package session mounts with [Handler].
+// byte: those of its login, phone and logout handlers, and the Middleware's
+// 401 and 503 refusals (through the Manager's [session.WithErrorHandler]).
+// Any other handler of package session mounts with [Handler].
 package fiberauth
 
 import (
@@ -99,14 +102,42 @@ func Record(c *fiber.Ctx) (*session.Record, bool) {
 	return rec, ok && rec != nil
 }
 
-// Logout returns the logout route: it revokes the request's token
-// ([session.Manager.RevokeRequest]) and answers 204 No Content. A request
-// without a valid token is refused as [Middleware] refuses it.
+// Phone returns the phone route: [session.PhoneHandler] on client and m,
+// for a POST of {phoneCode} with the session's token. It binds the phone
+// to the session through the same [session.WithOnLogin] hook as [Login]
+// (pass the same opts) and answers a new token that carries the hook's
+// subject; the old token is revoked. client must be a [session.PhoneClient]
+// (as *wxauth.App is), or the route answers 500.
+//
+// It panics when m is nil.
+func Phone(client wxauth.Client, m *session.Manager, opts ...session.LoginOption) fiber.Handler {
+	adapter.MustManager("fiberauth", m)
+	return Handler(session.PhoneHandler(client, m, opts...))
+}
+
+// Logout returns the logout route: [session.LogoutHandler], for a POST
+// with the token. It revokes the token and answers 204 No Content, also for
+// a token already revoked or expired (a retried logout succeeds); in cookie
+// mode it clears the cookie. A request without a token, or with a
+// malformed one, is refused 401 as [Middleware] refuses it; 503 when the store
+// is down.
 //
 // It panics when m is nil.
 func Logout(m *session.Manager) fiber.Handler {
 	adapter.MustManager("fiberauth", m)
-	return Handler(adapter.Logout(m))
+	return Handler(session.LogoutHandler(m))
+}
+
+// LogoutAll returns the "log out everywhere" route:
+// [session.LogoutAllHandler], for a POST with a valid token. It ends every
+// session of the token's owner ([session.Manager.RevokeAll] of
+// [session.Record.Owner]), on every device, and answers 204 No Content. An
+// expired or revoked token is refused 401.
+//
+// It panics when m is nil.
+func LogoutAll(m *session.Manager) fiber.Handler {
+	adapter.MustManager("fiberauth", m)
+	return Handler(session.LogoutAllHandler(m))
 }
 
 // responseWriter writes a net/http answer into Fiber's response. Fiber

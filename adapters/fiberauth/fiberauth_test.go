@@ -17,12 +17,14 @@ func TestFiber(t *testing.T) {
 			c.SetUserContext(adaptertest.Tag(c.UserContext()))
 			return c.Next()
 		})
-		app.Post("/login", fiberauth.Login(s.Client, s.Manager))
+		app.Post("/login", fiberauth.Login(s.Client, s.Manager, s.Options...))
+		app.Post("/phone", fiberauth.Phone(s.Client, s.Manager, s.Options...))
 		app.Get("/me", fiberauth.Middleware(s.Manager), func(c *fiber.Ctx) error {
 			rec, _ := fiberauth.Record(c)
 			return c.JSON(adaptertest.Me(c.UserContext(), rec))
 		})
 		app.Post("/logout", fiberauth.Logout(s.Manager))
+		app.Post("/logout/all", fiberauth.LogoutAll(s.Manager))
 		return serve(t, app)
 	})
 }

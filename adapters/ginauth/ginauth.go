@@ -1,16 +1,20 @@
 // Package ginauth mounts miniauth's WeChat mini-program login on gin
-// (github.com/gin-gonic/gin): the login route, the auth middleware with the
-// session's [session.Record] in the gin context, and logout.
+// (github.com/gin-gonic/gin): the login and phone routes, the auth
+// middleware with the session's [session.Record] in the gin context, logout
+// and logout everywhere.
 //
-//	r.POST("/api/login", ginauth.Login(app, sessions))
+//	hook := session.WithOnLogin(account.OnLogin(linker)) // gives the session its user
+//	r.POST("/api/login", ginauth.Login(app, sessions, hook))
+//	r.POST("/api/phone", ginauth.Phone(app, sessions, hook))
+//	r.POST("/api/logout", ginauth.Logout(sessions))
+//	r.POST("/api/logout/all", ginauth.LogoutAll(sessions))
 //	api := r.Group("/api", ginauth.Middleware(sessions))
-//	api.GET("/me", func(c *gin.Context) { rec, _ := ginauth.Record(c); c.JSON(200, gin.H{"openid": rec.OpenID}) })
-//	api.POST("/logout", ginauth.Logout(sessions))
+//	api.GET("/me", func(c *gin.Context) { rec, _ := ginauth.Record(c); c.JSON(200, gin.H{"user": rec.Subject}) })
 //
-// The answers are session's own, byte for byte: the login handler's JSON,
-// and the Middleware's 401 and 503 refusals (through the Manager's
-// [session.WithErrorHandler]). Any other handler of package session
-// mounts with [Handler].
+// The answers are session's own, byte for byte: those of its login, phone
+// and logout handlers, and the Middleware's 401 and 503 refusals (through
+// the Manager's [session.WithErrorHandler]). Any other handler of package
+// session mounts with [Handler].
 package ginauth
 
 import (
@@ -72,12 +76,40 @@ func Record(c *gin.Context) (*session.Record, bool) {
 	return rec, ok && rec != nil
 }
 
-// Logout returns the logout route: it revokes the request's token
-// ([session.Manager.RevokeRequest]) and answers 204 No Content. A request
-// without a valid token is refused as [Middleware] refuses it.
+// Phone returns the phone route: [session.PhoneHandler] on client and m,
+// for a POST of {phoneCode} with the session's token. It binds the phone
+// to the session through the same [session.WithOnLogin] hook as [Login]
+// (pass the same opts) and answers a new token that carries the hook's
+// subject; the old token is revoked. client must be a [session.PhoneClient]
+// (as *wxauth.App is), or the route answers 500.
+//
+// It panics when m is nil.
+func Phone(client wxauth.Client, m *session.Manager, opts ...session.LoginOption) gin.HandlerFunc {
+	adapter.MustManager("ginauth", m)
+	return Handler(session.PhoneHandler(client, m, opts...))
+}
+
+// Logout returns the logout route: [session.LogoutHandler], for a POST
+// with the token. It revokes the token and answers 204 No Content, also for
+// a token already revoked or expired (a retried logout succeeds); in cookie
+// mode it clears the cookie. A request without a token, or with a
+// malformed one, is refused 401 as [Middleware] refuses it; 503 when the store
+// is down.
 //
 // It panics when m is nil.
 func Logout(m *session.Manager) gin.HandlerFunc {
 	adapter.MustManager("ginauth", m)
-	return Handler(adapter.Logout(m))
+	return Handler(session.LogoutHandler(m))
+}
+
+// LogoutAll returns the "log out everywhere" route:
+// [session.LogoutAllHandler], for a POST with a valid token. It ends every
+// session of the token's owner ([session.Manager.RevokeAll] of
+// [session.Record.Owner]), on every device, and answers 204 No Content. An
+// expired or revoked token is refused 401.
+//
+// It panics when m is nil.
+func LogoutAll(m *session.Manager) gin.HandlerFunc {
+	adapter.MustManager("ginauth", m)
+	return Handler(session.LogoutAllHandler(m))
 }

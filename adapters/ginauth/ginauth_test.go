@@ -23,12 +23,14 @@ func TestGin(t *testing.T) {
 		r.Use(func(c *gin.Context) {
 			c.Request = c.Request.WithContext(adaptertest.Tag(c.Request.Context()))
 		})
-		r.POST("/login", ginauth.Login(s.Client, s.Manager))
+		r.POST("/login", ginauth.Login(s.Client, s.Manager, s.Options...))
+		r.POST("/phone", ginauth.Phone(s.Client, s.Manager, s.Options...))
 		r.GET("/me", ginauth.Middleware(s.Manager), func(c *gin.Context) {
 			rec, _ := ginauth.Record(c)
 			c.JSON(http.StatusOK, adaptertest.Me(c.Request.Context(), rec))
 		})
 		r.POST("/logout", ginauth.Logout(s.Manager))
+		r.POST("/logout/all", ginauth.LogoutAll(s.Manager))
 		return serve(t, r)
 	})
 }

@@ -1,24 +1,28 @@
 // Package hertzauth mounts miniauth's WeChat mini-program login on Hertz
-// (github.com/cloudwego/hertz): the login route, the auth middleware with
-// the session's [session.Record] in the RequestContext and in the context
-// handed to the next handlers, and logout.
+// (github.com/cloudwego/hertz): the login and phone routes, the auth
+// middleware with the session's [session.Record] in the RequestContext and
+// in the context handed to the next handlers, logout and logout everywhere.
 //
-//	h.POST("/api/login", hertzauth.Login(app, sessions))
+//	hook := session.WithOnLogin(account.OnLogin(linker)) // gives the session its user
+//	h.POST("/api/login", hertzauth.Login(wx, sessions, hook))
+//	h.POST("/api/phone", hertzauth.Phone(wx, sessions, hook))
+//	h.POST("/api/logout", hertzauth.Logout(sessions))
+//	h.POST("/api/logout/all", hertzauth.LogoutAll(sessions))
 //	api := h.Group("/api", hertzauth.Middleware(sessions))
 //	api.GET("/me", func(ctx context.Context, c *app.RequestContext) {
 //		rec, _ := hertzauth.Record(c)
-//		c.JSON(200, utils.H{"openid": rec.OpenID})
+//		c.JSON(200, utils.H{"user": rec.Subject})
 //	})
-//	api.POST("/logout", hertzauth.Logout(sessions))
 //
 // Hertz is not built on net/http: each route hands session an
 // *http.Request made from Hertz's request by
 // [github.com/cloudwego/hertz/pkg/common/adaptor.HertzHandler] (method,
 // URL, every header and cookie, the body, and the handler's context), and
 // session's answers are written into Hertz's response. They are session's
-// own, byte for byte: the login handler's JSON, and the Middleware's 401
-// and 503 refusals (through the Manager's [session.WithErrorHandler]).
-// Any other handler of package session mounts with [Handler].
+// own, byte for byte: those of its login, phone and logout handlers, and
+// the Middleware's 401 and 503 refusals (through the Manager's
+// [session.WithErrorHandler]). Any other handler of package session mounts
+// with [Handler].
 package hertzauth
 
 import (
@@ -85,12 +89,40 @@ func Record(c *app.RequestContext) (*session.Record, bool) {
 	return rec, ok && rec != nil
 }
 
-// Logout returns the logout route: it revokes the request's token
-// ([session.Manager.RevokeRequest]) and answers 204 No Content. A request
-// without a valid token is refused as [Middleware] refuses it.
+// Phone returns the phone route: [session.PhoneHandler] on client and m,
+// for a POST of {phoneCode} with the session's token. It binds the phone
+// to the session through the same [session.WithOnLogin] hook as [Login]
+// (pass the same opts) and answers a new token that carries the hook's
+// subject; the old token is revoked. client must be a [session.PhoneClient]
+// (as *wxauth.App is), or the route answers 500.
+//
+// It panics when m is nil.
+func Phone(client wxauth.Client, m *session.Manager, opts ...session.LoginOption) app.HandlerFunc {
+	adapter.MustManager("hertzauth", m)
+	return Handler(session.PhoneHandler(client, m, opts...))
+}
+
+// Logout returns the logout route: [session.LogoutHandler], for a POST
+// with the token. It revokes the token and answers 204 No Content, also for
+// a token already revoked or expired (a retried logout succeeds); in cookie
+// mode it clears the cookie. A request without a token, or with a
+// malformed one, is refused 401 as [Middleware] refuses it; 503 when the store
+// is down.
 //
 // It panics when m is nil.
 func Logout(m *session.Manager) app.HandlerFunc {
 	adapter.MustManager("hertzauth", m)
-	return Handler(adapter.Logout(m))
+	return Handler(session.LogoutHandler(m))
+}
+
+// LogoutAll returns the "log out everywhere" route:
+// [session.LogoutAllHandler], for a POST with a valid token. It ends every
+// session of the token's owner ([session.Manager.RevokeAll] of
+// [session.Record.Owner]), on every device, and answers 204 No Content. An
+// expired or revoked token is refused 401.
+//
+// It panics when m is nil.
+func LogoutAll(m *session.Manager) app.HandlerFunc {
+	adapter.MustManager("hertzauth", m)
+	return Handler(session.LogoutAllHandler(m))
 }

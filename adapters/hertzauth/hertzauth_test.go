@@ -20,12 +20,14 @@ func TestHertz(t *testing.T) {
 		h.Use(func(ctx context.Context, c *app.RequestContext) {
 			c.Next(adaptertest.Tag(ctx))
 		})
-		h.POST("/login", hertzauth.Login(s.Client, s.Manager))
+		h.POST("/login", hertzauth.Login(s.Client, s.Manager, s.Options...))
+		h.POST("/phone", hertzauth.Phone(s.Client, s.Manager, s.Options...))
 		h.GET("/me", hertzauth.Middleware(s.Manager), func(ctx context.Context, c *app.RequestContext) {
 			rec, _ := hertzauth.Record(c)
 			c.JSON(http.StatusOK, adaptertest.Me(ctx, rec))
 		})
 		h.POST("/logout", hertzauth.Logout(s.Manager))
+		h.POST("/logout/all", hertzauth.LogoutAll(s.Manager))
 		start(t, h)
 		return url
 	})

@@ -1,18 +1,24 @@
 // Package zeroauth mounts miniauth's WeChat mini-program login on go-zero's
-// rest (github.com/zeromicro/go-zero/rest): the login route, the auth
-// middleware and logout, as [rest.Route] handlers and a [rest.Middleware].
+// rest (github.com/zeromicro/go-zero/rest): the login and phone routes, the
+// auth middleware, logout and logout everywhere, as [rest.Route] handlers
+// and a [rest.Middleware].
 //
-//	server.AddRoute(rest.Route{Method: http.MethodPost, Path: "/api/login", Handler: zeroauth.Login(app, sessions)})
+//	hook := session.WithOnLogin(account.OnLogin(linker)) // gives the session its user
+//	server.AddRoutes([]rest.Route{
+//		{Method: http.MethodPost, Path: "/api/login", Handler: zeroauth.Login(app, sessions, hook)},
+//		{Method: http.MethodPost, Path: "/api/phone", Handler: zeroauth.Phone(app, sessions, hook)},
+//		{Method: http.MethodPost, Path: "/api/logout", Handler: zeroauth.Logout(sessions)},
+//		{Method: http.MethodPost, Path: "/api/logout/all", Handler: zeroauth.LogoutAll(sessions)},
+//	})
 //	server.AddRoutes(rest.WithMiddlewares([]rest.Middleware{zeroauth.Middleware(sessions)},
 //		rest.Route{Method: http.MethodGet, Path: "/api/me", Handler: meHandler(svcCtx)},
-//		rest.Route{Method: http.MethodPost, Path: "/api/logout", Handler: zeroauth.Logout(sessions)},
 //	))
 //
 // go-zero's handlers are net/http handlers, so the Record is where
 // [session.Manager.Middleware] puts it: a logic built on r.Context() finds
-// it with [session.FromContext](l.ctx). The answers are session's own: the
-// login handler's JSON, and the Middleware's 401 and 503 refusals (through
-// the Manager's [session.WithErrorHandler]), not httpx's.
+// it with [session.FromContext](l.ctx). The answers are session's own: those
+// of its login, phone and logout handlers, and the Middleware's 401 and 503
+// refusals (through the Manager's [session.WithErrorHandler]), not httpx's.
 package zeroauth
 
 import (
@@ -48,12 +54,40 @@ func Middleware(m *session.Manager) rest.Middleware {
 	}
 }
 
-// Logout returns the logout route's handler: it revokes the request's token
-// ([session.Manager.RevokeRequest]) and answers 204 No Content. A request
-// without a valid token is refused as [Middleware] refuses it.
+// Phone returns the phone route: [session.PhoneHandler] on client and m,
+// for a POST of {phoneCode} with the session's token. It binds the phone
+// to the session through the same [session.WithOnLogin] hook as [Login]
+// (pass the same opts) and answers a new token that carries the hook's
+// subject; the old token is revoked. client must be a [session.PhoneClient]
+// (as *wxauth.App is), or the route answers 500.
+//
+// It panics when m is nil.
+func Phone(client wxauth.Client, m *session.Manager, opts ...session.LoginOption) http.HandlerFunc {
+	adapter.MustManager("zeroauth", m)
+	return session.PhoneHandler(client, m, opts...).ServeHTTP
+}
+
+// Logout returns the logout route's handler: [session.LogoutHandler], for a POST
+// with the token. It revokes the token and answers 204 No Content, also for
+// a token already revoked or expired (a retried logout succeeds); in cookie
+// mode it clears the cookie. A request without a token, or with a
+// malformed one, is refused 401 as [Middleware] refuses it; 503 when the store
+// is down.
 //
 // It panics when m is nil.
 func Logout(m *session.Manager) http.HandlerFunc {
 	adapter.MustManager("zeroauth", m)
-	return adapter.Logout(m).ServeHTTP
+	return session.LogoutHandler(m).ServeHTTP
+}
+
+// LogoutAll returns the "log out everywhere" route's handler:
+// [session.LogoutAllHandler], for a POST with a valid token. It ends every
+// session of the token's owner ([session.Manager.RevokeAll] of
+// [session.Record.Owner]), on every device, and answers 204 No Content. An
+// expired or revoked token is refused 401.
+//
+// It panics when m is nil.
+func LogoutAll(m *session.Manager) http.HandlerFunc {
+	adapter.MustManager("zeroauth", m)
+	return session.LogoutAllHandler(m).ServeHTTP
 }

@@ -28,14 +28,18 @@ func TestGoZero(t *testing.T) {
 				next(w, r.WithContext(adaptertest.Tag(r.Context())))
 			}
 		})
-		srv.AddRoute(rest.Route{Method: http.MethodPost, Path: "/login", Handler: zeroauth.Login(s.Client, s.Manager)})
+		srv.AddRoutes([]rest.Route{
+			{Method: http.MethodPost, Path: "/login", Handler: zeroauth.Login(s.Client, s.Manager, s.Options...)},
+			{Method: http.MethodPost, Path: "/phone", Handler: zeroauth.Phone(s.Client, s.Manager, s.Options...)},
+			{Method: http.MethodPost, Path: "/logout", Handler: zeroauth.Logout(s.Manager)},
+			{Method: http.MethodPost, Path: "/logout/all", Handler: zeroauth.LogoutAll(s.Manager)},
+		})
 		srv.AddRoutes(rest.WithMiddlewares([]rest.Middleware{zeroauth.Middleware(s.Manager)},
 			rest.Route{Method: http.MethodGet, Path: "/me", Handler: func(w http.ResponseWriter, r *http.Request) {
 				rec, _ := session.FromContext(r.Context())
 				w.Header().Set("Content-Type", "application/json")
 				_ = json.NewEncoder(w).Encode(adaptertest.Me(r.Context(), rec))
 			}},
-			rest.Route{Method: http.MethodPost, Path: "/logout", Handler: zeroauth.Logout(s.Manager)},
 		))
 		start(t, srv, url)
 		return url

@@ -1,14 +1,16 @@
 // Package adapter is the net/http half that the framework adapters (the
 // nested modules under github.com/wxmp/miniauth/adapters) share: the
 // authentication step of [session.Manager.Middleware] without its next
-// handler, and a logout handler. Each adapter turns its framework's request
-// into an *http.Request and its response into an http.ResponseWriter, calls
-// these, and puts the [session.Record] where its framework's handlers look.
+// handler. Each adapter's middleware turns its framework's request into an
+// *http.Request and its response into an http.ResponseWriter, calls
+// [Authenticate], and puts the [session.Record] where its framework's
+// handlers look. Their routes are session's own handlers
+// ([session.LoginHandler], [session.PhoneHandler], [session.LogoutHandler],
+// [session.LogoutAllHandler]), wrapped as the framework wraps a net/http
+// handler.
 package adapter
 
 import (
-	"context"
-	"errors"
 	"net/http"
 
 	"github.com/wxmp/miniauth/session"
@@ -49,37 +51,4 @@ func Authenticate(m *session.Manager, w http.ResponseWriter, r *http.Request) (*
 		return nil, nil // unreachable: the Middleware passes only with a Record
 	}
 	return passed, rec
-}
-
-// Logout returns a handler that revokes the token of the request
-// ([session.Manager.RevokeRequest]) and answers 204 No Content. A request
-// without a valid token is refused as the Middleware refuses it (401
-// invalid_token or expired_token); a store that fails while the token is
-// revoked is answered 503 store_unavailable (or 500 server_error) with
-// [session.WriteError].
-func Logout(m *session.Manager) http.Handler {
-	return m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := m.RevokeRequest(r); err != nil {
-			session.WriteError(w, r, revokeError(err))
-			return
-		}
-		w.Header().Set("Cache-Control", "no-store")
-		w.WriteHeader(http.StatusNoContent)
-	}))
-}
-
-// revokeError is the answer to a failed revoke of a token that was valid a
-// moment before: the store failed, or the client went away.
-func revokeError(err error) *session.HTTPError {
-	switch {
-	case errors.Is(err, session.ErrStoreUnavailable):
-		return &session.HTTPError{Status: http.StatusServiceUnavailable, Code: session.CodeStoreUnavailable,
-			Message: "sessions are unavailable: try again later", Err: err}
-	case errors.Is(err, context.Canceled):
-		return &session.HTTPError{Status: session.StatusClientClosedRequest, Code: session.CodeCanceled,
-			Message: "request canceled", Err: err}
-	default:
-		return &session.HTTPError{Status: http.StatusInternalServerError, Code: session.CodeServerError,
-			Message: "internal server error", Err: err}
-	}
 }

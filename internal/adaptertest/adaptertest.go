@@ -2,9 +2,10 @@
 // (the nested modules under github.com/wxmp/miniauth/adapters) passes: a
 // silent login against [wxauthtest], a request behind the adapter's
 // middleware, its refusals compared with what [session.Manager.Middleware]
-// answers, logout, a store that is down, cookie tokens with a custom error
-// handler, and many concurrent requests, all over real HTTP through the
-// framework's own server.
+// answers, phone binding, logout and logout everywhere (compared with
+// session's own net/http handlers), a store that is down, cookie tokens with
+// a custom error handler, and many concurrent requests, all over real HTTP
+// through the framework's own server.
 package adaptertest
 
 import (
@@ -24,6 +25,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wxmp/miniauth/session"
+	"github.com/wxmp/miniauth/session/account"
 	"github.com/wxmp/miniauth/wxauth"
 	"github.com/wxmp/miniauth/wxauth/wxauthtest"
 )
@@ -32,15 +34,20 @@ import (
 type Service struct {
 	Client  wxauth.Client
 	Manager *session.Manager
+	// Options are the options of the login and phone routes: a
+	// session.WithOnLogin hook that gives a session with a phone its user.
+	Options []session.LoginOption
 }
 
 // Start mounts s on the framework's real server, listening on
 // 127.0.0.1:0, and returns its base URL ("http://127.0.0.1:port"); it stops
 // the server in t.Cleanup. The routes are:
 //
-//	POST /login   the adapter's login route, on s.Client and s.Manager
-//	GET  /me      the adapter's middleware, then a handler that answers 200 with the JSON of [Me]
-//	POST /logout  the adapter's logout route
+//	POST /login       the adapter's login route, on s.Client, s.Manager and s.Options
+//	POST /phone       the adapter's phone route, on s.Client, s.Manager and s.Options
+//	GET  /me          the adapter's middleware, then a handler that answers 200 with the JSON of [Me]
+//	POST /logout      the adapter's logout route
+//	POST /logout/all  the adapter's logout-all route
 //
 // Every request first passes a middleware of the framework's own that puts
 // [Tag] into the request's context (as that framework carries contexts), so
@@ -117,6 +124,13 @@ func (s *store) Delete(ctx context.Context, key string) error {
 	return s.MemoryStore.Delete(ctx, key)
 }
 
+func (s *store) DeleteSubject(ctx context.Context, subject string) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	return s.MemoryStore.DeleteSubject(ctx, subject)
+}
+
 // fixture is one started service.
 type fixture struct {
 	t      *testing.T
@@ -125,6 +139,9 @@ type fixture struct {
 	m      *session.Manager
 	url    string
 	http   *http.Client
+	// net/http holds session's own handlers of the routes, which the
+	// adapter's answers are compared with.
+	net map[string]http.Handler
 }
 
 const (
@@ -144,8 +161,17 @@ func newFixture(t *testing.T, start Start, opts ...session.Option) *fixture {
 	m := session.NewManager(st, opts...)
 	require.NoError(t, m.Err())
 	t.Cleanup(func() { _ = m.Close() })
-	f := &fixture{t: t, wechat: wechat, store: st, m: m, http: &http.Client{Timeout: 10 * time.Second}}
-	f.url = start(t, Service{Client: app, Manager: m})
+	// The hook gives a session with a phone the user "u-" + openid.
+	linker := account.New(account.NewMemoryStore(), account.WithNewUser(
+		func(_ context.Context, id account.Identity) (string, error) { return "u-" + id.OpenID, nil }))
+	s := Service{Client: app, Manager: m, Options: []session.LoginOption{session.WithOnLogin(account.OnLogin(linker))}}
+	f := &fixture{t: t, wechat: wechat, store: st, m: m, http: &http.Client{Timeout: 10 * time.Second},
+		net: map[string]http.Handler{
+			"/phone":      session.PhoneHandler(s.Client, m, s.Options...),
+			"/logout":     session.LogoutHandler(m),
+			"/logout/all": session.LogoutAllHandler(m),
+		}}
+	f.url = start(t, s)
 	// Before the server stops (cleanups run last first): a server's graceful
 	// shutdown waits for connections the client dialled and never used.
 	t.Cleanup(f.http.CloseIdleConnections)
@@ -180,6 +206,13 @@ func reduce(status int, h http.Header, body string) answer {
 // do sends a request with the given headers and returns the answer.
 func (f *fixture) do(method, path, body string, header http.Header) answer {
 	f.t.Helper()
+	a, _ := f.send(method, path, body, header)
+	return a
+}
+
+// send is do that also returns the cookies the answer sets.
+func (f *fixture) send(method, path, body string, header http.Header) (answer, []*http.Cookie) {
+	f.t.Helper()
 	req, err := http.NewRequest(method, f.url+path, strings.NewReader(body))
 	require.NoError(f.t, err)
 	for k, v := range header {
@@ -193,7 +226,7 @@ func (f *fixture) do(method, path, body string, header http.Header) answer {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	require.NoError(f.t, err)
-	return reduce(resp.StatusCode, resp.Header, string(b))
+	return reduce(resp.StatusCode, resp.Header, string(b)), resp.Cookies()
 }
 
 // reference is what the Manager's own net/http Middleware answers a
@@ -211,19 +244,74 @@ func (f *fixture) reference(header http.Header) answer {
 	return reduce(w.Code, w.Header(), w.Body.String())
 }
 
+// netHTTP is what session's own net/http handler of the POST route path
+// answers a request with this body and these headers.
+func (f *fixture) netHTTP(path, body string, header http.Header) answer {
+	f.t.Helper()
+	req := httptest.NewRequestWithContext(Tag(context.Background()), http.MethodPost, path, strings.NewReader(body))
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	w := httptest.NewRecorder()
+	f.net[path].ServeHTTP(w, req)
+	return reduce(w.Code, w.Header(), w.Body.String())
+}
+
+// asNetHTTP checks that POST path with body and header is answered with the
+// status wantStatus, exactly as session's own net/http handler answers it.
+// The request must change nothing, or change nothing a second time (a
+// logout).
+func (f *fixture) asNetHTTP(path, body string, header http.Header, wantStatus int) {
+	f.t.Helper()
+	got := f.do(http.MethodPost, path, body, header)
+	want := f.netHTTP(path, body, header)
+	assert.Equal(f.t, wantStatus, want.Status, "the net/http handler's own answer: %s", want.Body)
+	assert.Equal(f.t, want, got, "POST %s", path)
+}
+
+// loginBody is the part of the login and phone routes' answer the test reads.
+type loginBody struct {
+	Token      string `json:"token"`
+	OpenID     string `json:"openid"`
+	Registered bool   `json:"registered"`
+}
+
 // login logs the user in through POST /login and returns the token.
 func (f *fixture) login(openID string) string {
 	f.t.Helper()
-	a := f.do(http.MethodPost, "/login", `{"code":"`+f.wechat.Login(openID)+`"}`, nil)
-	require.Equal(f.t, http.StatusOK, a.Status, a.Body)
-	var body struct {
-		Token  string `json:"token"`
-		OpenID string `json:"openid"`
+	return f.token(openID)(f.send(http.MethodPost, "/login", `{"code":"`+f.wechat.Login(openID)+`"}`, nil))
+}
+
+// token returns a function that checks a login or phone route's answer a
+// for openID, and returns its token: the body's, or in cookie mode the
+// cookie's.
+func (f *fixture) token(openID string) func(a answer, cookies []*http.Cookie) string {
+	return func(a answer, cookies []*http.Cookie) string {
+		f.t.Helper()
+		require.Equal(f.t, http.StatusOK, a.Status, a.Body)
+		var body loginBody
+		require.NoError(f.t, json.Unmarshal([]byte(a.Body), &body))
+		require.Equal(f.t, openID, body.OpenID)
+		for _, c := range cookies {
+			if body.Token == "" && len(c.Value) == session.TokenLen {
+				body.Token = c.Value
+			}
+		}
+		require.Len(f.t, body.Token, session.TokenLen)
+		return body.Token
 	}
-	require.NoError(f.t, json.Unmarshal([]byte(a.Body), &body))
-	require.Equal(f.t, openID, body.OpenID)
-	require.Len(f.t, body.Token, session.TokenLen)
-	return body.Token
+}
+
+// phone binds the phone of the session token through POST /phone with a
+// phone code of the user openID, and returns the new token.
+func (f *fixture) phone(token, openID string) string {
+	f.t.Helper()
+	code, err := f.wechat.PhoneCode(openID)
+	require.NoError(f.t, err)
+	return f.token(openID)(f.send(http.MethodPost, "/phone", `{"phoneCode":"`+code+`"}`, bearer(token)))
 }
 
 func (f *fixture) me(header http.Header) meBody {
@@ -250,6 +338,8 @@ func bearer(token string) http.Header { return http.Header{"Authorization": {"Be
 // Run runs the end-to-end test of an adapter whose routes start mounts.
 func Run(t *testing.T, start Start) {
 	t.Run("bearer", func(t *testing.T) { runBearer(t, start) })
+	t.Run("phone", func(t *testing.T) { runPhone(t, start) })
+	t.Run("logout all", func(t *testing.T) { runLogoutAll(t, start) })
 	t.Run("cookie and error handler", func(t *testing.T) { runCookie(t, start) })
 	t.Run("concurrent", func(t *testing.T) { runConcurrent(t, start) })
 }
@@ -275,27 +365,79 @@ func runBearer(t *testing.T, start Start) {
 			f.refusedAsMiddleware(h, http.StatusUnauthorized)
 		})
 	}
-	a := f.do(http.MethodPost, "/logout", "", nil)
-	assert.Equal(t, f.reference(nil), a, "logout without a token")
+	f.asNetHTTP("/logout", "", nil, http.StatusUnauthorized)
+	f.asNetHTTP("/logout", "", bearer("not-a-token"), http.StatusUnauthorized)
 
-	a = f.do(http.MethodPost, "/logout", "", bearer(token))
-	assert.Equal(t, http.StatusNoContent, a.Status, a.Body)
-	assert.Empty(t, a.Body)
+	// The adapter's logout revokes the token; session's handler then
+	// answers the same for the revoked token: logout is idempotent.
+	f.asNetHTTP("/logout", "", bearer(token), http.StatusNoContent)
 	f.refusedAsMiddleware(bearer(token), http.StatusUnauthorized)
-	a = f.do(http.MethodPost, "/logout", "", bearer(token))
-	assert.Equal(t, f.reference(bearer(token)), a, "second logout")
+	f.asNetHTTP("/logout", "", bearer(token), http.StatusNoContent) // a second logout
 
 	token = f.login("o-alice")
 	f.store.down.Store(true)
 	f.refusedAsMiddleware(bearer(token), http.StatusServiceUnavailable)
-	a = f.do(http.MethodPost, "/logout", "", bearer(token))
-	assert.Equal(t, f.reference(bearer(token)), a, "logout while the store is down")
+	f.asNetHTTP("/logout", "", bearer(token), http.StatusServiceUnavailable)
+	f.asNetHTTP("/logout/all", "", bearer(token), http.StatusServiceUnavailable)
+	f.asNetHTTP("/phone", `{"phoneCode":"x"}`, bearer(token), http.StatusServiceUnavailable)
 	f.store.down.Store(false)
 	assert.Equal(t, "o-alice", f.me(bearer(token)).OpenID, "the token survives the outage")
 
 	clock.Advance(f.m.TTL() + time.Second)
 	f.refusedAsMiddleware(bearer(token), http.StatusUnauthorized) // expired_token
 	assert.Contains(t, f.reference(bearer(token)).Body, session.CodeExpiredToken)
+}
+
+// runPhone binds a phone to a silent login's session: the phone route
+// answers a new token that carries the hook's user, and the old token is
+// refused.
+func runPhone(t *testing.T, start Start) {
+	f := newFixture(t, start)
+	token := f.login("o-carol")
+	assert.Empty(t, f.me(bearer(token)).Subject, "a silent login of a new user has no user yet")
+
+	f.asNetHTTP("/phone", `{"phoneCode":"x"}`, nil, http.StatusUnauthorized)
+	f.asNetHTTP("/phone", `{}`, bearer(token), http.StatusBadRequest) // no phoneCode
+
+	bound := f.phone(token, "o-carol")
+	assert.NotEqual(t, token, bound)
+	assert.Equal(t, meBody{OpenID: "o-carol", Subject: "u-o-carol", ContextOpenID: "o-carol", Tagged: true},
+		f.me(bearer(bound)))
+	f.refusedAsMiddleware(bearer(token), http.StatusUnauthorized)
+	f.asNetHTTP("/phone", `{"phoneCode":"x"}`, bearer(token), http.StatusUnauthorized) // the old token
+
+	// The user is known now: a silent login finds them.
+	again := f.login("o-carol")
+	assert.Equal(t, "u-o-carol", f.me(bearer(again)).Subject)
+}
+
+// runLogoutAll ends every session of a user through one of their tokens,
+// and no one else's.
+func runLogoutAll(t *testing.T, start Start) {
+	f := newFixture(t, start)
+	f.wechat.AddUser(wxauthtest.User{OpenID: "o-bob", PurePhoneNumber: "13800000002"})
+	phone := f.phone(f.login("o-alice"), "o-alice")
+	other := f.login("o-alice") // another device of the same user
+	bob := f.phone(f.login("o-bob"), "o-bob")
+	require.Equal(t, "u-o-alice", f.me(bearer(other)).Subject)
+
+	f.asNetHTTP("/logout/all", "", nil, http.StatusUnauthorized)
+	a := f.do(http.MethodPost, "/logout/all", "", bearer(other))
+	assert.Equal(t, http.StatusNoContent, a.Status, a.Body)
+	assert.Empty(t, a.Body)
+	f.refusedAsMiddleware(bearer(phone), http.StatusUnauthorized)
+	f.refusedAsMiddleware(bearer(other), http.StatusUnauthorized)
+	assert.Equal(t, "u-o-bob", f.me(bearer(bob)).Subject, "another user's session lives on")
+	// The token no longer proves who the user is.
+	f.asNetHTTP("/logout/all", "", bearer(other), http.StatusUnauthorized)
+
+	// Sessions without a user end by their openid.
+	dave := []string{f.login("o-dave"), f.login("o-dave")}
+	a = f.do(http.MethodPost, "/logout/all", "", bearer(dave[1]))
+	assert.Equal(t, http.StatusNoContent, a.Status, a.Body)
+	f.refusedAsMiddleware(bearer(dave[0]), http.StatusUnauthorized)
+	f.refusedAsMiddleware(bearer(dave[1]), http.StatusUnauthorized)
+	assert.Equal(t, "u-o-bob", f.me(bearer(bob)).Subject)
 }
 
 // zhErrors answers refusals in Chinese, keyed on the codes.
@@ -321,9 +463,15 @@ func runCookie(t *testing.T, start Start) {
 	f.refusedAsMiddleware(withCookie, http.StatusServiceUnavailable)
 	f.store.down.Store(false)
 
-	a := f.do(http.MethodPost, "/logout", "", withCookie)
-	assert.Equal(t, http.StatusNoContent, a.Status, a.Body)
+	f.asNetHTTP("/logout/all", "", nil, http.StatusUnauthorized)
+	_, cookies := f.send(http.MethodPost, "/logout", "", withCookie)
+	require.Len(t, cookies, 1, "logout clears the cookie")
+	assert.Equal(t, "sid", cookies[0].Name)
+	assert.Empty(t, cookies[0].Value)
+	assert.Negative(t, cookies[0].MaxAge)
 	f.refusedAsMiddleware(withCookie, http.StatusUnauthorized)
+	f.asNetHTTP("/logout", "", withCookie, http.StatusNoContent)
+	f.asNetHTTP("/logout", "", withCookie, http.StatusNoContent)
 }
 
 // runConcurrent checks that each of many concurrent requests gets its own

@@ -13,13 +13,15 @@ import (
 
 // Plain net/http (and so chi) needs no adapter: session's handlers and
 // Middleware are net/http handlers. This runs the adapters' test on it,
-// which also tests package adapter.
+// the reference the adapters are compared with.
 func TestNetHTTP(t *testing.T) {
 	adaptertest.Run(t, func(t *testing.T, s adaptertest.Service) string {
 		mux := http.NewServeMux()
-		mux.Handle("POST /login", session.LoginHandler(s.Client, s.Manager))
+		mux.Handle("POST /login", session.LoginHandler(s.Client, s.Manager, s.Options...))
+		mux.Handle("POST /phone", session.PhoneHandler(s.Client, s.Manager, s.Options...))
 		mux.Handle("GET /me", s.Manager.Middleware(http.HandlerFunc(me)))
-		mux.Handle("POST /logout", adapter.Logout(s.Manager))
+		mux.Handle("POST /logout", session.LogoutHandler(s.Manager))
+		mux.Handle("POST /logout/all", session.LogoutAllHandler(s.Manager))
 		return serve(t, mux)
 	})
 }
@@ -29,13 +31,15 @@ func TestNetHTTP(t *testing.T) {
 func TestAuthenticate(t *testing.T) {
 	adaptertest.Run(t, func(t *testing.T, s adaptertest.Service) string {
 		mux := http.NewServeMux()
-		mux.Handle("POST /login", session.LoginHandler(s.Client, s.Manager))
+		mux.Handle("POST /login", session.LoginHandler(s.Client, s.Manager, s.Options...))
+		mux.Handle("POST /phone", session.PhoneHandler(s.Client, s.Manager, s.Options...))
 		mux.HandleFunc("GET /me", func(w http.ResponseWriter, r *http.Request) {
 			if r, _ = adapter.Authenticate(s.Manager, w, r); r != nil {
 				me(w, r)
 			}
 		})
-		mux.Handle("POST /logout", adapter.Logout(s.Manager))
+		mux.Handle("POST /logout", session.LogoutHandler(s.Manager))
+		mux.Handle("POST /logout/all", session.LogoutAllHandler(s.Manager))
 		return serve(t, mux)
 	})
 }
