@@ -126,7 +126,7 @@ func run(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	step("mini-program: the phone-number button gave a one-time phone code (WeChat bills its exchange)")
+	step("mini-program: the phone-number button gave a one-time phone code (WeChat billed the press)")
 	status, bound, err := c.post("/api/phone", silent, `{"phoneCode":"`+phoneCode+`"}`)
 	if err != nil {
 		return err
