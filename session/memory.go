@@ -159,6 +159,11 @@ type memoryEntry struct {
 type ownerShard struct {
 	mu     sync.Mutex
 	owners map[string][]ownedKey // in the order of their Puts
+	// pending holds the records that a Put (over the bound) or a
+	// DeleteSubject took out of their owner's index and has not deleted yet,
+	// so that a DeleteSubject running meanwhile deletes them too: a record
+	// leaves the owner's lists only once it is gone.
+	pending map[string][]ownedKey
 }
 
 // ownedKey is one record of an owner: its key and the seq of its Put.
@@ -203,6 +208,7 @@ func newMemoryStore(cfg memoryConfig) *MemoryStore {
 	for i := range m.shards {
 		m.shards[i].entries = make(map[string]memoryEntry)
 		m.owners[i].owners = make(map[string][]ownedKey)
+		m.owners[i].pending = make(map[string][]ownedKey)
 	}
 	go m.sweepLoop(cfg.sweepEvery)
 	s := &MemoryStore{m: m}
@@ -225,8 +231,9 @@ func (m *memory) ownerShard(owner string) *ownerShard {
 }
 
 // index adds the record of a Put to its owner's index and returns the
-// owner's records beyond the bound, which it has taken out of the index:
-// the caller deletes them. The caller holds the lock of the record's shard.
+// owner's records beyond the bound, which it has moved from the index to
+// the owner's pending list: the caller deletes them, then calls unpend. The
+// caller holds the lock of the record's shard.
 func (m *memory) index(key string, e *memoryEntry) []ownedKey {
 	owner := e.rec.Owner()
 	osh := m.ownerShard(owner)
@@ -247,7 +254,26 @@ func (m *memory) index(key string, e *memoryEntry) []ownedKey {
 		list = slices.Delete(list, i, i+1)
 	}
 	osh.owners[owner] = list
+	if len(over) > 0 {
+		osh.pending[owner] = append(osh.pending[owner], over...)
+	}
 	return over
+}
+
+// unpend takes the records that index returned, deleted by now, off their
+// owner's pending list.
+func (m *memory) unpend(owner string, done []ownedKey) {
+	osh := m.ownerShard(owner)
+	osh.mu.Lock()
+	defer osh.mu.Unlock()
+	list := slices.DeleteFunc(osh.pending[owner], func(k ownedKey) bool {
+		return slices.ContainsFunc(done, func(d ownedKey) bool { return d.seq == k.seq })
+	})
+	if len(list) == 0 {
+		delete(osh.pending, owner)
+	} else {
+		osh.pending[owner] = list
+	}
 }
 
 // unindex takes a record that leaves the store out of its owner's index.
@@ -335,7 +361,10 @@ func (s *MemoryStore) Put(_ context.Context, key string, rec *Record, ttl time.D
 	sh.entries[key] = e
 	over := m.index(key, &e)
 	sh.mu.Unlock()
-	m.deleteIndexed(over)
+	if len(over) > 0 {
+		m.deleteIndexed(over)
+		m.unpend(e.rec.Owner(), over)
+	}
 	return nil
 }
 
@@ -376,10 +405,22 @@ func (s *MemoryStore) DeleteSubject(_ context.Context, subject string) error {
 	m := s.m
 	osh := m.ownerShard(subject)
 	osh.mu.Lock()
-	ks := osh.owners[subject]
+	// The indexed records move to the pending list until they are deleted,
+	// so that a DeleteSubject running meanwhile (which finds the index
+	// empty) deletes them too before it returns. The pending ones of an
+	// earlier Put over the bound or DeleteSubject are deleted here as well:
+	// deleting a record twice is harmless (deleteIndexed checks the seq).
+	indexed := osh.owners[subject]
 	delete(osh.owners, subject)
+	if len(indexed) > 0 {
+		osh.pending[subject] = append(osh.pending[subject], indexed...)
+	}
+	ks := slices.Clone(osh.pending[subject])
 	osh.mu.Unlock()
 	m.deleteIndexed(ks)
+	if len(indexed) > 0 {
+		m.unpend(subject, indexed)
+	}
 	return nil
 }
 
