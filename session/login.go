@@ -279,22 +279,6 @@ func (h loginHandler) decryptUserInfo(sess *wxauth.Session, req *loginRequest) (
 	return &ui, nil
 }
 
-// isRequestBug reports whether err is WeChat refusing the form of the
-// request itself: 40097 (invalid arguments) or the API security mode's
-// 40234, 40235 and 934011 (the app requires signed, encrypted requests).
-// A retry cannot help; an operator must act.
-func isRequestBug(err error) bool {
-	var ae *wxauth.APIError
-	if !errors.As(err, &ae) {
-		return false
-	}
-	switch ae.Code {
-	case 40097, 40234, 40235, 934011:
-		return true
-	}
-	return false
-}
-
 // WeChatError maps an error of a [wxauth.Client] call (code2session,
 // getuserphonenumber) to the answer [LoginHandler] gives it, so that a
 // handler of one's own answers as LoginHandler does: invalid or used login
@@ -332,7 +316,8 @@ func WeChatError(ctx context.Context, err error) *HTTPError {
 	case errors.Is(err, wxauth.ErrQuotaExceeded):
 		e.Status, e.Code, e.Message = http.StatusServiceUnavailable, CodeQuotaExceeded,
 			"the service has reached its daily limit: try again tomorrow"
-	case errors.Is(err, wxauth.ErrInvalidCredential), errors.Is(err, wxauth.ErrNotAllowed), isRequestBug(err):
+	case errors.Is(err, wxauth.ErrInvalidCredential), errors.Is(err, wxauth.ErrNotAllowed),
+		errors.Is(err, wxauth.ErrRequestRejected):
 		// The app's appid or secret is wrong, WeChat refuses this app or
 		// server (IP whitelist, frozen secret, API not authorized), or it
 		// cannot use the requests this server makes: nothing the user can do,

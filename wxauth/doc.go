@@ -140,11 +140,11 @@
 //	                               the code of the openid sent with ForOpenID: the
 //	                               user presses the button again; never matches
 //	                               ErrInvalidCode [400 invalid_phone_code].
-//	40097    (none)                Invalid arguments: WeChat could not use the
+//	40097    ErrRequestRejected    Invalid arguments: WeChat could not use the
 //	                               request. A bug to report with Msg and RID; no
 //	                               retry helps [500 server_error].
 //	40234, 40235, 934011
-//	         (none)                API security mode (服务端API签名): an invalid
+//	         ErrRequestRejected    API security mode (服务端API签名): an invalid
 //	                               signature (40234), invalid encryption (40235),
 //	                               or a request without the signed body the mode
 //	                               expects (934011). The app's API security setting

@@ -55,6 +55,13 @@ var (
 	// bad phone code from a bad login code: the client presses the button
 	// again.
 	ErrInvalidPhoneCode = errors.New("wxauth: invalid phone code")
+	// ErrRequestRejected means WeChat could not use the request itself:
+	// 40097 (invalid arguments) or the API security mode's 40234 (invalid
+	// signature), 40235 (invalid encryption) and 934011 (no signed body),
+	// which the app's MP console setting demands and this package does not
+	// do. No retry helps; Msg and RID say what WeChat objected to, for an
+	// operator or a bug report.
+	ErrRequestRejected = errors.New("wxauth: wechat rejected the request")
 	// ErrWatermark means decrypted data carries another app's appid (or none):
 	// it was not encrypted for this mini-program.
 	ErrWatermark = errors.New("wxauth: watermark appid mismatch")
@@ -68,29 +75,33 @@ var (
 
 // codeSentinels maps WeChat errcodes to the sentinel they match.
 var codeSentinels = map[int]error{
-	-1:    ErrSystemBusy,
-	40029: ErrInvalidCode,
-	40163: ErrCodeUsed,
-	45011: ErrRateLimited,
-	40226: ErrHighRisk,
-	40001: ErrInvalidCredential, // invalid credential / access_token
-	40013: ErrInvalidCredential, // invalid appid
-	40125: ErrInvalidCredential, // invalid appsecret
-	40014: ErrInvalidCredential, // invalid access_token
-	42001: ErrInvalidCredential, // access_token expired
-	41002: ErrInvalidCredential, // appid missing
-	87009: ErrSessionKeyExpired,
-	87007: ErrSessionKeyExpired, // resetusersessionkey: session_key no longer valid
-	45009: ErrQuotaExceeded,
-	40164: ErrNotAllowed, // invalid ip, not in whitelist
-	40243: ErrNotAllowed, // AppSecret frozen
-	41004: ErrNotAllowed, // appsecret missing
-	48001: ErrNotAllowed, // api unauthorized
-	50004: ErrNotAllowed, // api forbidden for this account
-	50007: ErrNotAllowed, // account frozen
-	89503: ErrNotAllowed, // the call needs an administrator's confirmation
-	89506: ErrNotAllowed, // the administrator refused; wait before asking again
-	89507: ErrNotAllowed, // the administrator refused; wait before asking again
+	-1:     ErrSystemBusy,
+	40029:  ErrInvalidCode,
+	40163:  ErrCodeUsed,
+	45011:  ErrRateLimited,
+	40226:  ErrHighRisk,
+	40001:  ErrInvalidCredential, // invalid credential / access_token
+	40013:  ErrInvalidCredential, // invalid appid
+	40125:  ErrInvalidCredential, // invalid appsecret
+	40014:  ErrInvalidCredential, // invalid access_token
+	42001:  ErrInvalidCredential, // access_token expired
+	41002:  ErrInvalidCredential, // appid missing
+	87009:  ErrSessionKeyExpired,
+	87007:  ErrSessionKeyExpired, // resetusersessionkey: session_key no longer valid
+	45009:  ErrQuotaExceeded,
+	40164:  ErrNotAllowed,      // invalid ip, not in whitelist
+	40243:  ErrNotAllowed,      // AppSecret frozen
+	41004:  ErrNotAllowed,      // appsecret missing
+	48001:  ErrNotAllowed,      // api unauthorized
+	50004:  ErrNotAllowed,      // api forbidden for this account
+	50007:  ErrNotAllowed,      // account frozen
+	89503:  ErrNotAllowed,      // the call needs an administrator's confirmation
+	89506:  ErrNotAllowed,      // the administrator refused; wait before asking again
+	89507:  ErrNotAllowed,      // the administrator refused; wait before asking again
+	40097:  ErrRequestRejected, // invalid args
+	40234:  ErrRequestRejected, // API security mode: invalid signature
+	40235:  ErrRequestRejected, // API security mode: invalid encrypt
+	934011: ErrRequestRejected, // API security mode: request_body is required
 }
 
 // phoneCodeSentinels overrides codeSentinels for getuserphonenumber, where
@@ -141,10 +152,8 @@ const maxMsgLen = 256
 //
 // Use [errors.Is] with the sentinels ([ErrInvalidCode], ...) to branch on the
 // codes that matter, or [errors.As] to read Code. The package documentation
-// has the table of errcodes, what each matches, and what to do. Codes that
-// no sentinel fits without misleading, such as 40097 (invalid arguments) and
-// the API security mode's 40234, 40235 and 934011, match none: their Msg
-// and RID say what WeChat objected to.
+// has the table of errcodes, what each matches, and what to do. Codes not in
+// it match no sentinel: their Msg and RID say what WeChat objected to.
 type APIError struct {
 	// Op is the API that failed, such as "code2session".
 	Op string

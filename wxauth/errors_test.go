@@ -19,7 +19,7 @@ func allSentinels() []error {
 		wxauth.ErrInvalidCode, wxauth.ErrCodeUsed, wxauth.ErrRateLimited, wxauth.ErrHighRisk,
 		wxauth.ErrSystemBusy, wxauth.ErrInvalidCredential, wxauth.ErrSessionKeyExpired,
 		wxauth.ErrNotAllowed, wxauth.ErrQuotaExceeded, wxauth.ErrInvalidPhoneCode,
-		wxauth.ErrBadResponse, wxauth.ErrWatermark, wxauth.ErrInvalidOpenID,
+		wxauth.ErrRequestRejected, wxauth.ErrBadResponse, wxauth.ErrWatermark, wxauth.ErrInvalidOpenID,
 	}
 }
 
@@ -59,13 +59,12 @@ func TestAPIErrorSentinels(t *testing.T) {
 		{"checksession", 87009, wxauth.ErrSessionKeyExpired},
 		{"resetusersessionkey", 87007, wxauth.ErrSessionKeyExpired},
 		{"code2session", 12345, nil},
-		// Codes an operator or a developer reads the errmsg of; no
-		// sentinel fits without misleading.
-		{"getuserphonenumber", 40097, nil},  // invalid args
-		{"getuserphonenumber", 40234, nil},  // API signature: invalid signature
-		{"getuserphonenumber", 40235, nil},  // API signature: invalid encrypt
-		{"getuserphonenumber", 934011, nil}, // API signature: request_body is required
-		{"checksession", 40003, nil},        // invalid openid (not a phone code here)
+		// The request itself: an operator or a developer reads the errmsg.
+		{"getuserphonenumber", 40097, wxauth.ErrRequestRejected},  // invalid args
+		{"getuserphonenumber", 40234, wxauth.ErrRequestRejected},  // API signature: invalid signature
+		{"getuserphonenumber", 40235, wxauth.ErrRequestRejected},  // API signature: invalid encrypt
+		{"getuserphonenumber", 934011, wxauth.ErrRequestRejected}, // API signature: request_body is required
+		{"checksession", 40003, nil},                              // invalid openid (not a phone code here)
 	}
 	for _, tc := range tests {
 		err := error(&wxauth.APIError{Op: tc.op, Code: tc.code, Msg: "m"})
@@ -148,10 +147,10 @@ func TestE2EErrorTable(t *testing.T) {
 		{wxauthtest.PathPhoneNumber, phone, 40003, "invalid openid", wxauth.ErrInvalidPhoneCode},
 		{wxauthtest.PathCheckSession, session(false), 87009, "invalid signature", wxauth.ErrSessionKeyExpired},
 		{wxauthtest.PathResetSessionKey, session(true), 87007, "session_key is not existed or expired", wxauth.ErrSessionKeyExpired},
-		{wxauthtest.PathPhoneNumber, phone, 40097, "invalid args", nil},
-		{wxauthtest.PathPhoneNumber, phone, 40234, "invalid signature", nil},
-		{wxauthtest.PathPhoneNumber, phone, 40235, "invalid encrypt", nil},
-		{wxauthtest.PathPhoneNumber, phone, 934011, "request_body is required", nil},
+		{wxauthtest.PathPhoneNumber, phone, 40097, "invalid args", wxauth.ErrRequestRejected},
+		{wxauthtest.PathPhoneNumber, phone, 40234, "invalid signature", wxauth.ErrRequestRejected},
+		{wxauthtest.PathPhoneNumber, phone, 40235, "invalid encrypt", wxauth.ErrRequestRejected},
+		{wxauthtest.PathPhoneNumber, phone, 934011, "request_body is required", wxauth.ErrRequestRejected},
 		{wxauthtest.PathCheckSession, session(false), 40003, "invalid openid", nil},
 	}
 	for _, tt := range tests {
