@@ -176,14 +176,14 @@ type APIError struct {
 // newAPIError builds an APIError from a reply, splitting off the rid,
 // removing any secret the message may echo, and only then cutting it to a
 // sane length (cutting first could split a secret and keep half of it).
-func newAPIError(op string, code int, msg string, secrets ...string) *APIError {
+func newAPIError(op string, code int, msg string, scrub func(string) string) *APIError {
 	e := &APIError{Op: op, Code: code}
 	if i := strings.LastIndex(msg, "rid:"); i >= 0 {
 		e.RID = strings.TrimSpace(msg[i+len("rid:"):])
 		msg = strings.TrimRight(msg[:i], " ,;")
 	}
-	e.Msg = cleanMsg(scrubMsg(msg, secrets...))
-	e.RID = cleanMsg(scrubMsg(e.RID, secrets...))
+	e.Msg = cleanMsg(scrub(msg))
+	e.RID = cleanMsg(scrub(e.RID))
 	return e
 }
 
