@@ -4,17 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"time"
 
-	"github.com/go-resty/resty/v2"
-
 	"github.com/wxmp/miniauth"
+	"github.com/wxmp/miniauth/internal/engine"
 )
-
-// userAgent is the User-Agent of every request.
-const userAgent = "miniauth (+https://github.com/wxmp/miniauth) go-resty/" + resty.Version
 
 // App is a client for one Douyin (抖音/头条) mini-app's server APIs. It
 // implements [miniauth.Client] and the capabilities Douyin has: decrypting
@@ -26,7 +20,7 @@ type App struct {
 	appID  string
 	secret string
 	cfg    config
-	http   *resty.Client
+	eng    *engine.Client
 	tokens *tokenCache
 }
 
@@ -61,23 +55,22 @@ func New(appID, secret string, opts ...Option) (*App, error) {
 			return nil, err
 		}
 	}
-	var hc http.Client
-	if cfg.httpClient != nil {
-		hc = *cfg.httpClient // resty mutates the client it is given: hand it a copy
+	eng, err := engine.New(engine.Config{
+		Package:        "douyinauth",
+		Upstream:       "douyin",
+		HTTPClient:     cfg.httpClient,
+		Timeout:        cfg.timeout,
+		Retries:        cfg.retries,
+		BackoffBase:    cfg.backoffBase,
+		BackoffLimit:   cfg.backoffLimit,
+		Logger:         cfg.logger,
+		Secrets:        []string{secret},
+		ErrBadResponse: ErrBadResponse,
+	})
+	if err != nil {
+		return nil, err
 	}
-	if hc.Transport == nil {
-		hc.Transport = defaultTransport()
-	}
-	rc := resty.NewWithClient(&hc).
-		SetRedirectPolicy(resty.NoRedirectPolicy()).
-		SetRetryCount(0). // retries are done here, where they cannot log
-		SetDebug(false).
-		SetDisableWarn(true).
-		SetLogger(discardLogger{}).
-		SetResponseBodyLimit(maxBodyLen).
-		SetHeader("Accept", "application/json").
-		SetHeader("User-Agent", userAgent)
-	a := &App{appID: appID, secret: secret, cfg: cfg, http: rc}
+	a := &App{appID: appID, secret: secret, cfg: cfg, eng: eng}
 	n := time.Duration(cfg.retries)
 	a.tokens = &tokenCache{
 		fetch:  a.fetchToken,
@@ -111,38 +104,3 @@ func (a *App) Platform() miniauth.Platform { return miniauth.Douyin }
 func (a *App) App(ctx context.Context, appID string) (miniauth.Client, error) {
 	return miniauth.SingleApp(ctx, a, appID)
 }
-
-// The connection pool of the default transport.
-const (
-	maxIdleConnsPerHost = 100
-	idleConnTimeout     = 90 * time.Second
-)
-
-// defaultTransport returns a clone of http.DefaultTransport whose idle pool
-// is sized for concurrent calls (net/http keeps 2 per host), or one with
-// net/http's settings when http.DefaultTransport was replaced.
-func defaultTransport() *http.Transport {
-	t, ok := http.DefaultTransport.(*http.Transport)
-	if ok {
-		t = t.Clone()
-	} else {
-		t = &http.Transport{
-			Proxy:                 http.ProxyFromEnvironment,
-			DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-			TLSHandshakeTimeout:   10 * time.Second,
-			ExpectContinueTimeout: time.Second,
-		}
-	}
-	t.MaxIdleConns = maxIdleConnsPerHost
-	t.MaxIdleConnsPerHost = maxIdleConnsPerHost
-	t.IdleConnTimeout = idleConnTimeout
-	t.ForceAttemptHTTP2 = true
-	return t
-}
-
-// discardLogger keeps resty silent: its warnings can carry request details.
-type discardLogger struct{}
-
-func (discardLogger) Errorf(string, ...any) {}
-func (discardLogger) Warnf(string, ...any)  {}
-func (discardLogger) Debugf(string, ...any) {}

@@ -8,7 +8,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/wxmp/miniauth"
-	"github.com/wxmp/miniauth/internal/redact"
 )
 
 // Sentinel errors, matched with [errors.Is]. An [*APIError] matches the
@@ -168,18 +167,6 @@ type APIError struct {
 	LogID string
 }
 
-// newAPIError builds an APIError from a reply, removing any secret the text
-// may echo, and only then cutting it to a sane length (cutting first could
-// split a secret and keep half of it).
-func newAPIError(op string, code int64, msg, logID string, secrets []string) *APIError {
-	return &APIError{
-		Op:    op,
-		Code:  code,
-		Msg:   cleanMsg(redact.Strings(msg, secrets...)),
-		LogID: cleanMsg(redact.Strings(logID, secrets...)),
-	}
-}
-
 // cleanMsg makes text from a reply safe to print: invalid UTF-8 and control
 // characters (newlines, terminal escapes) become U+FFFD, so a hostile reply
 // cannot forge log lines, and the text is cut to maxMsgLen bytes on a
@@ -228,28 +215,3 @@ func (e *APIError) Is(target error) bool {
 	s, ok := sentinelFor(e.Op, e.Code)
 	return ok && s == target
 }
-
-// statusError is an HTTP reply with a status other than 200. A 5xx is
-// retried before it reaches the caller.
-type statusError struct {
-	op     string
-	status int
-}
-
-func (e *statusError) Error() string {
-	return fmt.Sprintf("douyinauth: %s: http status %d", e.op, e.status)
-}
-
-func (e *statusError) Is(target error) bool { return target == ErrBadResponse }
-
-// replyError is a reply that cannot be used. It says why, never quoting
-// the reply (it may hold secrets).
-type replyError struct{ op, why string }
-
-func (e *replyError) Error() string {
-	return "douyinauth: " + e.op + ": malformed reply from douyin: " + e.why
-}
-
-func (e *replyError) Is(target error) bool { return target == ErrBadResponse }
-
-func badReply(op, why string) error { return &replyError{op: op, why: why} }

@@ -5,10 +5,12 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/wxmp/miniauth/internal/engine"
 )
 
 // FuzzReplies decodes arbitrary bodies into each reply type, as attempt
@@ -26,12 +28,15 @@ func FuzzReplies(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		for _, out := range []reply{&code2SessionReply{}, &phoneReply{}, &clientTokenReply{}} {
-			if json.Unmarshal(body, out) != nil {
+		for _, out := range []engine.Reply{&code2SessionReply{}, &phoneReply{}, &clientTokenReply{}} {
+			if engine.Decode(body, out) != nil || !out.Failed() {
 				continue
 			}
-			code, msg, logID := out.status()
-			e := newAPIError(opPhone, code, msg, logID, []string{"secret-value"})
+			_, err := out.Err(opPhone, engine.Scrubber{})
+			var e *APIError
+			if !errors.As(err, &e) || e.Code == 0 {
+				t.Fatalf("a failed reply without its code: %v", err)
+			}
 			if !utf8.ValidString(e.Error()) || len(e.Msg) > maxMsgLen || len(e.LogID) > maxMsgLen {
 				t.Fatalf("unsafe error text %q", e.Error())
 			}
@@ -75,7 +80,10 @@ func FuzzDecryptPhone(f *testing.F) {
 	f.Add(base64.StdEncoding.EncodeToString(ct[:100]))
 	f.Add("")
 	f.Add("====")
-	a := &App{appID: "tt1", cfg: config{privateKey: k}}
+	a, err := New("tt1", "secret", WithPrivateKey(string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)}))))
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, data string) {
 		p, err := a.decryptPhone(data)
 		if err == nil && p.PhoneNumber == "" {

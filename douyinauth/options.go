@@ -6,10 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"time"
 
-	"github.com/wxmp/miniauth/internal/redact"
+	"github.com/wxmp/miniauth/internal/engine"
 )
 
 // The hosts the client calls: developer.toutiao.com serves jscode2session,
@@ -21,10 +20,10 @@ const (
 
 // Defaults of the options.
 const (
-	DefaultTimeout      = 5 * time.Second
-	DefaultRetries      = 2
-	DefaultBackoffBase  = 100 * time.Millisecond
-	DefaultBackoffLimit = 2 * time.Second
+	DefaultTimeout      = engine.DefaultTimeout
+	DefaultRetries      = engine.DefaultRetries
+	DefaultBackoffBase  = engine.DefaultBackoffBase
+	DefaultBackoffLimit = engine.DefaultBackoffLimit
 )
 
 // An Option configures the client [New] returns. Options validate their
@@ -65,41 +64,13 @@ func defaultConfig() config {
 // slash is ignored.
 func WithBaseURL(base string) Option {
 	return func(c *config) error {
-		u, err := url.Parse(base)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("douyinauth: base URL must be an absolute http(s) URL, got %q", safeURL(base))
+		b, err := engine.BaseURL("douyinauth", base)
+		if err != nil {
+			return err
 		}
-		if u.RawQuery != "" || u.ForceQuery || u.User != nil || u.Fragment != "" {
-			return fmt.Errorf("douyinauth: base URL must not carry userinfo, a query or a fragment, got %q", safeURL(base))
-		}
-		for len(base) > 0 && base[len(base)-1] == '/' {
-			base = base[:len(base)-1]
-		}
-		c.miniAppURL, c.openURL = base, base
+		c.miniAppURL, c.openURL = b, b
 		return nil
 	}
-}
-
-// safeURL returns raw as an error may quote it: userinfo, query and
-// fragment replaced, and text that does not parse not shown at all.
-func safeURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return redact.Placeholder
-	}
-	if u.User != nil {
-		u.User = url.User(redact.Placeholder)
-	}
-	if u.Opaque != "" {
-		u.Opaque = redact.Placeholder
-	}
-	if u.RawQuery != "" || u.ForceQuery {
-		u.RawQuery, u.ForceQuery = redact.Placeholder, false
-	}
-	if u.Fragment != "" {
-		u.Fragment, u.RawFragment = redact.Placeholder, ""
-	}
-	return u.String()
 }
 
 // WithHTTPClient sets the *http.Client requests go through: the place for a
@@ -136,8 +107,8 @@ func WithTimeout(d time.Duration) Option {
 // retries off.
 func WithRetry(retries int) Option {
 	return func(c *config) error {
-		if retries < 0 || retries > 10 {
-			return errors.New("douyinauth: retries must be between 0 and 10")
+		if retries < 0 || retries > engine.MaxRetries {
+			return fmt.Errorf("douyinauth: retries must be between 0 and %d", engine.MaxRetries)
 		}
 		c.retries = retries
 		return nil

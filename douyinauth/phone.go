@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/wxmp/miniauth"
+	"github.com/wxmp/miniauth/internal/engine"
 )
 
 // minKeyBits is the smallest RSA key WithPrivateKey accepts.
@@ -134,7 +135,7 @@ func (a *App) GetPhoneNumber(ctx context.Context, code string, opts ...miniauth.
 // If Douyin refuses that token (28001008), it is dropped (only it) and the
 // call made once more with a new one; a new token equal to the refused one
 // is not tried.
-func (a *App) callWithToken(ctx context.Context, code string, out reply) error {
+func (a *App) callWithToken(ctx context.Context, code string, out engine.Reply) error {
 	tok, err := a.tokens.get(ctx)
 	if err != nil {
 		return err
@@ -157,7 +158,8 @@ func (a *App) callWithToken(ctx context.Context, code string, out reply) error {
 func (a *App) phoneRequest(code, tok string) request {
 	return request{
 		op:      opPhone,
-		url:     a.cfg.openURL + "/api/apps/v1/get_phonenumber_info/",
+		base:    a.cfg.openURL,
+		path:    "/api/apps/v1/get_phonenumber_info/",
 		body:    phoneBody{Code: code},
 		header:  map[string]string{"access-token": tok},
 		secrets: []string{code, tok},
@@ -169,12 +171,12 @@ func (a *App) phoneRequest(code, tok string) request {
 // countryCode, watermark}. Its failures say nothing about the data.
 func (a *App) decryptPhone(data string) (*miniauth.PhoneNumber, error) {
 	if data == "" || len(data) > maxPhoneDataLen {
-		return nil, badReply(opPhone, "no phone data")
+		return nil, a.eng.BadReply(opPhone, "no phone data")
 	}
 	ct, err := base64.StdEncoding.DecodeString(data)
 	k := a.cfg.privateKey.Size()
 	if err != nil || len(ct) == 0 || len(ct)%k != 0 {
-		return nil, badReply(opPhone, "phone data is not RSA ciphertext of the private key's size")
+		return nil, a.eng.BadReply(opPhone, "phone data is not RSA ciphertext of the private key's size")
 	}
 	var plain []byte
 	for i := 0; i < len(ct); i += k {
@@ -184,13 +186,13 @@ func (a *App) decryptPhone(data string) (*miniauth.PhoneNumber, error) {
 		// failure reads the same.
 		p, err := rsa.DecryptPKCS1v15(nil, a.cfg.privateKey, ct[i:i+k])
 		if err != nil {
-			return nil, badReply(opPhone, "phone data does not decrypt with the private key (is the console's 应用公钥 its pair?)")
+			return nil, a.eng.BadReply(opPhone, "phone data does not decrypt with the private key (is the console's 应用公钥 its pair?)")
 		}
 		plain = append(plain, p...)
 	}
 	var p miniauth.PhoneNumber
 	if json.Unmarshal(plain, &p) != nil || (p.PhoneNumber == "" && p.PurePhoneNumber == "") {
-		return nil, badReply(opPhone, "no phone number in the decrypted data")
+		return nil, a.eng.BadReply(opPhone, "no phone number in the decrypted data")
 	}
 	if p.PhoneNumber == "" {
 		p.PhoneNumber = p.PurePhoneNumber

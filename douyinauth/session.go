@@ -80,7 +80,7 @@ func (a *App) Code2SessionAnonymous(ctx context.Context, code, anonymousCode str
 		return nil, "", err
 	}
 	if !validID(anon) {
-		return nil, "", badReply(opCode2Session, "no usable anonymous_openid")
+		return nil, "", a.eng.BadReply(opCode2Session, "no usable anonymous_openid")
 	}
 	return s, anon, nil
 }
@@ -101,7 +101,7 @@ func (a *App) AnonymousOpenID(ctx context.Context, anonymousCode string) (string
 		return "", err
 	}
 	if r.Data == nil || !validID(r.Data.AnonymousOpenID) {
-		return "", badReply(opCode2Session, "no usable anonymous_openid")
+		return "", a.eng.BadReply(opCode2Session, "no usable anonymous_openid")
 	}
 	return r.Data.AnonymousOpenID, nil
 }
@@ -109,7 +109,8 @@ func (a *App) AnonymousOpenID(ctx context.Context, anonymousCode string) (string
 func (a *App) code2SessionRequest(code, anonymousCode string) request {
 	return request{
 		op:      opCode2Session,
-		url:     a.cfg.miniAppURL + "/api/apps/v2/jscode2session",
+		base:    a.cfg.miniAppURL,
+		path:    "/api/apps/v2/jscode2session",
 		body:    code2SessionBody{AppID: a.appID, Secret: a.secret, Code: code, AnonymousCode: anonymousCode},
 		secrets: []string{code, anonymousCode},
 	}
@@ -125,11 +126,11 @@ func (a *App) code2Session(ctx context.Context, code, anonymousCode string) (*mi
 	d := r.Data
 	switch {
 	case d == nil || !validID(d.OpenID):
-		return nil, "", badReply(opCode2Session, "no usable openid")
+		return nil, "", a.eng.BadReply(opCode2Session, "no usable openid")
 	case d.UnionID != "" && !validID(d.UnionID):
-		return nil, "", badReply(opCode2Session, "unusable unionid")
+		return nil, "", a.eng.BadReply(opCode2Session, "unusable unionid")
 	case crypto.CheckSessionKey(d.SessionKey) != nil:
-		return nil, "", badReply(opCode2Session, "no valid session_key")
+		return nil, "", a.eng.BadReply(opCode2Session, "no valid session_key")
 	}
 	return &miniauth.Session{
 		Platform:   miniauth.Douyin,

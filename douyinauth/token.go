@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/wxmp/miniauth/internal/engine"
 )
 
 // This file holds the client_token that get_phonenumber_info carries: its
@@ -155,8 +157,12 @@ type clientTokenReply struct {
 	} `json:"extra"`
 }
 
-func (r *clientTokenReply) status() (int64, string, string) {
-	return int64(r.Data.ErrorCode), r.Data.Description, r.Extra.LogID
+// Failed reports a non-zero data.error_code.
+func (r *clientTokenReply) Failed() bool { return r.Data.ErrorCode != 0 }
+
+// Err returns the reply's *APIError.
+func (r *clientTokenReply) Err(op string, s engine.Scrubber) (bool, error) {
+	return apiError(op, int64(r.Data.ErrorCode), r.Data.Description, r.Extra.LogID, s)
 }
 
 // maxTokenLen caps the token accepted from a reply.
@@ -172,7 +178,8 @@ func (a *App) fetchToken(ctx context.Context) (string, time.Duration, error) {
 	var r clientTokenReply
 	err := a.do(ctx, request{
 		op:   op,
-		url:  a.cfg.openURL + path,
+		base: a.cfg.openURL,
+		path: path,
 		body: clientTokenBody{ClientKey: a.appID, ClientSecret: a.secret, GrantType: "client_credential"},
 	}, &r)
 	if err != nil {
@@ -180,10 +187,10 @@ func (a *App) fetchToken(ctx context.Context) (string, time.Duration, error) {
 	}
 	tok := r.Data.AccessToken
 	if tok == "" || len(tok) > maxTokenLen || !printableASCII(tok) {
-		return "", 0, badReply(op, "no usable access_token")
+		return "", 0, a.eng.BadReply(op, "no usable access_token")
 	}
 	if r.Data.ExpiresIn <= 0 {
-		return "", 0, badReply(op, "no positive expires_in")
+		return "", 0, a.eng.BadReply(op, "no positive expires_in")
 	}
 	return tok, time.Duration(r.Data.ExpiresIn) * time.Second, nil
 }
