@@ -309,3 +309,36 @@ func TestWithAppPublicKeyPKCS1(t *testing.T) {
 	_, err = app.GetPhoneNumber(context.Background(), code)
 	require.NoError(t, err)
 }
+
+// TestBackgroundRefreshFailure: a renewal that fails while the token is
+// still valid is not repeated at every call.
+func TestBackgroundRefreshFailure(t *testing.T) {
+	t.Parallel()
+	clock := douyinauthtest.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	srv, app := setup(t, []douyinauthtest.Option{douyinauthtest.WithClock(clock.Now)}, douyinauth.WithClock(clock.Now))
+	openid := srv.AddUser(douyinauthtest.User{})
+	phone := func() error {
+		code, err := srv.PhoneCode(openid)
+		require.NoError(t, err)
+		_, err = app.GetPhoneNumber(context.Background(), code)
+		return err
+	}
+	require.NoError(t, phone())
+	for range 10 {
+		require.NoError(t, srv.FailNext(douyinauthtest.PathClientToken, 28001005))
+	}
+	clock.Advance(douyinauthtest.TokenTTL - time.Minute)
+	for range 20 {
+		require.NoError(t, phone(), "the valid token serves while its renewal fails")
+	}
+	// The first renewal was retried by the engine (28001005 is "busy"):
+	// three attempts, then nothing until the gap has passed.
+	require.Eventually(t, func() bool { return srv.Calls(douyinauthtest.PathClientToken) == 4 }, 5*time.Second, time.Millisecond)
+	for range 20 {
+		require.NoError(t, phone())
+	}
+	assert.Equal(t, 4, srv.Calls(douyinauthtest.PathClientToken))
+	clock.Advance(10 * time.Second)
+	require.NoError(t, phone())
+	require.Eventually(t, func() bool { return srv.Calls(douyinauthtest.PathClientToken) == 7 }, 5*time.Second, time.Millisecond)
+}

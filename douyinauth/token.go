@@ -29,6 +29,12 @@ import (
 // replaced.
 const maxRefreshMargin = 5*time.Minute - 10*time.Second
 
+// retryGap is how long after a failed fetch no other is started while the
+// cached token is still valid: a fetch that fails in the background (Douyin
+// down, the secret revoked) is not repeated at every call, which would run
+// into client_token's rate limit (10020: over 500 calls in 5 minutes).
+const retryGap = 10 * time.Second
+
 // cachedToken is an immutable snapshot of the current token.
 type cachedToken struct {
 	token     string
@@ -53,9 +59,10 @@ type tokenCache struct {
 	budget time.Duration
 	log    *slog.Logger
 
-	mu  sync.Mutex
-	cur *cachedToken
-	fl  *flight
+	mu      sync.Mutex
+	cur     *cachedToken
+	fl      *flight
+	retryAt time.Time // no background fetch before this, after one failed
 }
 
 // get returns a valid token: the cached one, or one fetched now (every
@@ -66,13 +73,14 @@ func (c *tokenCache) get(ctx context.Context) (string, error) {
 	c.mu.Lock()
 	now := c.now()
 	cur := c.cur
-	if cur != nil && now.Before(cur.refreshAt) {
+	valid := cur != nil && now.Before(cur.expiresAt)
+	if valid && (now.Before(cur.refreshAt) || (c.fl == nil && now.Before(c.retryAt))) {
 		c.mu.Unlock()
 		return cur.token, nil
 	}
 	fl := c.startLocked(ctx)
 	c.mu.Unlock()
-	if cur != nil && now.Before(cur.expiresAt) {
+	if valid {
 		return cur.token, nil // the fetch runs on in the background
 	}
 	select {
@@ -105,6 +113,7 @@ func (c *tokenCache) startLocked(ctx context.Context) *flight {
 		c.fl = nil
 		if err != nil {
 			fl.err = err
+			c.retryAt = c.now().Add(retryGap)
 			c.log.LogAttrs(fctx, slog.LevelWarn, "douyinauth: client_token fetch failed", slog.String("error", err.Error()))
 		} else {
 			now := c.now()
