@@ -58,9 +58,10 @@ func defaultConfig() config {
 }
 
 // WithBaseURL points the client at another server than Douyin's: a fake
-// (see package douyinauthtest) or a proxy. It replaces both hosts the client
-// calls (developer.toutiao.com and open.douyin.com), so that one server
-// serves every path. It must be an absolute http or https URL; a trailing
+// (see package douyinauthtest), a proxy, or Douyin's sandbox
+// (https://open-sandbox.douyin.com, which public SDKs use for both hosts'
+// paths). It replaces both hosts the client calls (developer.toutiao.com
+// and open.douyin.com), so that one server serves every path. It must be an absolute http or https URL; a trailing
 // slash is ignored.
 func WithBaseURL(base string) Option {
 	return func(c *config) error {

@@ -11,9 +11,9 @@ import (
 
 // This file holds the client_token that get_phonenumber_info carries: its
 // fetch and a cache of it in memory. The cache is one per App, single
-// flight, and stands alone so that it can give way to the shared token
-// cache of internal/engine (with a fleet lock on a token store) once that
-// is on main.
+// flight, and stands alone so that it can give way to a shared token cache
+// in internal/engine (with a fleet lock on a token store) when the engine
+// has one; today it has the request loop only.
 //
 // Renewal rule, from
 // https://developer.open-douyin.com/docs/resource/zh-CN/mini-app/develop/server/interface-request-credential/non-user-authorization/get-client_token:
