@@ -47,3 +47,42 @@ func TestLoginHandler(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, status)
 	assert.Equal(t, "invalid_phone_code", m["error"], "a used phone code")
 }
+
+// TestPhoneHandler binds a phone number to a Douyin session through
+// session.PhoneHandler: a new token comes back, the old one ends.
+func TestPhoneHandler(t *testing.T) {
+	t.Parallel()
+	srv, app := setup(t, nil)
+	m := session.NewManager(nil)
+	mux := http.NewServeMux()
+	mux.Handle("/login", session.LoginHandler(app, m))
+	mux.Handle("/phone", session.PhoneHandler(app, m))
+	api := httptest.NewServer(mux)
+	t.Cleanup(api.Close)
+	post := func(path, token, body string) (int, map[string]any) {
+		req, err := http.NewRequest(http.MethodPost, api.URL+path, strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := api.Client().Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var m map[string]any
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&m))
+		return resp.StatusCode, m
+	}
+	openid := srv.AddUser(douyinauthtest.User{})
+	status, login := post("/login", "", `{"code":"`+srv.Login(openid)+`"}`)
+	require.Equal(t, http.StatusOK, status, login)
+	old := login["token"].(string)
+	phone, err := srv.PhoneCode(openid)
+	require.NoError(t, err)
+	status, bound := post("/phone", old, `{"phoneCode":"`+phone+`"}`)
+	require.Equal(t, http.StatusOK, status, bound)
+	assert.NotEqual(t, old, bound["token"])
+	assert.Equal(t, openid, bound["openid"])
+	status, _ = post("/phone", old, `{"phoneCode":"`+phone+`"}`)
+	assert.Equal(t, http.StatusUnauthorized, status, "the old token ended")
+}
