@@ -119,7 +119,7 @@ const maxPhoneDataLen = 8 << 10
 func (a *App) GetPhoneNumber(ctx context.Context, code string, opts ...miniauth.PhoneOption) (*miniauth.PhoneNumber, error) {
 	_ = miniauth.NewPhoneOptions(opts...) // nothing to send: see above
 	if a.cfg.privateKey == nil {
-		return nil, fmt.Errorf("douyinauth: %s: %w", opPhone, ErrNoPrivateKey)
+		return nil, ErrNoPrivateKey
 	}
 	if err := checkCode(code, ErrInvalidPhoneCode); err != nil {
 		return nil, err
