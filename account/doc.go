@@ -1,23 +1,36 @@
-// Package account binds WeChat identities and phone numbers to the
-// application's own users, by the rules mini-program backends follow, on a
-// store that keeps them safe under concurrent logins.
+// Package account binds the identities of every mini-program platform
+// (WeChat, QQ, Douyin, Alipay, Baidu, Kuaishou, WeCom) and phone numbers to
+// the application's own users, by the rules mini-program backends follow, on
+// a store that keeps them safe under concurrent logins.
 //
-// The application owns its users; a [Store] owns the links: (appid, openid)
-// to a user id, unionid to a user id, phone to a user id. A [Linker] applies
-// the rules ([Linker.Resolve]):
+// The application owns its users; a [Store] owns the links: (platform,
+// appid, openid) to a user id, (platform, unionid) to a user id, phone to a
+// user id. A [Linker] applies the rules ([Linker.Resolve]):
 //
 //	openid known                          -> that user (and bind the phone if the user has none and it is free)
 //	unionid known (another app's login)   -> bind this openid to that user
 //	phone known, user has no openid here  -> bind this openid to that user
 //	phone known, user has another openid  -> ErrPhoneTaken
 //	phone unknown                         -> create a user (the app's callback) bound to openid, unionid, phone
-//	no phone                              -> ErrNotFound, nothing created
+//	no phone                              -> ErrNotRegistered, nothing created
+//
+// # Platforms and apps
+//
+// An [Identity] names its platform ([miniauth.Platform]; empty means
+// WeChat). An openid belongs to one app of one platform; a unionid means
+// something only on its own platform: the same string from Douyin and from
+// WeChat is two unionids, and never joins two identities. "Here" in the
+// rules is the app of the login, its platform and appid: a user has at most
+// one openid an app, and a phone bound to a user who has another openid of
+// that app is refused ([ErrPhoneTaken]). The phone is what joins one
+// person's identities across apps and platforms: the same phone, given in a
+// WeChat app and then in a Douyin app, is one user with two openids.
 //
 // # Phones
 //
 // Phones are compared and stored in one form, "+" country code national
 // number, digits only ("+8613912345678"; see [NormalizePhone]). [PhoneFrom]
-// makes it from WeChat's purePhoneNumber and countryCode. Errors never quote
+// makes it from the purePhoneNumber and countryCode a platform gives. Errors never quote
 // a phone.
 //
 // # Concurrency
@@ -33,10 +46,11 @@
 //
 // [OnLogin] is a ready hook for session.WithOnLogin:
 //
-//	linker := account.New(store, account.WithNewUser(createUser))
+//	linker := account.NewLinker(store, account.WithNewUser(createUser))
 //	hook := session.WithOnLogin(account.OnLogin(linker))
-//	mux.Handle("POST /login", session.LoginHandler(app, m, hook))
-//	mux.Handle("POST /phone", session.PhoneHandler(app, m, hook)) // same hook, Subject pre-set
+//	apps, err := miniauth.NewApps(wxApp, douyinApp) // or one app: wxApp is the Apps of its app
+//	mux.Handle("POST /login", session.LoginHandler(apps, m, hook))
+//	mux.Handle("POST /phone", session.PhoneHandler(apps, m, hook)) // same hook, Subject pre-set
 //
 // # Unbinding and closing accounts
 //
@@ -51,8 +65,17 @@
 //
 // # Stores
 //
-// [NewMemoryStore] keeps links in memory (one process; tests). Package
-// sqlstore keeps them in MySQL/MariaDB, PostgreSQL or SQLite through
-// database/sql, where the user row the callback creates can share the
-// links' transaction. Package accounttest checks any Store.
+// [NewMemoryStore] keeps links in memory (one process; tests): it is this
+// package's [Store], as session.NewMemoryStore is the session package's
+// store of login tokens, a different thing. Package sqlstore keeps links in
+// MySQL/MariaDB, PostgreSQL or SQLite through database/sql, where the user
+// row the callback creates can share the links' transaction. Package
+// accounttest checks any Store.
+//
+// # Names
+//
+// [NewLinker] makes the [Linker]; New is its former name, kept as a
+// deprecated alias. [ErrNotRegistered] is what a login of no registered
+// user gets; ErrNotFound is its former name, the same value, kept as a
+// deprecated alias (session.ErrNotFound is a session store's "no record").
 package account

@@ -5,16 +5,26 @@ import "errors"
 // Errors of [Linker] and of stores, for errors.Is. None of them, and no error
 // of this package, quotes a phone number.
 var (
-	// ErrNotFound: no user has this WeChat identity, and no phone was given
-	// to bind or create one. Resolve created nothing. A login handler gives
-	// such a login a token without a subject (see [OnLogin]).
-	ErrNotFound = errors.New("account: not found")
+	// ErrNotRegistered: no user has this identity (its openid, or its
+	// unionid on its platform), and no phone was given to bind or create
+	// one. Resolve created nothing. A login handler gives such a login a
+	// token without a subject (see [OnLogin]). A [Tx] lookup that finds
+	// nothing returns it too.
+	ErrNotRegistered = errors.New("account: not registered")
+	// ErrNotFound is the former name of [ErrNotRegistered], the same value:
+	// errors.Is matches either.
+	//
+	// Deprecated: Use [ErrNotRegistered]. session.ErrNotFound means
+	// something else (a session store holds no record), and the new name
+	// says what the login is: one of no registered user.
+	ErrNotFound = ErrNotRegistered
 	// ErrPhoneTaken: the phone is bound to a user who already has another
-	// WeChat identity (openid) of this app. Nothing was bound.
-	ErrPhoneTaken = errors.New("account: phone is bound to another WeChat identity of this app")
-	// ErrInvalidIdentity: the [Identity] lacks its AppID or OpenID, or one
-	// of its ids is over [MaxIDLen] bytes or not printable ASCII without
-	// spaces; or a user id is empty, over [MaxUserIDLen] bytes or not UTF-8.
+	// openid of this app (the same platform and appid). Nothing was bound.
+	ErrPhoneTaken = errors.New("account: phone is bound to another openid of this app")
+	// ErrInvalidIdentity: the [Identity] lacks its AppID or OpenID, names a
+	// platform that [miniauth.Platform.Known] does not know, or one of its
+	// ids is over [MaxIDLen] bytes or not printable ASCII without spaces;
+	// or a user id is empty, over [MaxUserIDLen] bytes or not UTF-8.
 	ErrInvalidIdentity = errors.New("account: invalid identity")
 	// ErrInvalidPhone: the phone is not a number [NormalizePhone] accepts.
 	ErrInvalidPhone = errors.New("account: invalid phone number")
@@ -26,7 +36,7 @@ var (
 	ErrConflict = errors.New("account: conflicting concurrent update")
 	// ErrTaken is what a [Tx] Bind returns when a unique link refused it:
 	// the openid, unionid or phone is bound already, or the user has an
-	// openid of that app or a phone. Nothing changed and the transaction
+	// openid of that app (platform and appid) or a phone. Nothing changed and the transaction
 	// goes on.
 	ErrTaken = errors.New("account: link taken")
 )

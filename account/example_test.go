@@ -23,7 +23,7 @@ import (
 func ExampleLinker_Resolve() {
 	ctx := context.Background()
 	n := 0
-	linker := account.New(account.NewMemoryStore(), account.WithNewUser(
+	linker := account.NewLinker(account.NewMemoryStore(), account.WithNewUser(
 		func(ctx context.Context, id account.Identity) (string, error) {
 			n++ // the application's own users table would insert here
 			return fmt.Sprintf("user-%d", n), nil
@@ -43,10 +43,10 @@ func ExampleLinker_Resolve() {
 	links, _ := linker.Links(ctx, "user-1")
 	fmt.Println(links.Phone, len(links.OpenIDs))
 	// Output:
-	// "" created=false err=account: not found
+	// "" created=false err=account: not registered
 	// "user-1" created=true err=<nil>
 	// "user-1" created=false err=<nil>
-	// "" created=false err=account: phone is bound to another WeChat identity of this app
+	// "" created=false err=account: phone is bound to another openid of this app
 	// +8613912345678 2
 }
 
@@ -63,7 +63,7 @@ func ExampleOnLogin() {
 	}
 	sessions := session.NewManager(nil)
 	defer sessions.Close()
-	linker := account.New(account.NewMemoryStore())
+	linker := account.NewLinker(account.NewMemoryStore())
 
 	login := session.LoginHandler(app, sessions, session.WithOnLogin(account.OnLogin(linker)))
 
@@ -90,7 +90,7 @@ func ExampleOnLogin() {
 // itself; revoke the user's sessions right after.
 func ExampleLinker_Delete() {
 	ctx := context.Background()
-	linker := account.New(account.NewMemoryStore())
+	linker := account.NewLinker(account.NewMemoryStore())
 	id := account.Identity{AppID: "wx-shop", OpenID: "o-shop-alice", Phone: "+8613912345678"}
 	uid, _, _ := linker.Resolve(ctx, id)
 
@@ -101,7 +101,7 @@ func ExampleLinker_Delete() {
 	// account stays valid.
 	id.Phone = ""
 	_, _, err := linker.Resolve(ctx, id)
-	fmt.Println(errors.Is(err, account.ErrNotFound))
+	fmt.Println(errors.Is(err, account.ErrNotRegistered))
 	// Output:
 	// true
 }

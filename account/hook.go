@@ -9,14 +9,17 @@ import (
 )
 
 // CodePhoneTaken (409) is the machine code with which [OnLogin] refuses a
-// login whose phone is bound to another WeChat identity of this app
-// ([ErrPhoneTaken]).
+// login whose phone is bound to another openid of this app (the same
+// platform and appid: [ErrPhoneTaken]).
 const CodePhoneTaken = "phone_taken"
 
 // OnLogin returns a hook for [session.WithOnLogin] (on [session.LoginHandler]
 // and [session.PhoneHandler]) that resolves each login to the application's
-// user with l: the Identity is the session's AppID, OpenID and UnionID and
-// the phone of [session.LoginInfo.Phone] ([PhoneFrom]). It sets
+// user with l: the Identity is the session's Platform, AppID, OpenID and
+// UnionID ([miniauth.Session]; a session without a Platform is a WeChat
+// one) and the phone of [session.LoginInfo.Phone] ([PhoneFrom]). So one
+// hook serves the apps of every platform behind one handler: a phone joins
+// a person's identities across them, and unionids stay per platform. It sets
 // [session.LoginInfo.Subject] to the user id, so the token carries it, and
 // adds to the response:
 //
@@ -29,12 +32,13 @@ const CodePhoneTaken = "phone_taken"
 // hook binds or creates the user and answers with a new token that has the
 // subject. The hook refuses:
 //
-//	409 phone_taken        the phone belongs to another WeChat identity of this app
+//	409 phone_taken        the phone belongs to another openid of this app (platform and appid)
 //	503 store_unavailable  the store failed (logged by the handler)
-//	500 server_error       the session has no AppID, or the phone WeChat gave is not a number
+//	500 server_error       the session has no AppID or an unknown Platform, or the phone the platform gave is not a number
 //
-// A session whose client does not set [wxauth.Session.AppID] (wxauth.App's
-// Code2Session does) cannot be resolved: every login is refused 500.
+// A session whose client does not set [miniauth.Session.AppID] (every
+// platform client of this module does) cannot be resolved: every login is
+// refused 500.
 func OnLogin(l *Linker) session.OnLoginFunc {
 	if l == nil {
 		panic("account: OnLogin: nil Linker")
@@ -44,7 +48,7 @@ func OnLogin(l *Linker) session.OnLoginFunc {
 		if s == nil {
 			return nil, errors.New("account: login hook: no session")
 		}
-		id := Identity{AppID: s.AppID, OpenID: s.OpenID, UnionID: s.UnionID, Phone: PhoneFrom(info.Phone)}
+		id := Identity{Platform: s.Platform, AppID: s.AppID, OpenID: s.OpenID, UnionID: s.UnionID, Phone: PhoneFrom(info.Phone)}
 		uid, created, err := l.Resolve(ctx, id)
 		switch {
 		case err == nil:
@@ -57,7 +61,7 @@ func OnLogin(l *Linker) session.OnLoginFunc {
 			return map[string]any{"registered": false}, nil
 		case errors.Is(err, ErrPhoneTaken):
 			return nil, &session.HTTPError{Status: http.StatusConflict, Code: CodePhoneTaken,
-				Message: "this phone number is bound to another WeChat account of this app", Err: err}
+				Message: "this phone number is bound to another account of this app", Err: err}
 		case errors.Is(err, ErrInvalidIdentity), errors.Is(err, ErrInvalidPhone), ctx.Err() != nil:
 			return nil, err // 500 server_error, or 499 when the client left
 		}

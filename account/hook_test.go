@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wxmp/miniauth"
 	"github.com/wxmp/miniauth/account"
 	"github.com/wxmp/miniauth/session"
 	"github.com/wxmp/miniauth/wxauth"
@@ -35,7 +36,7 @@ func newEnv(t *testing.T, store account.Store) *env {
 	require.NoError(t, err)
 	m := session.NewManager(nil)
 	t.Cleanup(func() { _ = m.Close() })
-	return &env{srv: srv, app: app, m: m, linker: account.New(store)}
+	return &env{srv: srv, app: app, m: m, linker: account.NewLinker(store)}
 }
 
 // login posts a wx.login code of openID to h, with a phone of the user's
@@ -95,7 +96,7 @@ func TestOnLoginFlow(t *testing.T) {
 	links, err := e.linker.Links(context.Background(), uid)
 	require.NoError(t, err)
 	assert.Equal(t, "+8613912345678", links.Phone)
-	assert.Equal(t, []string{"ocMvos6NjeKLIBqg5Mr9QjxrP9yc"}, links.UnionIDs)
+	assert.Equal(t, []account.UnionID{{Platform: miniauth.WeChat, UnionID: "ocMvos6NjeKLIBqg5Mr9QjxrP9yc"}}, links.UnionIDs)
 
 	// Later logins need no phone.
 	code, resp = e.login(t, plain, alice)
@@ -144,14 +145,14 @@ func (brokenStore) Update(context.Context, func(context.Context, account.Tx) err
 
 func TestOnLoginErrors(t *testing.T) {
 	ctx := context.Background()
-	hook := account.OnLogin(account.New(brokenStore{}))
+	hook := account.OnLogin(account.NewLinker(brokenStore{}))
 	_, err := hook(ctx, &session.LoginInfo{Session: &wxauth.Session{AppID: appID, OpenID: "o-1"}})
 	var he *session.HTTPError
 	require.ErrorAs(t, err, &he)
 	assert.Equal(t, http.StatusServiceUnavailable, he.Status)
 	assert.Equal(t, session.CodeStoreUnavailable, he.Code)
 
-	hook = account.OnLogin(account.New(account.NewMemoryStore()))
+	hook = account.OnLogin(account.NewLinker(account.NewMemoryStore()))
 	_, err = hook(ctx, &session.LoginInfo{Session: &wxauth.Session{OpenID: "o-1"}}) // no AppID
 	require.ErrorIs(t, err, account.ErrInvalidIdentity)
 	assert.False(t, errors.As(err, &he), "a misconfiguration is a 500")
@@ -162,7 +163,45 @@ func TestOnLoginErrors(t *testing.T) {
 	require.ErrorIs(t, err, account.ErrInvalidPhone)
 
 	assert.Panics(t, func() { account.OnLogin(nil) })
-	assert.Panics(t, func() { account.New(nil) })
+	assert.Panics(t, func() { account.NewLinker(nil) })
 	assert.Panics(t, func() { account.WithNewUser(nil) })
-	assert.Panics(t, func() { account.New(account.NewMemoryStore(), nil) })
+	assert.Panics(t, func() { account.NewLinker(account.NewMemoryStore(), nil) })
+}
+
+// The hook takes the platform from the session: a Douyin login and a WeChat
+// login with the same phone are one user, and their unionids stay apart.
+func TestOnLoginPlatform(t *testing.T) {
+	ctx := context.Background()
+	linker := account.NewLinker(account.NewMemoryStore())
+	hook := account.OnLogin(linker)
+	phone := &miniauth.PhoneNumber{PhoneNumber: "13912345678", PurePhoneNumber: "13912345678", CountryCode: "86"}
+
+	wx := &session.LoginInfo{Session: &miniauth.Session{AppID: appID, OpenID: "o-1", UnionID: "u-1"}, Phone: phone}
+	fields, err := hook(ctx, wx)
+	require.NoError(t, err)
+	assert.Equal(t, true, fields["created"])
+	dy := &session.LoginInfo{Session: &miniauth.Session{Platform: miniauth.Douyin, AppID: "tt0123456789abcdef", OpenID: "o-1", UnionID: "u-1"}, Phone: phone}
+	fields, err = hook(ctx, dy)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]any{"registered": true}, fields)
+	assert.Equal(t, wx.Subject, dy.Subject, "one phone, one user")
+
+	links, err := linker.Links(ctx, wx.Subject)
+	require.NoError(t, err)
+	assert.Equal(t, []account.OpenID{
+		{Platform: miniauth.Douyin, AppID: "tt0123456789abcdef", OpenID: "o-1"},
+		{Platform: miniauth.WeChat, AppID: appID, OpenID: "o-1"},
+	}, links.OpenIDs)
+	assert.Equal(t, []account.UnionID{{Platform: miniauth.Douyin, UnionID: "u-1"}, {Platform: miniauth.WeChat, UnionID: "u-1"}}, links.UnionIDs)
+
+	// A QQ session with the same unionid and no phone is no one.
+	qq := &session.LoginInfo{Session: &miniauth.Session{Platform: miniauth.QQ, AppID: "1112345678", OpenID: "o-2", UnionID: "u-1"}}
+	fields, err = hook(ctx, qq)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]any{"registered": false}, fields)
+	assert.Empty(t, qq.Subject)
+
+	// A session of a platform the module does not know is a 500.
+	_, err = hook(ctx, &session.LoginInfo{Session: &miniauth.Session{Platform: "myspace", AppID: appID, OpenID: "o-3"}})
+	require.ErrorIs(t, err, account.ErrInvalidIdentity)
 }

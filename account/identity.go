@@ -3,6 +3,8 @@ package account
 import (
 	"fmt"
 	"unicode/utf8"
+
+	"github.com/wxmp/miniauth"
 )
 
 // Limits of the ids a [Linker] accepts; the SQL schema of package sqlstore
@@ -15,15 +17,23 @@ const (
 	MaxUserIDLen = 255
 )
 
-// Identity is who logs in: a WeChat identity and maybe a phone.
+// Identity is who logs in: a platform identity (an openid of an app on a
+// platform) and maybe a phone.
 type Identity struct {
+	// Platform is the platform of the app ([miniauth.Session.Platform]):
+	// empty means [miniauth.WeChat] (identities kept before miniauth served
+	// several platforms have none); any other must be one that
+	// [miniauth.Platform.Known] knows. An openid and a unionid mean
+	// something only on their own platform.
+	Platform miniauth.Platform
 	// AppID is the appid of the mini-program (or official account) the
-	// openid belongs to ([wxauth.Session.AppID]). Required.
+	// openid belongs to ([miniauth.Session.AppID]). Required.
 	AppID string
 	// OpenID is the user's openid in that app. Required.
 	OpenID string
-	// UnionID is the user's unionid across the apps of one WeChat Open
-	// Platform account, when WeChat sent one.
+	// UnionID is the user's unionid across the apps of one developer on
+	// this platform (on WeChat: of one Open Platform account), when the
+	// platform sent one. The same unionid on two platforms is two people.
 	UnionID string
 	// Phone is the user's phone number, when the app has one (from the
 	// phone-number button: see [PhoneFrom]). It is normalised by
@@ -31,8 +41,13 @@ type Identity struct {
 	Phone string
 }
 
-// normalize checks id and returns it with its phone normalised.
+// normalize checks id and returns it with its platform set (WeChat for
+// "") and its phone normalised.
 func (id Identity) normalize() (Identity, error) {
+	id.Platform = id.Platform.OrWeChat()
+	if !id.Platform.Known() {
+		return id, fmt.Errorf("%w: unknown platform %q", ErrInvalidIdentity, clip(string(id.Platform)))
+	}
 	if id.AppID == "" || id.OpenID == "" {
 		return id, fmt.Errorf("%w: AppID and OpenID are required", ErrInvalidIdentity)
 	}
@@ -49,6 +64,24 @@ func (id Identity) normalize() (Identity, error) {
 		id.Phone = p
 	}
 	return id, nil
+}
+
+// clip returns s cut to 32 bytes, for an error message (quoted with %q).
+func clip(s string) string {
+	if len(s) > 32 {
+		return s[:32]
+	}
+	return s
+}
+
+// openID returns the key of id's openid.
+func (id Identity) openID() OpenID {
+	return OpenID{Platform: id.Platform, AppID: id.AppID, OpenID: id.OpenID}
+}
+
+// unionID returns the key of id's unionid.
+func (id Identity) unionID() UnionID {
+	return UnionID{Platform: id.Platform, UnionID: id.UnionID}
 }
 
 // validID reports whether s is at most MaxIDLen bytes of printable ASCII

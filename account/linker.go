@@ -40,29 +40,34 @@ func WithNewUser(f NewUserFunc) Option {
 	return func(l *Linker) { l.newUser = f }
 }
 
-// Linker binds WeChat identities and phones to the application's users, by
-// the rules of [Linker.Resolve], in a [Store]. It is safe for concurrent
+// Linker binds platform identities and phones to the application's users,
+// by the rules of [Linker.Resolve], in a [Store]. It is safe for concurrent
 // use.
 type Linker struct {
 	store   Store
 	newUser NewUserFunc
 }
 
-// New returns a Linker that keeps its links in store. A nil store or option
-// panics: they are mistakes of the program, not of a request.
-func New(store Store, opts ...Option) *Linker {
+// NewLinker returns a Linker that keeps its links in store. A nil store or
+// option panics: they are mistakes of the program, not of a request.
+func NewLinker(store Store, opts ...Option) *Linker {
 	if store == nil {
-		panic("account: New: nil store")
+		panic("account: NewLinker: nil store")
 	}
 	l := &Linker{store: store, newUser: randomUserID}
 	for _, o := range opts {
 		if o == nil {
-			panic("account: New: nil option")
+			panic("account: NewLinker: nil option")
 		}
 		o(l)
 	}
 	return l
 }
+
+// New is [NewLinker], under the name it had first.
+//
+// Deprecated: Use [NewLinker], which says what it returns.
+func New(store Store, opts ...Option) *Linker { return NewLinker(store, opts...) }
 
 // randomUserID is the default NewUserFunc.
 func randomUserID(context.Context, Identity) (string, error) {
@@ -74,22 +79,28 @@ func randomUserID(context.Context, Identity) (string, error) {
 // Resolve returns the user that id belongs to, binding or creating one by
 // these rules, in order:
 //
-//  1. (AppID, OpenID) is bound to a user: that user. When id has a phone and
-//     the user has none, the phone is bound to the user if no one has it.
-//  2. Else the UnionID is bound to a user (the same person in another of the
-//     application's mini-programs, or its official account): (AppID, OpenID)
-//     is bound to that user, and the phone as in rule 1. (A user has one
-//     openid an app: when the unionid's user has another openid of this
-//     app, the unionid is not bound and rule 3 decides.)
+//  1. (Platform, AppID, OpenID) is bound to a user: that user. When id has a
+//     phone and the user has none, the phone is bound to the user if no one
+//     has it.
+//  2. Else the UnionID is bound, on id's Platform, to a user (the same
+//     person in another of the application's mini-programs on this
+//     platform, or its official account): the openid is bound to that
+//     user, and the phone as in rule 1. (A user has one openid an app:
+//     when the unionid's user has another openid of this app, the unionid
+//     is not bound and rule 3 decides.) A unionid of another platform is
+//     another unionid, whatever its text.
 //  3. Else, with a phone: when a user has the phone and no openid of this
-//     app, (AppID, OpenID) is bound to that user; when the phone's user has
-//     another openid of this app, Resolve fails with [ErrPhoneTaken]; when no
-//     user has the phone, a new one is created (by the [WithNewUser]
-//     callback) and bound to the phone, (AppID, OpenID) and the UnionID.
-//  4. Else (no phone): [ErrNotFound], and nothing is created.
+//     app (this platform and appid), the openid is bound to that user (so
+//     the phone joins one person's identities across apps and platforms);
+//     when the phone's user has another openid of this app, Resolve fails
+//     with [ErrPhoneTaken]; when no user has the phone, a new one is created
+//     (by the [WithNewUser] callback) and bound to the phone, the openid
+//     and the UnionID.
+//  4. Else (no phone): [ErrNotRegistered], and nothing is created.
 //
-// A UnionID not bound yet is bound to the user found or created. created
-// reports whether the user was created by this call.
+// An id without a Platform is a WeChat one. A UnionID not bound yet is
+// bound, on id's Platform, to the user found or created. created reports
+// whether the user was created by this call.
 //
 // Concurrent Resolves for the same openid, unionid or phone, in one process
 // or many sharing a SQL store, end with one user: the store's unique links
@@ -123,16 +134,16 @@ func (l *Linker) Resolve(ctx context.Context, id Identity) (userID string, creat
 // whose unionid (if any) is bound too: nothing to write, so no transaction.
 // ok is false when the rules must run in a transaction.
 func known(ctx context.Context, r Reader, id Identity) (uid string, ok bool, err error) {
-	uid, err = r.UserByOpenID(ctx, id.AppID, id.OpenID)
+	uid, err = r.UserByOpenID(ctx, id.openID())
 	switch {
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, ErrNotRegistered):
 		return "", false, nil
 	case err != nil:
 		return "", false, fmt.Errorf("account: resolve: %w", err)
 	}
 	if id.UnionID != "" {
-		switch _, err := r.UserByUnionID(ctx, id.UnionID); {
-		case errors.Is(err, ErrNotFound):
+		switch _, err := r.UserByUnionID(ctx, id.unionID()); {
+		case errors.Is(err, ErrNotRegistered):
 			return "", false, nil
 		case err != nil:
 			return "", false, fmt.Errorf("account: resolve: %w", err)
@@ -143,15 +154,15 @@ func known(ctx context.Context, r Reader, id Identity) (uid string, ok bool, err
 
 // resolve applies the rules in one transaction.
 func (l *Linker) resolve(ctx context.Context, tx Tx, id Identity) (string, bool, error) {
-	uid, err := tx.UserByOpenID(ctx, id.AppID, id.OpenID)
+	uid, err := tx.UserByOpenID(ctx, id.openID())
 	if err == nil { // rule 1
 		return uid, false, l.bindOptional(ctx, tx, uid, id, false)
 	}
-	if !errors.Is(err, ErrNotFound) {
+	if !errors.Is(err, ErrNotRegistered) {
 		return "", false, err
 	}
 	if id.UnionID != "" { // rule 2
-		uid, err = tx.UserByUnionID(ctx, id.UnionID)
+		uid, err = tx.UserByUnionID(ctx, id.unionID())
 		switch {
 		case err == nil:
 			// A unionid's user with another openid of this app cannot take
@@ -163,12 +174,12 @@ func (l *Linker) resolve(ctx context.Context, tx Tx, id Identity) (string, bool,
 				return "", false, err
 			}
 			id.UnionID = "" // taken: not to be bound below
-		case !errors.Is(err, ErrNotFound):
+		case !errors.Is(err, ErrNotRegistered):
 			return "", false, err
 		}
 	}
 	if id.Phone == "" { // rule 4
-		return "", false, ErrNotFound
+		return "", false, ErrNotRegistered
 	}
 	uid, err = tx.UserByPhone(ctx, id.Phone) // rule 3
 	switch {
@@ -176,8 +187,8 @@ func (l *Linker) resolve(ctx context.Context, tx Tx, id Identity) (string, bool,
 		if err := l.bindOpenID(ctx, tx, uid, id); err != nil {
 			return "", false, err
 		}
-		return uid, false, l.bindUnionID(ctx, tx, uid, id.UnionID)
-	case !errors.Is(err, ErrNotFound):
+		return uid, false, l.bindUnionID(ctx, tx, uid, id)
+	case !errors.Is(err, ErrNotRegistered):
 		return "", false, err
 	}
 	uid, err = l.newUser(ctx, id)
@@ -192,10 +203,10 @@ func (l *Linker) resolve(ctx context.Context, tx Tx, id Identity) (string, bool,
 	if err := tx.BindPhone(ctx, uid, id.Phone); err != nil {
 		return "", false, retry(err)
 	}
-	if err := tx.BindOpenID(ctx, uid, id.AppID, id.OpenID); err != nil {
+	if err := tx.BindOpenID(ctx, uid, id.openID()); err != nil {
 		return "", false, retry(err)
 	}
-	return uid, true, l.bindUnionID(ctx, tx, uid, id.UnionID)
+	return uid, true, l.bindUnionID(ctx, tx, uid, id)
 }
 
 // retry makes ErrTaken an ErrConflict: the rules must run again.
@@ -207,14 +218,15 @@ func retry(err error) error {
 }
 
 // bindOpenID binds id's openid to the existing user uid. It fails with
-// ErrPhoneTaken when uid has another openid of id's app, and with
+// ErrPhoneTaken when uid has another openid of id's app (its platform and
+// appid), and with
 // ErrConflict when a concurrent Resolve bound this openid or one of uid's:
 // run again, the rules see it. The insert comes first and the read of the
 // user's links only after it failed: a read before it would, at
 // SERIALIZABLE isolation, lock the user's links and deadlock every
 // concurrent login of the same user.
 func (l *Linker) bindOpenID(ctx context.Context, tx Tx, uid string, id Identity) error {
-	err := tx.BindOpenID(ctx, uid, id.AppID, id.OpenID)
+	err := tx.BindOpenID(ctx, uid, id.openID())
 	if !errors.Is(err, ErrTaken) {
 		return err
 	}
@@ -222,7 +234,7 @@ func (l *Linker) bindOpenID(ctx context.Context, tx Tx, uid string, id Identity)
 	if lerr != nil {
 		return lerr
 	}
-	switch links.openIDOf(id.AppID) {
+	switch links.openIDOf(id.openID()) {
 	case id.OpenID, "": // bound concurrently (and maybe not visible to this transaction yet)
 		return retry(err)
 	}
@@ -234,9 +246,9 @@ func (l *Linker) bindOpenID(ctx context.Context, tx Tx, uid string, id Identity)
 // no phone. A link taken meanwhile is no error: it is simply not bound.
 func (l *Linker) bindOptional(ctx context.Context, tx Tx, uid string, id Identity, checked bool) error {
 	if id.UnionID != "" && !checked {
-		switch _, err := tx.UserByUnionID(ctx, id.UnionID); {
-		case errors.Is(err, ErrNotFound):
-			if err := l.bindUnionID(ctx, tx, uid, id.UnionID); err != nil {
+		switch _, err := tx.UserByUnionID(ctx, id.unionID()); {
+		case errors.Is(err, ErrNotRegistered):
+			if err := l.bindUnionID(ctx, tx, uid, id); err != nil {
 				return err
 			}
 		case err != nil:
@@ -254,12 +266,12 @@ func (l *Linker) bindOptional(ctx context.Context, tx Tx, uid string, id Identit
 	return nil
 }
 
-// bindUnionID binds unionID to uid when it is free.
-func (l *Linker) bindUnionID(ctx context.Context, tx Tx, uid, unionID string) error {
-	if unionID == "" {
+// bindUnionID binds id's unionid (on id's platform) to uid when it is free.
+func (l *Linker) bindUnionID(ctx context.Context, tx Tx, uid string, id Identity) error {
+	if id.UnionID == "" {
 		return nil
 	}
-	if err := tx.BindUnionID(ctx, uid, unionID); err != nil && !errors.Is(err, ErrTaken) {
+	if err := tx.BindUnionID(ctx, uid, id.unionID()); err != nil && !errors.Is(err, ErrTaken) {
 		return err
 	}
 	return nil
@@ -281,7 +293,7 @@ func (l *Linker) update(ctx context.Context, op string, fn func(context.Context,
 		switch {
 		case err == nil:
 			return nil
-		case errors.Is(err, ErrNotFound), errors.Is(err, ErrPhoneTaken):
+		case errors.Is(err, ErrNotRegistered), errors.Is(err, ErrPhoneTaken):
 			return err
 		case !errors.Is(err, ErrConflict) || ctx.Err() != nil:
 			return fmt.Errorf("account: %s: %w", op, err)
@@ -298,9 +310,11 @@ func (l *Linker) update(ctx context.Context, op string, fn func(context.Context,
 	}
 }
 
-// Unbind removes the links of id from the user userID: its (AppID, OpenID)
-// when both are set, its UnionID, its Phone (normalised), each only when it
-// is bound to that user. Links of other users are left alone, and so is a
+// Unbind removes the links of id from the user userID: its (Platform,
+// AppID, OpenID) when AppID and OpenID are set, its UnionID on its
+// Platform, its Phone (normalised), each only when it is bound to that user.
+// An id without a Platform is a WeChat one; an unknown platform fails with
+// [ErrInvalidIdentity]. Links of other users are left alone, and so is a
 // link not bound at all: Unbind of what is not there is not an error.
 //
 // Unbind ends no session: a token issued for the user still carries its
@@ -311,6 +325,9 @@ func (l *Linker) Unbind(ctx context.Context, userID string, id Identity) error {
 	if err := checkUserID(userID); err != nil {
 		return err
 	}
+	if id.Platform = id.Platform.OrWeChat(); !id.Platform.Known() {
+		return fmt.Errorf("%w: unknown platform %q", ErrInvalidIdentity, clip(string(id.Platform)))
+	}
 	if id.Phone != "" {
 		p, err := NormalizePhone(id.Phone)
 		if err != nil {
@@ -320,12 +337,12 @@ func (l *Linker) Unbind(ctx context.Context, userID string, id Identity) error {
 	}
 	return l.update(ctx, "unbind", func(ctx context.Context, tx Tx) error {
 		if id.AppID != "" && id.OpenID != "" {
-			if err := tx.UnbindOpenID(ctx, userID, id.AppID, id.OpenID); err != nil {
+			if err := tx.UnbindOpenID(ctx, userID, id.openID()); err != nil {
 				return err
 			}
 		}
 		if id.UnionID != "" {
-			if err := tx.UnbindUnionID(ctx, userID, id.UnionID); err != nil {
+			if err := tx.UnbindUnionID(ctx, userID, id.unionID()); err != nil {
 				return err
 			}
 		}
@@ -342,7 +359,7 @@ func (l *Linker) Unbind(ctx context.Context, userID string, id Identity) error {
 //
 // Delete ends no session: call [session.Manager.RevokeAll](ctx, userID)
 // after it, so that no token of the deleted user stays valid. A later login
-// of the same WeChat user is then unknown (or, with the phone, creates a new
+// of the same user is then unknown (or, with the phone, creates a new
 // user).
 func (l *Linker) Delete(ctx context.Context, userID string) error {
 	if err := checkUserID(userID); err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 	"sync"
+
+	"github.com/wxmp/miniauth"
 )
 
 // NewMemoryStore returns a [Store] that keeps its links in memory, for tests
@@ -13,7 +15,7 @@ import (
 func NewMemoryStore() Store {
 	return &memoryStore{
 		openIDs:  make(map[OpenID]string),
-		unionIDs: make(map[string]string),
+		unionIDs: make(map[UnionID]string),
 		phones:   make(map[string]string),
 		users:    make(map[string]*memUser),
 	}
@@ -21,18 +23,26 @@ func NewMemoryStore() Store {
 
 type memoryStore struct {
 	mu       sync.Mutex
-	openIDs  map[OpenID]string // -> user id
-	unionIDs map[string]string // -> user id
-	phones   map[string]string // -> user id
+	openIDs  map[OpenID]string  // -> user id
+	unionIDs map[UnionID]string // -> user id
+	phones   map[string]string  // -> user id
 	users    map[string]*memUser
 }
 
 // memUser is the reverse index of one user's links.
 type memUser struct {
 	phone    string
-	openIDs  map[string]string // app id -> openid
-	unionIDs map[string]bool
+	openIDs  map[memApp]string // app -> openid
+	unionIDs map[UnionID]bool
 }
+
+// memApp is an app: its platform and appid.
+type memApp struct {
+	platform miniauth.Platform
+	appID    string
+}
+
+func appOf(o OpenID) memApp { return memApp{o.Platform, o.AppID} }
 
 func (s *memoryStore) Update(ctx context.Context, fn func(context.Context, Tx) error) error {
 	if err := ctx.Err(); err != nil {
@@ -57,22 +67,19 @@ type memTx struct {
 	undo []func()
 }
 
-func lookup(m map[string]string, k string) (string, error) {
+func lookup[K comparable](m map[K]string, k K) (string, error) {
 	if u, ok := m[k]; ok {
 		return u, nil
 	}
-	return "", ErrNotFound
+	return "", ErrNotRegistered
 }
 
-func (t *memTx) UserByOpenID(_ context.Context, appID, openID string) (string, error) {
-	if u, ok := t.s.openIDs[OpenID{appID, openID}]; ok {
-		return u, nil
-	}
-	return "", ErrNotFound
+func (t *memTx) UserByOpenID(_ context.Context, o OpenID) (string, error) {
+	return lookup(t.s.openIDs, o)
 }
 
-func (t *memTx) UserByUnionID(_ context.Context, unionID string) (string, error) {
-	return lookup(t.s.unionIDs, unionID)
+func (t *memTx) UserByUnionID(_ context.Context, u UnionID) (string, error) {
+	return lookup(t.s.unionIDs, u)
 }
 
 func (t *memTx) UserByPhone(_ context.Context, phone string) (string, error) {
@@ -87,21 +94,13 @@ func (t *memTx) Links(_ context.Context, userID string) (*Links, error) {
 	}
 	l.Phone = u.phone
 	for app, o := range u.openIDs {
-		l.OpenIDs = append(l.OpenIDs, OpenID{app, o})
+		l.OpenIDs = append(l.OpenIDs, OpenID{Platform: app.platform, AppID: app.appID, OpenID: o})
 	}
-	slices.SortFunc(l.OpenIDs, func(a, b OpenID) int {
-		if a.AppID < b.AppID {
-			return -1
-		}
-		if a.AppID > b.AppID {
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(l.OpenIDs, OpenID.Compare)
 	for un := range u.unionIDs {
 		l.UnionIDs = append(l.UnionIDs, un)
 	}
-	slices.Sort(l.UnionIDs)
+	slices.SortFunc(l.UnionIDs, UnionID.Compare)
 	return l, nil
 }
 
@@ -109,7 +108,7 @@ func (t *memTx) Links(_ context.Context, userID string) (*Links, error) {
 func (t *memTx) user(userID string) *memUser {
 	u := t.s.users[userID]
 	if u == nil {
-		u = &memUser{openIDs: make(map[string]string), unionIDs: make(map[string]bool)}
+		u = &memUser{openIDs: make(map[memApp]string), unionIDs: make(map[UnionID]bool)}
 		t.s.users[userID] = u
 		t.undo = append(t.undo, func() { delete(t.s.users, userID) })
 	}
@@ -125,22 +124,22 @@ func (t *memTx) dropIfEmpty(userID string) {
 	}
 }
 
-func (t *memTx) BindOpenID(_ context.Context, userID, appID, openID string) error {
-	k := OpenID{appID, openID}
+func (t *memTx) BindOpenID(_ context.Context, userID string, k OpenID) error {
+	app := appOf(k)
 	if _, ok := t.s.openIDs[k]; ok {
 		return ErrTaken
 	}
-	if u := t.s.users[userID]; u != nil && u.openIDs[appID] != "" {
+	if u := t.s.users[userID]; u != nil && u.openIDs[app] != "" {
 		return ErrTaken
 	}
 	u := t.user(userID)
 	t.s.openIDs[k] = userID
-	u.openIDs[appID] = openID
-	t.undo = append(t.undo, func() { delete(t.s.openIDs, k); delete(u.openIDs, appID) })
+	u.openIDs[app] = k.OpenID
+	t.undo = append(t.undo, func() { delete(t.s.openIDs, k); delete(u.openIDs, app) })
 	return nil
 }
 
-func (t *memTx) BindUnionID(_ context.Context, userID, unionID string) error {
+func (t *memTx) BindUnionID(_ context.Context, userID string, unionID UnionID) error {
 	if _, ok := t.s.unionIDs[unionID]; ok {
 		return ErrTaken
 	}
@@ -165,20 +164,20 @@ func (t *memTx) BindPhone(_ context.Context, userID, phone string) error {
 	return nil
 }
 
-func (t *memTx) UnbindOpenID(_ context.Context, userID, appID, openID string) error {
-	k := OpenID{appID, openID}
+func (t *memTx) UnbindOpenID(_ context.Context, userID string, k OpenID) error {
 	if u, ok := t.s.openIDs[k]; !ok || u != userID {
 		return nil
 	}
+	app := appOf(k)
 	u := t.s.users[userID]
 	delete(t.s.openIDs, k)
-	delete(u.openIDs, appID)
-	t.undo = append(t.undo, func() { t.s.openIDs[k] = userID; u.openIDs[appID] = openID })
+	delete(u.openIDs, app)
+	t.undo = append(t.undo, func() { t.s.openIDs[k] = userID; u.openIDs[app] = k.OpenID })
 	t.dropIfEmpty(userID)
 	return nil
 }
 
-func (t *memTx) UnbindUnionID(_ context.Context, userID, unionID string) error {
+func (t *memTx) UnbindUnionID(_ context.Context, userID string, unionID UnionID) error {
 	if u, ok := t.s.unionIDs[unionID]; !ok || u != userID {
 		return nil
 	}
@@ -211,7 +210,7 @@ func (t *memTx) DeleteUser(ctx context.Context, userID string) error {
 		_ = t.UnbindPhone(ctx, userID, u.phone)
 	}
 	for app, o := range u.openIDs {
-		_ = t.UnbindOpenID(ctx, userID, app, o)
+		_ = t.UnbindOpenID(ctx, userID, OpenID{Platform: app.platform, AppID: app.appID, OpenID: o})
 	}
 	for un := range u.unionIDs {
 		_ = t.UnbindUnionID(ctx, userID, un)

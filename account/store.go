@@ -1,11 +1,21 @@
 package account
 
-import "context"
+import (
+	"context"
+	"strings"
 
-// Store keeps the links between WeChat identities, phones and the
+	"github.com/wxmp/miniauth"
+)
+
+// Store keeps the links between platform identities, phones and the
 // application's user ids: the store owns the links, the application owns its
 // users. [NewMemoryStore] and package sqlstore implement it; package
 // accounttest checks any implementation.
+//
+// Every link of an openid or a unionid is keyed by its platform too ([OpenID],
+// [UnionID]): the same unionid on two platforms is two links, of two people
+// or of one. A [Linker] always passes a known, non-empty platform
+// ([miniauth.WeChat] for an [Identity] without one).
 //
 // A Store must be safe for concurrent use.
 type Store interface {
@@ -26,41 +36,44 @@ type Store interface {
 // there is something to bind or create. Its lookups behave as those of
 // [Tx], on committed links. Package sqlstore's Store implements it.
 type Reader interface {
-	UserByOpenID(ctx context.Context, appID, openID string) (userID string, err error)
-	UserByUnionID(ctx context.Context, unionID string) (userID string, err error)
+	UserByOpenID(ctx context.Context, o OpenID) (userID string, err error)
+	UserByUnionID(ctx context.Context, u UnionID) (userID string, err error)
 }
 
 // Tx reads and writes links inside a [Store.Update]. Lookups that find
-// nothing return [ErrNotFound]. Binds that a unique link refuses return
+// nothing return [ErrNotRegistered]. Binds that a unique link refuses return
 // [ErrTaken], change nothing, and leave the transaction usable. An error
 // that ends the transaction because a concurrent one won matches
 // [ErrConflict]. Reads see what the transaction wrote.
 type Tx interface {
-	// UserByOpenID returns the user bound to (appID, openID).
-	UserByOpenID(ctx context.Context, appID, openID string) (userID string, err error)
-	// UserByUnionID returns the user bound to unionID.
-	UserByUnionID(ctx context.Context, unionID string) (userID string, err error)
+	// UserByOpenID returns the user bound to the openid o (its platform,
+	// appid and openid).
+	UserByOpenID(ctx context.Context, o OpenID) (userID string, err error)
+	// UserByUnionID returns the user bound to the unionid u on its
+	// platform.
+	UserByUnionID(ctx context.Context, u UnionID) (userID string, err error)
 	// UserByPhone returns the user bound to the (normalised) phone.
 	UserByPhone(ctx context.Context, phone string) (userID string, err error)
 	// Links returns every link of userID; an unknown user has none (no
 	// error).
 	Links(ctx context.Context, userID string) (*Links, error)
 
-	// BindOpenID binds (appID, openID) to userID; ErrTaken when that
-	// openid is bound (to anyone) or userID has an openid of appID.
-	BindOpenID(ctx context.Context, userID, appID, openID string) error
-	// BindUnionID binds unionID to userID; ErrTaken when it is bound. A
-	// user may have several unionids.
-	BindUnionID(ctx context.Context, userID, unionID string) error
+	// BindOpenID binds o to userID; ErrTaken when o is bound (to anyone)
+	// or userID has an openid of o's app (the same platform and appid).
+	BindOpenID(ctx context.Context, userID string, o OpenID) error
+	// BindUnionID binds u to userID; ErrTaken when u is bound. A user may
+	// have several unionids (of several platforms, or of several Open
+	// Platform accounts of one).
+	BindUnionID(ctx context.Context, userID string, u UnionID) error
 	// BindPhone binds phone to userID; ErrTaken when the phone is bound
 	// (to anyone) or userID has a phone.
 	BindPhone(ctx context.Context, userID, phone string) error
 
-	// UnbindOpenID removes the link of (appID, openID) when it is bound to
-	// userID; otherwise it does nothing (no error). So do the other Unbinds.
-	UnbindOpenID(ctx context.Context, userID, appID, openID string) error
-	// UnbindUnionID removes the link of unionID when bound to userID.
-	UnbindUnionID(ctx context.Context, userID, unionID string) error
+	// UnbindOpenID removes the link of o when it is bound to userID;
+	// otherwise it does nothing (no error). So do the other Unbinds.
+	UnbindOpenID(ctx context.Context, userID string, o OpenID) error
+	// UnbindUnionID removes the link of u when bound to userID.
+	UnbindUnionID(ctx context.Context, userID string, u UnionID) error
 	// UnbindPhone removes the link of phone when bound to userID.
 	UnbindPhone(ctx context.Context, userID, phone string) error
 	// DeleteUser removes every link of userID.
@@ -71,23 +84,61 @@ type Tx interface {
 type Links struct {
 	// Phone is the user's normalised phone, or "".
 	Phone string
-	// OpenIDs are the user's WeChat identities, at most one an app, sorted
-	// by AppID.
+	// OpenIDs are the user's platform identities, at most one an app (a
+	// platform and an appid), sorted by Platform, then AppID ([OpenID.Compare]).
 	OpenIDs []OpenID
-	// UnionIDs are the user's unionids, sorted.
-	UnionIDs []string
+	// UnionIDs are the user's unionids, each with its platform, sorted by
+	// Platform, then UnionID ([UnionID.Compare]).
+	UnionIDs []UnionID
 }
 
-// OpenID is an openid and the app it belongs to.
+// OpenID is an openid and the app it belongs to: the app's platform and
+// appid. It is the key of an openid's link.
 type OpenID struct {
-	AppID, OpenID string
+	// Platform is the app's platform; a store gets it non-empty.
+	Platform miniauth.Platform
+	// AppID is the app's appid.
+	AppID string
+	// OpenID is the user's openid in the app.
+	OpenID string
 }
 
-// openIDOf returns the user's openid in appID, or "".
-func (l *Links) openIDOf(appID string) string {
-	for _, o := range l.OpenIDs {
-		if o.AppID == appID {
-			return o.OpenID
+// Compare orders openids by Platform, then AppID, then OpenID, as
+// [Links.OpenIDs] is sorted; it returns -1, 0 or +1.
+func (o OpenID) Compare(p OpenID) int {
+	if c := strings.Compare(string(o.Platform), string(p.Platform)); c != 0 {
+		return c
+	}
+	if c := strings.Compare(o.AppID, p.AppID); c != 0 {
+		return c
+	}
+	return strings.Compare(o.OpenID, p.OpenID)
+}
+
+// UnionID is a unionid and the platform it belongs to. It is the key of a
+// unionid's link.
+type UnionID struct {
+	// Platform is the unionid's platform; a store gets it non-empty.
+	Platform miniauth.Platform
+	// UnionID is the user's unionid on that platform.
+	UnionID string
+}
+
+// Compare orders unionids by Platform, then UnionID, as [Links.UnionIDs] is
+// sorted; it returns -1, 0 or +1.
+func (u UnionID) Compare(v UnionID) int {
+	if c := strings.Compare(string(u.Platform), string(v.Platform)); c != 0 {
+		return c
+	}
+	return strings.Compare(u.UnionID, v.UnionID)
+}
+
+// openIDOf returns the user's openid in the app of o (its platform and
+// appid), or "".
+func (l *Links) openIDOf(o OpenID) string {
+	for _, x := range l.OpenIDs {
+		if x.Platform == o.Platform && x.AppID == o.AppID {
+			return x.OpenID
 		}
 	}
 	return ""

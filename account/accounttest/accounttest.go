@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wxmp/miniauth"
 	"github.com/wxmp/miniauth/account"
 )
 
@@ -35,6 +36,10 @@ func Run(t *testing.T, newStore func(t *testing.T) account.Store) {
 		{"CreateWithPhone", testCreate},
 		{"KnownOpenID", testKnownOpenID},
 		{"UnionIDAcrossApps", testUnionID},
+		{"UnionIDPerPlatform", testUnionIDPerPlatform},
+		{"PhoneAcrossPlatforms", testPhoneAcrossPlatforms},
+		{"PhoneTakenPerApp", testPhoneTakenPerApp},
+		{"UnbindPerPlatform", testUnbindPerPlatform},
 		{"PhoneBindsOtherApp", testPhoneBindsOtherApp},
 		{"PhoneTaken", testPhoneTaken},
 		{"PhoneBoundToKnownUser", testPhoneToKnownUser},
@@ -50,6 +55,7 @@ func Run(t *testing.T, newStore func(t *testing.T) account.Store) {
 		{"RacePhone", testRacePhone},
 		{"RaceOpenID", testRaceOpenID},
 		{"RaceUnionID", testRaceUnionID},
+		{"RacePlatforms", testRacePlatforms},
 	} {
 		t.Run(st.name, func(t *testing.T) {
 			t.Parallel()
@@ -58,7 +64,7 @@ func Run(t *testing.T, newStore func(t *testing.T) account.Store) {
 				t.Fatal("accounttest: newStore returned a nil store")
 			}
 			f := &fixture{store: s, run: newRun()}
-			f.linker = account.New(s, account.WithNewUser(f.newUser))
+			f.linker = account.NewLinker(s, account.WithNewUser(f.newUser))
 			st.test(t, f)
 		})
 	}
@@ -96,9 +102,38 @@ func (f *fixture) newUser(ctx context.Context, id account.Identity) (string, err
 	return fmt.Sprintf("user-%s-%d", f.run, f.n.Add(1)), nil
 }
 
-// id returns an identity of app "wxapp<app>" with openid "o-<run>-<name>".
+// id returns an identity of app "wx<app>" with openid "o-<run>-<name>",
+// without a platform: a WeChat one.
 func (f *fixture) id(app int, name string) account.Identity {
 	return account.Identity{AppID: fmt.Sprintf("wx%016d", app), OpenID: "o-" + f.run + "-" + name}
+}
+
+// on returns f.id(app, name) on platform p.
+func (f *fixture) on(p miniauth.Platform, app int, name string) account.Identity {
+	id := f.id(app, name)
+	id.Platform = p
+	return id
+}
+
+// wx is the key of a WeChat openid.
+func wx(appID, openID string) account.OpenID {
+	return account.OpenID{Platform: miniauth.WeChat, AppID: appID, OpenID: openID}
+}
+
+// wxu is the key of a WeChat unionid.
+func wxu(unionID string) account.UnionID {
+	return account.UnionID{Platform: miniauth.WeChat, UnionID: unionID}
+}
+
+// wechatOpenID is the key of id's openid, id being a WeChat identity.
+func wechatOpenID(id account.Identity) account.OpenID { return wx(id.AppID, id.OpenID) }
+
+// wechatUnionID is the key of id's unionid, id being a WeChat identity.
+func wechatUnionID(id account.Identity) account.UnionID { return wxu(id.UnionID) }
+
+// openIDOf is the key of id's openid on its platform.
+func openIDOf(id account.Identity) account.OpenID {
+	return account.OpenID{Platform: id.Platform.OrWeChat(), AppID: id.AppID, OpenID: id.OpenID}
 }
 
 // phone returns a mainland mobile number unique to this run and n.
@@ -145,14 +180,14 @@ func testNotFound(t *testing.T, f *fixture) {
 	id.UnionID = "u-" + f.run
 	for range 2 {
 		_, _, err := f.linker.Resolve(ctx, id)
-		require.ErrorIs(t, err, account.ErrNotFound)
+		require.ErrorIs(t, err, account.ErrNotRegistered)
 	}
 	assert.Zero(t, f.calls.Load(), "a phone-less unknown login must not create a user")
 	// The unionid was not bound either: another app's login with it is unknown.
 	other := f.id(2, "b")
 	other.UnionID = id.UnionID
 	_, _, err := f.linker.Resolve(ctx, other)
-	require.ErrorIs(t, err, account.ErrNotFound)
+	require.ErrorIs(t, err, account.ErrNotRegistered)
 }
 
 func testCreate(t *testing.T, f *fixture) {
@@ -165,8 +200,8 @@ func testCreate(t *testing.T, f *fixture) {
 	want, _ := account.NormalizePhone(id.Phone)
 	l := f.links(t, uid)
 	assert.Equal(t, want, l.Phone)
-	assert.Equal(t, []account.OpenID{{AppID: id.AppID, OpenID: id.OpenID}}, l.OpenIDs)
-	assert.Equal(t, []string{id.UnionID}, l.UnionIDs)
+	assert.Equal(t, []account.OpenID{wechatOpenID(id)}, l.OpenIDs, "an identity without a platform is a WeChat one")
+	assert.Equal(t, []account.UnionID{wechatUnionID(id)}, l.UnionIDs)
 
 	// Logged in again, with or without the phone: the same user.
 	uid2, created := f.resolve(t, id)
@@ -193,7 +228,7 @@ func testKnownOpenID(t *testing.T, f *fixture) {
 	uid2, created := f.resolve(t, id)
 	assert.Equal(t, uid, uid2)
 	assert.False(t, created)
-	assert.Equal(t, []string{id.UnionID}, f.links(t, uid).UnionIDs)
+	assert.Equal(t, []account.UnionID{wechatUnionID(id)}, f.links(t, uid).UnionIDs)
 }
 
 func testUnionID(t *testing.T, f *fixture) {
@@ -208,18 +243,18 @@ func testUnionID(t *testing.T, f *fixture) {
 	assert.Equal(t, uid, uidB, "a unionid seen in app A binds app B's openid to A's user")
 	assert.False(t, created)
 	assert.EqualValues(t, 1, f.calls.Load())
-	assert.Equal(t, []account.OpenID{{AppID: a.AppID, OpenID: a.OpenID}, {AppID: b.AppID, OpenID: b.OpenID}},
+	assert.Equal(t, []account.OpenID{wechatOpenID(a), wechatOpenID(b)},
 		f.links(t, uid).OpenIDs)
 	b.UnionID = ""
 	uidB2, _ := f.resolve(t, b) // app B's openid is now known by itself
 	assert.Equal(t, uid, uidB2)
 
 	// A unionid whose user has another openid of this app binds nothing;
-	// without a phone that is ErrNotFound.
+	// without a phone that is ErrNotRegistered.
 	c := f.id(1, "c")
 	c.UnionID = a.UnionID
 	_, _, err := f.linker.Resolve(context.Background(), c)
-	require.ErrorIs(t, err, account.ErrNotFound)
+	require.ErrorIs(t, err, account.ErrNotRegistered)
 }
 
 func testPhoneBindsOtherApp(t *testing.T, f *fixture) {
@@ -249,7 +284,7 @@ func testPhoneTaken(t *testing.T, f *fixture) {
 	noPhone(t, err, phone)
 	b.Phone = ""
 	_, _, err = f.linker.Resolve(ctx, b)
-	require.ErrorIs(t, err, account.ErrNotFound, "a refused login binds nothing")
+	require.ErrorIs(t, err, account.ErrNotRegistered, "a refused login binds nothing")
 	l := f.links(t, uid)
 	assert.Len(t, l.OpenIDs, 1)
 	assert.Empty(t, l.UnionIDs)
@@ -348,7 +383,7 @@ func testUnbind(t *testing.T, f *fixture) {
 	noPhoneID := a
 	noPhoneID.Phone, noPhoneID.UnionID = "", ""
 	_, _, err := f.linker.Resolve(ctx, noPhoneID)
-	require.ErrorIs(t, err, account.ErrNotFound)
+	require.ErrorIs(t, err, account.ErrNotRegistered)
 	// With the phone, the openid finds its user again (no openid of this app).
 	got, created := f.resolve(t, a)
 	assert.Equal(t, uid, got)
@@ -378,7 +413,7 @@ func testDelete(t *testing.T, f *fixture) {
 	assert.Empty(t, l.UnionIDs)
 	b.UnionID = ""
 	_, _, err := f.linker.Resolve(ctx, b)
-	require.ErrorIs(t, err, account.ErrNotFound)
+	require.ErrorIs(t, err, account.ErrNotRegistered)
 	fresh, created := f.resolve(t, a)
 	assert.True(t, created, "the phone of a deleted user is free")
 	assert.NotEqual(t, uid, fresh)
@@ -404,7 +439,7 @@ func testNewUserFails(t *testing.T, f *fixture) {
 	// Nothing was bound: the next attempt creates the user.
 	uid, created := f.resolve(t, id)
 	assert.True(t, created)
-	assert.Equal(t, []string{id.UnionID}, f.links(t, uid).UnionIDs)
+	assert.Equal(t, []account.UnionID{wechatUnionID(id)}, f.links(t, uid).UnionIDs)
 }
 
 func testInvalid(t *testing.T, f *fixture) {
@@ -420,6 +455,8 @@ func testInvalid(t *testing.T, f *fixture) {
 		{"long openid", func(id *account.Identity) { id.OpenID = strings.Repeat("o", account.MaxIDLen+1) }, account.ErrInvalidIdentity},
 		{"NUL in unionid", func(id *account.Identity) { id.UnionID = "u\x00" }, account.ErrInvalidIdentity},
 		{"non-ASCII openid", func(id *account.Identity) { id.OpenID = "o-微信" }, account.ErrInvalidIdentity},
+		{"unknown platform", func(id *account.Identity) { id.Platform = "myspace" }, account.ErrInvalidIdentity},
+		{"platform in capitals", func(id *account.Identity) { id.Platform = "WeChat" }, account.ErrInvalidIdentity},
 		{"letters in phone", func(id *account.Identity) { id.Phone = "+86 139 CALL ME" }, account.ErrInvalidPhone},
 		{"national non-mobile", func(id *account.Identity) { id.Phone = "2125550123" }, account.ErrInvalidPhone},
 		{"short phone", func(id *account.Identity) { id.Phone = "+1234" }, account.ErrInvalidPhone},
@@ -431,6 +468,7 @@ func testInvalid(t *testing.T, f *fixture) {
 	}
 	assert.ErrorIs(t, f.linker.Delete(ctx, ""), account.ErrInvalidIdentity)
 	assert.ErrorIs(t, f.linker.Unbind(ctx, strings.Repeat("u", account.MaxUserIDLen+1), ok), account.ErrInvalidIdentity)
+	assert.ErrorIs(t, f.linker.Unbind(ctx, "user", account.Identity{Platform: "myspace", AppID: "a", OpenID: "o"}), account.ErrInvalidIdentity)
 	_, err := f.linker.Links(ctx, "bad\xff")
 	assert.ErrorIs(t, err, account.ErrInvalidIdentity)
 	assert.Zero(t, f.calls.Load())
@@ -508,7 +546,7 @@ func testRaceOpenID(t *testing.T, f *fixture) {
 	}
 	assert.Equal(t, 1, created)
 	l := f.links(t, uids[0])
-	assert.Equal(t, []string{id.UnionID}, l.UnionIDs)
+	assert.Equal(t, []account.UnionID{wechatUnionID(id)}, l.UnionIDs)
 	assert.Len(t, l.OpenIDs, 1)
 }
 
@@ -546,28 +584,50 @@ func testTxTaken(t *testing.T, f *fixture) {
 		assert.Equal(t, u1, got, "a transaction reads its own writes")
 		assert.ErrorIs(t, tx.BindPhone(ctx, u2, phone), account.ErrTaken, "a phone has one user")
 		assert.ErrorIs(t, tx.BindPhone(ctx, u1, mustNormalize(t, f.phone(2))), account.ErrTaken, "a user has one phone")
-		require.NoError(t, tx.BindOpenID(ctx, u1, "wx-b", "o-b-"+f.run))
-		require.NoError(t, tx.BindOpenID(ctx, u1, "wx-a", "o-a-"+f.run))
-		assert.ErrorIs(t, tx.BindOpenID(ctx, u2, "wx-a", "o-a-"+f.run), account.ErrTaken, "an openid has one user")
-		assert.ErrorIs(t, tx.BindOpenID(ctx, u1, "wx-a", "o-other-"+f.run), account.ErrTaken, "a user has one openid an app")
-		require.NoError(t, tx.BindUnionID(ctx, u1, "u-z-"+f.run))
-		require.NoError(t, tx.BindUnionID(ctx, u1, "u-a-"+f.run))
-		assert.ErrorIs(t, tx.BindUnionID(ctx, u2, "u-a-"+f.run), account.ErrTaken)
-		_, err = tx.UserByOpenID(ctx, "wx-a", "o-other-"+f.run)
-		assert.ErrorIs(t, err, account.ErrNotFound)
-		_, err = tx.UserByUnionID(ctx, "u-none-"+f.run)
-		assert.ErrorIs(t, err, account.ErrNotFound)
+		require.NoError(t, tx.BindOpenID(ctx, u1, wx("wx-b", "o-b-"+f.run)))
+		require.NoError(t, tx.BindOpenID(ctx, u1, wx("wx-a", "o-a-"+f.run)))
+		assert.ErrorIs(t, tx.BindOpenID(ctx, u2, wx("wx-a", "o-a-"+f.run)), account.ErrTaken, "an openid has one user")
+		assert.ErrorIs(t, tx.BindOpenID(ctx, u1, wx("wx-a", "o-other-"+f.run)), account.ErrTaken, "a user has one openid an app")
+		// The same appid and openid on another platform is another app's
+		// openid: u1 may have it too, and so may another user.
+		dy := account.OpenID{Platform: miniauth.Douyin, AppID: "wx-a", OpenID: "o-a-" + f.run}
+		require.NoError(t, tx.BindOpenID(ctx, u1, dy), "an app is a platform and an appid")
+		assert.ErrorIs(t, tx.BindOpenID(ctx, u1, account.OpenID{Platform: miniauth.Douyin, AppID: "wx-a", OpenID: "o-x-" + f.run}),
+			account.ErrTaken, "a user has one openid an app, on every platform")
+		require.NoError(t, tx.BindOpenID(ctx, u2, account.OpenID{Platform: miniauth.QQ, AppID: "wx-a", OpenID: "o-a-" + f.run}))
+		require.NoError(t, tx.BindUnionID(ctx, u1, wxu("u-z-"+f.run)))
+		require.NoError(t, tx.BindUnionID(ctx, u1, wxu("u-a-"+f.run)))
+		assert.ErrorIs(t, tx.BindUnionID(ctx, u2, wxu("u-a-"+f.run)), account.ErrTaken)
+		require.NoError(t, tx.BindUnionID(ctx, u2, account.UnionID{Platform: miniauth.Douyin, UnionID: "u-a-" + f.run}),
+			"the same unionid on another platform is another unionid")
+		got, err = tx.UserByUnionID(ctx, account.UnionID{Platform: miniauth.Douyin, UnionID: "u-a-" + f.run})
+		require.NoError(t, err)
+		assert.Equal(t, u2, got)
+		got, err = tx.UserByOpenID(ctx, dy)
+		require.NoError(t, err)
+		assert.Equal(t, u1, got)
+		_, err = tx.UserByOpenID(ctx, wx("wx-a", "o-other-"+f.run))
+		assert.ErrorIs(t, err, account.ErrNotRegistered)
+		_, err = tx.UserByOpenID(ctx, account.OpenID{Platform: miniauth.Alipay, AppID: "wx-a", OpenID: "o-a-" + f.run})
+		assert.ErrorIs(t, err, account.ErrNotRegistered)
+		_, err = tx.UserByUnionID(ctx, wxu("u-none-"+f.run))
+		assert.ErrorIs(t, err, account.ErrNotRegistered)
+		_, err = tx.UserByUnionID(ctx, account.UnionID{Platform: miniauth.QQ, UnionID: "u-a-" + f.run})
+		assert.ErrorIs(t, err, account.ErrNotRegistered)
 		return nil
 	})
 	require.NoError(t, err, "the transaction commits after refused binds")
 	l := f.links(t, u1)
 	assert.Equal(t, phone, l.Phone)
-	assert.Equal(t, []account.OpenID{{AppID: "wx-a", OpenID: "o-a-" + f.run}, {AppID: "wx-b", OpenID: "o-b-" + f.run}}, l.OpenIDs)
-	assert.Equal(t, []string{"u-a-" + f.run, "u-z-" + f.run}, l.UnionIDs)
+	assert.Equal(t, []account.OpenID{
+		{Platform: miniauth.Douyin, AppID: "wx-a", OpenID: "o-a-" + f.run},
+		wx("wx-a", "o-a-"+f.run), wx("wx-b", "o-b-"+f.run),
+	}, l.OpenIDs, "sorted by platform, then appid")
+	assert.Equal(t, []account.UnionID{wxu("u-a-" + f.run), wxu("u-z-" + f.run)}, l.UnionIDs)
 	l2 := f.links(t, u2)
 	assert.Empty(t, l2.Phone)
-	assert.Empty(t, l2.OpenIDs)
-	assert.Empty(t, l2.UnionIDs)
+	assert.Equal(t, []account.OpenID{{Platform: miniauth.QQ, AppID: "wx-a", OpenID: "o-a-" + f.run}}, l2.OpenIDs)
+	assert.Equal(t, []account.UnionID{{Platform: miniauth.Douyin, UnionID: "u-a-" + f.run}}, l2.UnionIDs)
 }
 
 // testTxRollback: an Update whose fn fails keeps none of its writes, and
@@ -582,8 +642,8 @@ func testTxRollback(t *testing.T, f *fixture) {
 	boom := errors.New("boom")
 	err := f.store.Update(ctx, func(ctx context.Context, tx account.Tx) error {
 		require.NoError(t, tx.BindPhone(ctx, uid, phone))
-		require.NoError(t, tx.BindOpenID(ctx, uid, "wx-a", "o-a-"+f.run))
-		require.NoError(t, tx.BindUnionID(ctx, uid, "u-a-"+f.run))
+		require.NoError(t, tx.BindOpenID(ctx, uid, wx("wx-a", "o-a-"+f.run)))
+		require.NoError(t, tx.BindUnionID(ctx, uid, wxu("u-a-"+f.run)))
 		require.NoError(t, tx.DeleteUser(ctx, existing))
 		return boom
 	})
@@ -595,4 +655,160 @@ func testTxRollback(t *testing.T, f *fixture) {
 	assert.Len(t, f.links(t, existing).OpenIDs, 1, "the deletion rolled back")
 	got, _ := f.resolve(t, a)
 	assert.Equal(t, existing, got)
+}
+
+// testUnionIDPerPlatform: a unionid means something only on its platform.
+// The same string from WeChat and from Douyin is two people, and a login
+// with the other platform's unionid finds no one.
+func testUnionIDPerPlatform(t *testing.T, f *fixture) {
+	ctx := context.Background()
+	union := "u-" + f.run
+	w := f.on(miniauth.WeChat, 1, "w")
+	w.UnionID, w.Phone = union, f.phone(1)
+	uidW, _ := f.resolve(t, w)
+
+	d := f.on(miniauth.Douyin, 1, "d") // even the same appid string
+	d.UnionID = union
+	_, _, err := f.linker.Resolve(ctx, d)
+	require.ErrorIs(t, err, account.ErrNotRegistered, "a WeChat unionid does not find a Douyin identity")
+
+	d.Phone = f.phone(2)
+	uidD, created := f.resolve(t, d)
+	assert.True(t, created)
+	assert.NotEqual(t, uidW, uidD, "the same unionid on two platforms is two people")
+	assert.Equal(t, []account.UnionID{{Platform: miniauth.Douyin, UnionID: union}}, f.links(t, uidD).UnionIDs)
+	assert.Equal(t, []account.UnionID{{Platform: miniauth.WeChat, UnionID: union}}, f.links(t, uidW).UnionIDs)
+
+	// Each platform's unionid finds its own user in another app of that
+	// platform.
+	w2 := f.on("", 2, "w2") // no platform: WeChat
+	w2.UnionID = union
+	got, _ := f.resolve(t, w2)
+	assert.Equal(t, uidW, got)
+	d2 := f.on(miniauth.Douyin, 2, "d2")
+	d2.UnionID = union
+	got, _ = f.resolve(t, d2)
+	assert.Equal(t, uidD, got)
+	assert.Equal(t, []account.OpenID{openIDOf(d), openIDOf(d2)}, f.links(t, uidD).OpenIDs)
+	assert.Equal(t, []account.OpenID{openIDOf(w), openIDOf(w2)}, f.links(t, uidW).OpenIDs)
+	assert.EqualValues(t, 2, f.calls.Load())
+}
+
+// testPhoneAcrossPlatforms: a phone joins a person's WeChat and Douyin
+// identities into one user, and Links tell each link's platform.
+func testPhoneAcrossPlatforms(t *testing.T, f *fixture) {
+	ctx := context.Background()
+	phone := f.phone(1)
+	w := f.on(miniauth.WeChat, 1, "a")
+	w.UnionID, w.Phone = "u-w-"+f.run, phone
+	uid, created := f.resolve(t, w)
+	require.True(t, created)
+
+	d := f.on(miniauth.Douyin, 7, "b")
+	d.UnionID, d.Phone = "u-d-"+f.run, phone
+	got, created := f.resolve(t, d)
+	assert.Equal(t, uid, got, "the phone joins the Douyin identity to the WeChat one's user")
+	assert.False(t, created)
+	a := f.on(miniauth.Alipay, 1, "c") // Alipay has no unionid; the appid string is the WeChat app's
+	a.Phone = phone
+	got, _ = f.resolve(t, a)
+	assert.Equal(t, uid, got, "an appid on another platform is another app")
+	assert.EqualValues(t, 1, f.calls.Load())
+
+	l := f.links(t, uid)
+	assert.Equal(t, mustNormalize(t, phone), l.Phone)
+	assert.Equal(t, []account.OpenID{openIDOf(a), openIDOf(d), openIDOf(w)}, l.OpenIDs, "sorted by platform")
+	assert.Equal(t, []account.UnionID{{Platform: miniauth.Douyin, UnionID: d.UnionID}, {Platform: miniauth.WeChat, UnionID: w.UnionID}}, l.UnionIDs)
+
+	// Each identity now logs in without the phone, on its own platform only.
+	for _, id := range []account.Identity{w, d, a} {
+		id.Phone = ""
+		got, _ := f.resolve(t, id)
+		assert.Equal(t, uid, got, string(id.Platform))
+	}
+	q := d
+	q.Platform, q.Phone, q.UnionID = miniauth.QQ, "", ""
+	_, _, err := f.linker.Resolve(ctx, q)
+	require.ErrorIs(t, err, account.ErrNotRegistered, "a Douyin openid does not log in on QQ")
+
+	require.NoError(t, f.linker.Delete(ctx, uid))
+	l = f.links(t, uid)
+	assert.Empty(t, l.OpenIDs, "Delete removes the links of every platform")
+	assert.Empty(t, l.UnionIDs)
+}
+
+// testPhoneTakenPerApp: "phone bound to another openid: refuse" means
+// another openid of the same app, the same platform and appid.
+func testPhoneTakenPerApp(t *testing.T, f *fixture) {
+	ctx := context.Background()
+	phone := f.phone(1)
+	d := f.on(miniauth.Douyin, 1, "a")
+	d.Phone = phone
+	uid, _ := f.resolve(t, d)
+
+	d2 := f.on(miniauth.Douyin, 1, "b") // the same Douyin app, another openid
+	d2.Phone = phone
+	_, _, err := f.linker.Resolve(ctx, d2)
+	require.ErrorIs(t, err, account.ErrPhoneTaken)
+	noPhone(t, err, phone)
+
+	w := f.on(miniauth.WeChat, 1, "b") // the same appid and openid strings, on WeChat
+	w.OpenID = d2.OpenID
+	w.Phone = phone
+	got, created := f.resolve(t, w)
+	assert.Equal(t, uid, got, "the phone's user gains the openid of another platform")
+	assert.False(t, created)
+	w2 := f.on("", 1, "c") // another openid of that WeChat app
+	w2.Phone = phone
+	_, _, err = f.linker.Resolve(ctx, w2)
+	require.ErrorIs(t, err, account.ErrPhoneTaken, "an identity without a platform is of the WeChat app")
+	assert.Len(t, f.links(t, uid).OpenIDs, 2)
+}
+
+// testUnbindPerPlatform: Unbind removes the link of the identity's own
+// platform only.
+func testUnbindPerPlatform(t *testing.T, f *fixture) {
+	ctx := context.Background()
+	phone := f.phone(1)
+	w := f.on("", 1, "a")
+	w.UnionID, w.Phone = "u-"+f.run, phone
+	uid, _ := f.resolve(t, w)
+	d := w
+	d.Platform = miniauth.Douyin
+	got, _ := f.resolve(t, d)
+	require.Equal(t, uid, got)
+	require.Len(t, f.links(t, uid).OpenIDs, 2)
+
+	require.NoError(t, f.linker.Unbind(ctx, uid, account.Identity{Platform: miniauth.Douyin, AppID: d.AppID, OpenID: d.OpenID, UnionID: d.UnionID}))
+	l := f.links(t, uid)
+	assert.Equal(t, []account.OpenID{wechatOpenID(w)}, l.OpenIDs, "the WeChat openid of the same strings stays")
+	assert.Equal(t, []account.UnionID{wechatUnionID(w)}, l.UnionIDs)
+	require.NoError(t, f.linker.Unbind(ctx, uid, account.Identity{AppID: w.AppID, OpenID: w.OpenID}))
+	assert.Empty(t, f.links(t, uid).OpenIDs, "no platform: WeChat")
+}
+
+// testRacePlatforms: one person's identities of every platform log in with
+// one new phone at once, twice each: one user, every identity bound to it.
+func testRacePlatforms(t *testing.T, f *fixture) {
+	phone := f.phone(1)
+	platforms := miniauth.Platforms()
+	id := func(i int) account.Identity {
+		id := f.on(platforms[i%len(platforms)], i/(2*len(platforms)), "x")
+		id.UnionID, id.Phone = "u-"+f.run, phone
+		return id
+	}
+	distinct := map[account.OpenID]bool{}
+	for i := range Races {
+		distinct[openIDOf(id(i))] = true
+	}
+	uids, created, errs := race(f, id)
+	require.Empty(t, errs)
+	require.Len(t, uids, Races)
+	for _, u := range uids {
+		require.Equal(t, uids[0], u, "one phone, one user")
+	}
+	assert.Equal(t, 1, created)
+	l := f.links(t, uids[0])
+	assert.Len(t, l.UnionIDs, len(platforms), "the unionid once on each platform")
+	assert.Len(t, l.OpenIDs, len(distinct))
 }

@@ -18,7 +18,7 @@ import (
 func Benchmark(b *testing.B, store account.Store) {
 	ctx := context.Background()
 	run := newRun()
-	linker := account.New(store)
+	linker := account.NewLinker(store)
 	id := func(i int) account.Identity {
 		return account.Identity{AppID: "wxbench0000000000", OpenID: fmt.Sprintf("o-%s-%d", run, i),
 			Phone: fmt.Sprintf("+86 13%09d", i)}

@@ -19,8 +19,16 @@
 //   - Each rule of [account.Linker.Resolve]: a known openid; a unionid that
 //     binds another app's openid; a phone that binds an openid to its user,
 //     or is taken ([account.ErrPhoneTaken]); a new user for a new phone; a
-//     phone-less unknown login that creates nothing ([account.ErrNotFound]);
+//     phone-less unknown login that creates nothing ([account.ErrNotRegistered]);
 //     a phone bound to a known user who has none, and only then.
+//   - Platforms: an openid is keyed by its platform, appid and openid, a
+//     unionid by its platform and unionid. The same unionid on WeChat and
+//     on Douyin is two people; a phone joins a WeChat, a Douyin and an
+//     Alipay identity into one user, and Links report each link's
+//     platform; a second openid of the same app and platform with that
+//     phone is refused ([account.ErrPhoneTaken]), the same strings on
+//     another platform are not; an identity without a platform is a WeChat
+//     one; Unbind and Delete act on the platform's links.
 //   - Phones in any accepted form are one phone; openids differing only in
 //     case are two (a store must compare bytes, not a collation).
 //   - Unbind and Delete remove the user's links and no one else's.
@@ -31,7 +39,8 @@
 //     of them; Links are sorted.
 //   - Races, each with 100 goroutines: one new phone with 100 openids of one
 //     app ends with 1 user and 99 ErrPhoneTaken; one new openid with one
-//     phone ends with 1 user; no other error.
+//     phone ends with 1 user; the identities of every platform with one
+//     new phone end with 1 user; no other error.
 //   - A cancelled context fails with an error matching context.Canceled.
 //   - No error text quotes a phone.
 //
