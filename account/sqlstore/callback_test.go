@@ -61,7 +61,7 @@ func TestCallbackInTransaction(t *testing.T) {
 			ctx := context.Background()
 			_, err := db.ExecContext(ctx, usersDDL[dl.d])
 			require.NoError(t, err)
-			l := account.New(s, account.WithNewUser(createUser(dl.d)))
+			l := account.NewLinker(s, account.WithNewUser(createUser(dl.d)))
 
 			const phone = "+8613912345678"
 			var (
@@ -120,9 +120,9 @@ func TestClosedDB(t *testing.T) {
 	db := sqliteDB(t)
 	s := newStore(t, db, sqlstore.SQLite)
 	require.NoError(t, db.Close())
-	l := account.New(s)
+	l := account.NewLinker(s)
 	_, _, err := l.Resolve(context.Background(), account.Identity{AppID: "wxapp", OpenID: "o", Phone: "+8613912345678"})
 	require.Error(t, err)
-	assert.NotErrorIs(t, err, account.ErrNotFound)
+	assert.NotErrorIs(t, err, account.ErrNotRegistered)
 	assert.NotContains(t, err.Error(), "13912345678")
 }

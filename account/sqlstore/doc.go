@@ -11,21 +11,53 @@
 //	db, err := sql.Open("pgx", os.Getenv("DATABASE_URL"))
 //	store, err := sqlstore.New(db, sqlstore.PostgreSQL)
 //	err = store.CreateSchema(ctx)
-//	linker := account.New(store, account.WithNewUser(createUser))
+//	linker := account.NewLinker(store, account.WithNewUser(createUser))
 //
 // # Schema
 //
 // Three tables, whose unique constraints decide every race:
 //
-//	miniauth_openids  (app_id, open_id, user_id)  primary key (app_id, open_id), unique (user_id, app_id)
-//	miniauth_unionids (union_id, user_id)         primary key union_id
-//	miniauth_phones   (phone, user_id)            primary key phone, unique user_id
+//	miniauth_openids  (platform, app_id, open_id, user_id)  primary key (platform, app_id, open_id),
+//	                                                        unique (user_id, platform, app_id)
+//	miniauth_unionids (platform, union_id, user_id)         primary key (platform, union_id)
+//	miniauth_phones   (phone, user_id)                      primary key phone, unique user_id
+//
+// An openid is keyed by its platform ("wechat", "douyin", ...: a
+// [miniauth.Platform]) and appid, a unionid by its platform: the same
+// unionid on two platforms is two people. A phone has no platform: it joins
+// a user's identities across apps and platforms. The platform column
+// defaults to 'wechat'.
 //
 // Phones are stored normalised ("+8613912345678", see
 // [account.NormalizePhone]). On MySQL the columns are VARBINARY, so that ids
 // compare as bytes: openids that differ only in case are two users, which a
 // case-insensitive collation would merge. The files are in the schema
 // directory of this package.
+//
+// # Upgrading from the schema before platforms
+//
+// Databases created by this package's first schema have no platform
+// column. [Store.CreateSchema] finds such tables and upgrades them in place
+// before anything else: it adds the column, sets it to 'wechat' on every
+// row (every link kept then was a WeChat one), and makes it part of the
+// unique keys, idempotently and safely when several servers start at once.
+// Because the column defaults to 'wechat', servers of the previous version
+// keep working during a rolling upgrade. The SQL is [Dialect.Migration], for
+// an operator who migrates by hand; docs/account-migration.md in the module
+// shows it for each dialect. On PostgreSQL, for example:
+//
+//	BEGIN;
+//	ALTER TABLE miniauth_openids
+//	    ADD COLUMN platform TEXT NOT NULL DEFAULT 'wechat',
+//	    DROP CONSTRAINT miniauth_openids_pkey,
+//	    ADD CONSTRAINT miniauth_openids_pkey PRIMARY KEY (platform, app_id, open_id),
+//	    DROP CONSTRAINT miniauth_openids_user_app,
+//	    ADD CONSTRAINT miniauth_openids_user_app UNIQUE (user_id, platform, app_id);
+//	ALTER TABLE miniauth_unionids
+//	    ADD COLUMN platform TEXT NOT NULL DEFAULT 'wechat',
+//	    DROP CONSTRAINT miniauth_unionids_pkey,
+//	    ADD CONSTRAINT miniauth_unionids_pkey PRIMARY KEY (platform, union_id);
+//	COMMIT;
 //
 // # Transactions and races
 //

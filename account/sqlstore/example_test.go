@@ -44,7 +44,7 @@ func Example() {
 	if err := store.CreateSchema(ctx); err != nil {
 		log.Fatal(err)
 	}
-	linker := account.New(store, account.WithNewUser(func(ctx context.Context, id account.Identity) (string, error) {
+	linker := account.NewLinker(store, account.WithNewUser(func(ctx context.Context, id account.Identity) (string, error) {
 		tx, _ := sqlstore.TxFromContext(ctx)
 		res, err := tx.ExecContext(ctx, "INSERT INTO users (phone) VALUES (?)", id.Phone)
 		if err != nil {
@@ -86,7 +86,7 @@ func ExampleNew_postgres() {
 	if err := store.CreateSchema(ctx); err != nil { // or run sqlstore.PostgreSQL.Schema() in a migration
 		log.Fatal(err)
 	}
-	linker := account.New(store) // users get random ids; see account.WithNewUser for a users table
+	linker := account.NewLinker(store) // users get random ids; see account.WithNewUser for a users table
 
 	app, err := wxauth.New(os.Getenv("WX_APPID"), os.Getenv("WX_SECRET"))
 	if err != nil {

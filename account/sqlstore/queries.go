@@ -22,17 +22,17 @@ func newQueries(d Dialect) queries {
 		onConflict = ""
 	}
 	q := queries{
-		userByOpenID:  "SELECT user_id FROM miniauth_openids WHERE app_id = ? AND open_id = ?",
-		userByUnionID: "SELECT user_id FROM miniauth_unionids WHERE union_id = ?",
+		userByOpenID:  "SELECT user_id FROM miniauth_openids WHERE platform = ? AND app_id = ? AND open_id = ?",
+		userByUnionID: "SELECT user_id FROM miniauth_unionids WHERE platform = ? AND union_id = ?",
 		userByPhone:   "SELECT user_id FROM miniauth_phones WHERE phone = ?",
-		links: "SELECT 'o', app_id, open_id FROM miniauth_openids WHERE user_id = ?" +
-			" UNION ALL SELECT 'u', union_id, '' FROM miniauth_unionids WHERE user_id = ?" +
-			" UNION ALL SELECT 'p', phone, '' FROM miniauth_phones WHERE user_id = ?",
-		bindOpenID:    "INSERT INTO miniauth_openids (app_id, open_id, user_id) VALUES (?, ?, ?)" + onConflict,
-		bindUnionID:   "INSERT INTO miniauth_unionids (union_id, user_id) VALUES (?, ?)" + onConflict,
+		links: "SELECT 'o', platform, app_id, open_id FROM miniauth_openids WHERE user_id = ?" +
+			" UNION ALL SELECT 'u', platform, union_id, '' FROM miniauth_unionids WHERE user_id = ?" +
+			" UNION ALL SELECT 'p', phone, '', '' FROM miniauth_phones WHERE user_id = ?",
+		bindOpenID:    "INSERT INTO miniauth_openids (platform, app_id, open_id, user_id) VALUES (?, ?, ?, ?)" + onConflict,
+		bindUnionID:   "INSERT INTO miniauth_unionids (platform, union_id, user_id) VALUES (?, ?, ?)" + onConflict,
 		bindPhone:     "INSERT INTO miniauth_phones (phone, user_id) VALUES (?, ?)" + onConflict,
-		unbindOpenID:  "DELETE FROM miniauth_openids WHERE app_id = ? AND open_id = ? AND user_id = ?",
-		unbindUnionID: "DELETE FROM miniauth_unionids WHERE union_id = ? AND user_id = ?",
+		unbindOpenID:  "DELETE FROM miniauth_openids WHERE platform = ? AND app_id = ? AND open_id = ? AND user_id = ?",
+		unbindUnionID: "DELETE FROM miniauth_unionids WHERE platform = ? AND union_id = ? AND user_id = ?",
 		unbindPhone:   "DELETE FROM miniauth_phones WHERE phone = ? AND user_id = ?",
 		deleteUser: [3]string{
 			"DELETE FROM miniauth_phones WHERE user_id = ?",

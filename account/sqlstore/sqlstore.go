@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/wxmp/miniauth"
 	"github.com/wxmp/miniauth/account"
 )
 
@@ -81,8 +82,15 @@ func New(db *sql.DB, d Dialect) (*Store, error) {
 }
 
 // CreateSchema creates the store's tables and indexes when they do not
-// exist (the DDL of [Dialect.Schema]).
+// exist (the DDL of [Dialect.Schema]), after it has upgraded in place the
+// tables of a database created by the first schema, before platforms (the
+// SQL of [Dialect.Migration]: the platform column, 'wechat' on every row
+// kept, the new unique keys). It is idempotent, and safe to call from
+// several servers at once.
 func (s *Store) CreateSchema(ctx context.Context) error {
+	if err := s.migrate(ctx); err != nil {
+		return err
+	}
 	for _, stmt := range strings.Split(s.d.Schema(), ";\n") {
 		var lines []string
 		for _, l := range strings.Split(stmt, "\n") {
@@ -140,20 +148,20 @@ func (s *Store) Update(ctx context.Context, fn func(context.Context, account.Tx)
 	return nil
 }
 
-// UserByOpenID returns the user bound to (appID, openID), outside any
+// UserByOpenID returns the user bound to the openid o, outside any
 // transaction (see [account.Reader]).
-func (s *Store) UserByOpenID(ctx context.Context, appID, openID string) (string, error) {
-	return queryOne(ctx, s.db, "user by openid", s.q.userByOpenID, appID, openID)
+func (s *Store) UserByOpenID(ctx context.Context, o account.OpenID) (string, error) {
+	return queryOne(ctx, s.db, "user by openid", s.q.userByOpenID, string(o.Platform), o.AppID, o.OpenID)
 }
 
-// UserByUnionID returns the user bound to unionID, outside any transaction
-// (see [account.Reader]).
-func (s *Store) UserByUnionID(ctx context.Context, unionID string) (string, error) {
-	return queryOne(ctx, s.db, "user by unionid", s.q.userByUnionID, unionID)
+// UserByUnionID returns the user bound to the unionid u, outside any
+// transaction (see [account.Reader]).
+func (s *Store) UserByUnionID(ctx context.Context, u account.UnionID) (string, error) {
+	return queryOne(ctx, s.db, "user by unionid", s.q.userByUnionID, string(u.Platform), u.UnionID)
 }
 
 // queryOne returns the one string that query selects, or
-// account.ErrNotFound.
+// account.ErrNotRegistered.
 func queryOne(ctx context.Context, db interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
 }, op, query string, args ...any) (string, error) {
@@ -161,7 +169,7 @@ func queryOne(ctx context.Context, db interface {
 	err := db.QueryRowContext(ctx, query, args...).Scan(&v)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return "", account.ErrNotFound
+		return "", account.ErrNotRegistered
 	case err != nil:
 		return "", wrap(op, err)
 	}
@@ -178,12 +186,12 @@ func (t *sqlTx) one(ctx context.Context, op, query string, args ...any) (string,
 	return queryOne(ctx, t.tx, op, query, args...)
 }
 
-func (t *sqlTx) UserByOpenID(ctx context.Context, appID, openID string) (string, error) {
-	return t.one(ctx, "user by openid", t.q.userByOpenID, appID, openID)
+func (t *sqlTx) UserByOpenID(ctx context.Context, o account.OpenID) (string, error) {
+	return t.one(ctx, "user by openid", t.q.userByOpenID, string(o.Platform), o.AppID, o.OpenID)
 }
 
-func (t *sqlTx) UserByUnionID(ctx context.Context, unionID string) (string, error) {
-	return t.one(ctx, "user by unionid", t.q.userByUnionID, unionID)
+func (t *sqlTx) UserByUnionID(ctx context.Context, u account.UnionID) (string, error) {
+	return t.one(ctx, "user by unionid", t.q.userByUnionID, string(u.Platform), u.UnionID)
 }
 
 func (t *sqlTx) UserByPhone(ctx context.Context, phone string) (string, error) {
@@ -198,15 +206,15 @@ func (t *sqlTx) Links(ctx context.Context, userID string) (*account.Links, error
 	defer rows.Close()
 	l := &account.Links{}
 	for rows.Next() {
-		var kind, a, b string
-		if err := rows.Scan(&kind, &a, &b); err != nil {
+		var kind, a, b, c string
+		if err := rows.Scan(&kind, &a, &b, &c); err != nil {
 			return nil, wrap("links", err)
 		}
 		switch kind {
 		case "o":
-			l.OpenIDs = append(l.OpenIDs, account.OpenID{AppID: a, OpenID: b})
+			l.OpenIDs = append(l.OpenIDs, account.OpenID{Platform: miniauth.Platform(a), AppID: b, OpenID: c})
 		case "u":
-			l.UnionIDs = append(l.UnionIDs, a)
+			l.UnionIDs = append(l.UnionIDs, account.UnionID{Platform: miniauth.Platform(a), UnionID: b})
 		case "p":
 			l.Phone = a
 		}
@@ -214,8 +222,8 @@ func (t *sqlTx) Links(ctx context.Context, userID string) (*account.Links, error
 	if err := rows.Err(); err != nil {
 		return nil, wrap("links", err)
 	}
-	slices.SortFunc(l.OpenIDs, func(x, y account.OpenID) int { return strings.Compare(x.AppID, y.AppID) })
-	slices.Sort(l.UnionIDs)
+	slices.SortFunc(l.OpenIDs, account.OpenID.Compare)
+	slices.SortFunc(l.UnionIDs, account.UnionID.Compare)
 	return l, nil
 }
 
@@ -239,12 +247,12 @@ func (t *sqlTx) insert(ctx context.Context, op, query string, args ...any) error
 	return nil
 }
 
-func (t *sqlTx) BindOpenID(ctx context.Context, userID, appID, openID string) error {
-	return t.insert(ctx, "bind openid", t.q.bindOpenID, appID, openID, userID)
+func (t *sqlTx) BindOpenID(ctx context.Context, userID string, o account.OpenID) error {
+	return t.insert(ctx, "bind openid", t.q.bindOpenID, string(o.Platform), o.AppID, o.OpenID, userID)
 }
 
-func (t *sqlTx) BindUnionID(ctx context.Context, userID, unionID string) error {
-	return t.insert(ctx, "bind unionid", t.q.bindUnionID, unionID, userID)
+func (t *sqlTx) BindUnionID(ctx context.Context, userID string, u account.UnionID) error {
+	return t.insert(ctx, "bind unionid", t.q.bindUnionID, string(u.Platform), u.UnionID, userID)
 }
 
 func (t *sqlTx) BindPhone(ctx context.Context, userID, phone string) error {
@@ -258,12 +266,12 @@ func (t *sqlTx) exec(ctx context.Context, op, query string, args ...any) error {
 	return nil
 }
 
-func (t *sqlTx) UnbindOpenID(ctx context.Context, userID, appID, openID string) error {
-	return t.exec(ctx, "unbind openid", t.q.unbindOpenID, appID, openID, userID)
+func (t *sqlTx) UnbindOpenID(ctx context.Context, userID string, o account.OpenID) error {
+	return t.exec(ctx, "unbind openid", t.q.unbindOpenID, string(o.Platform), o.AppID, o.OpenID, userID)
 }
 
-func (t *sqlTx) UnbindUnionID(ctx context.Context, userID, unionID string) error {
-	return t.exec(ctx, "unbind unionid", t.q.unbindUnionID, unionID, userID)
+func (t *sqlTx) UnbindUnionID(ctx context.Context, userID string, u account.UnionID) error {
+	return t.exec(ctx, "unbind unionid", t.q.unbindUnionID, string(u.Platform), u.UnionID, userID)
 }
 
 func (t *sqlTx) UnbindPhone(ctx context.Context, userID, phone string) error {
