@@ -53,7 +53,7 @@ func Example() {
 	sessions := session.NewManager(nil)
 	defer sessions.Close()
 	var users atomic.Int64 // in production: account's sqlstore, and your users table's ids
-	linker := account.New(account.NewMemoryStore(), account.WithNewUser(func(context.Context, account.Identity) (string, error) {
+	linker := account.NewLinker(account.NewMemoryStore(), account.WithNewUser(func(context.Context, account.Identity) (string, error) {
 		return fmt.Sprint("u", users.Add(1)), nil
 	}))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

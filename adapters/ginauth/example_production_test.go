@@ -47,5 +47,5 @@ func Example_production() {
 	if err := sessions.Err(); err != nil {
 		log.Fatal(err)
 	}
-	log.Fatal(newService(app, sessions, account.New(links)).Run("127.0.0.1:8080"))
+	log.Fatal(newService(app, sessions, account.NewLinker(links)).Run("127.0.0.1:8080"))
 }

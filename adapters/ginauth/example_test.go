@@ -54,7 +54,7 @@ func Example() {
 	sessions := session.NewManager(nil)
 	defer sessions.Close()
 	var users atomic.Int64 // in production: account's sqlstore, and your users table's ids
-	linker := account.New(account.NewMemoryStore(), account.WithNewUser(func(context.Context, account.Identity) (string, error) {
+	linker := account.NewLinker(account.NewMemoryStore(), account.WithNewUser(func(context.Context, account.Identity) (string, error) {
 		return fmt.Sprint("u", users.Add(1)), nil
 	}))
 	srv := httptest.NewServer(newService(app, sessions, linker)) // in production: r.Run(addr)

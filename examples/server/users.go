@@ -23,7 +23,7 @@ import (
 // ids here are "u1", "u2", ...
 func loginHook() session.OnLoginFunc {
 	var last atomic.Int64
-	linker := account.New(account.NewMemoryStore(), account.WithNewUser(
+	linker := account.NewLinker(account.NewMemoryStore(), account.WithNewUser(
 		func(context.Context, account.Identity) (string, error) {
 			return "u" + strconv.FormatInt(last.Add(1), 10), nil
 		}))

@@ -163,7 +163,7 @@ func newFixture(t *testing.T, start Start, opts ...session.Option) *fixture {
 	require.NoError(t, m.Err())
 	t.Cleanup(func() { _ = m.Close() })
 	// The hook gives a session with a phone the user "u-" + openid.
-	linker := account.New(account.NewMemoryStore(), account.WithNewUser(
+	linker := account.NewLinker(account.NewMemoryStore(), account.WithNewUser(
 		func(_ context.Context, id account.Identity) (string, error) { return "u-" + id.OpenID, nil }))
 	s := Service{Client: app, Manager: m, Options: []session.LoginOption{session.WithOnLogin(account.OnLogin(linker))}}
 	f := &fixture{t: t, wechat: wechat, store: st, m: m, http: &http.Client{Timeout: 10 * time.Second},
