@@ -26,6 +26,7 @@ const (
 	PathPhoneNumber     = "/wxa/business/getuserphonenumber"
 	PathCheckSession    = "/wxa/checksession"
 	PathResetSessionKey = "/wxa/resetusersessionkey"
+	PathCheckEncrypted  = "/wxa/business/checkencryptedmsg"
 )
 
 // Lifetimes WeChat gives what it issues.
@@ -59,6 +60,7 @@ var endpoints = map[string]endpoint{
 	PathPhoneNumber:     {http.MethodPost, (*Server).phoneNumber},
 	PathCheckSession:    {http.MethodGet, (*Server).checkSession},
 	PathResetSessionKey: {http.MethodGet, (*Server).resetSessionKey},
+	PathCheckEncrypted:  {http.MethodPost, (*Server).checkEncrypted},
 }
 
 // An Option configures a [Server]. Options validate their arguments:
@@ -136,6 +138,7 @@ type Server struct {
 	calls      map[string]int
 	faults     map[string][]fault
 	lastSweep  time.Time
+	produced   producedData
 	extra      *http.ServeMux // handlers added by Handle (safe for concurrent use)
 }
 
@@ -456,6 +459,7 @@ var errMsgs = map[int]string{
 	87007: "session_key is not existed or expired",
 	87008: "invalid sig_method",
 	87009: "invalid signature",
+	1:     "data not exit", // checkencryptedmsg: WeChat's spelling
 	// For FailNext: codes the server itself never sends. Texts from
 	// https://developers.weixin.qq.com/doc/oplatform/developers/errCode/errCode.html
 	// and WeChat's replies as developers report them.
