@@ -19,6 +19,9 @@ type flow struct {
 	m       *Manager
 	onLogin OnLoginFunc
 	err     error // misconfiguration: every request gets 500
+
+	// checkEncrypted: ask WeChat about encryptedData ([WithEncryptedDataCheck]).
+	checkEncrypted bool
 }
 
 func newFlow(name string, client wxauth.Client, m *Manager, opts []LoginOption) *flow {

@@ -67,7 +67,8 @@ type checkEncryptedReply struct {
 // has no integrity and the client picks the iv, so a client can make
 // encryptedData that decrypts, with a good watermark, into fields it chose
 // (see [App.Decrypt]). WeChat's record of what it produced is not
-// malleable.
+// malleable. It covers the ciphertext only: the iv is not hashed, so a
+// client still sets the first 16 bytes of the plaintext through it.
 //
 // WeChat's page says the check "currently supports only encrypted phone
 // number data" (当前只支持手机号加密数据) and covers three days: data it
