@@ -104,6 +104,9 @@ func New(appID, secret string, opts ...Option) (*App, error) {
 	if hc.Transport == nil {
 		hc.Transport = defaultTransport()
 	}
+	if cfg.apiSecurity != nil {
+		hc.Transport = newSecureTransport(cfg.apiSecurity, appID, cfg.baseURL, hc.Transport, cfg.now)
+	}
 	if cfg.classicToken && cfg.tokenSource != nil {
 		return nil, errors.New("wxauth: WithClassicToken and WithTokenSource exclude each other")
 	}

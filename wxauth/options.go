@@ -38,6 +38,7 @@ type config struct {
 	tokenStore   TokenStore
 	tokenSource  TokenSource
 	classicToken bool
+	apiSecurity  *apiSecurity // WithAPISecurity
 }
 
 func defaultConfig() config {
