@@ -72,6 +72,8 @@ type config struct {
 	latency   time.Duration
 	rateLimit int
 	keyTTL    time.Duration // session_key lifetime; 0: no expiry
+
+	apiSecurity bool // WithAPISecurity
 }
 
 // WithClock sets the clock the server reads for code and token expiry, rate
@@ -139,6 +141,7 @@ type Server struct {
 	faults     map[string][]fault
 	lastSweep  time.Time
 	produced   producedData
+	sec        *apiSecurity
 	extra      *http.ServeMux // handlers added by Handle (safe for concurrent use)
 }
 
@@ -198,6 +201,13 @@ func Start(appID, secret string, opts ...Option) (*Server, error) {
 		}
 	}
 	s := newServer(appID, secret, cfg)
+	if cfg.apiSecurity {
+		sec, err := newAPISecurity(cfg.now())
+		if err != nil {
+			return nil, err
+		}
+		s.sec = sec
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		if l, err = net.Listen("tcp6", "[::1]:0"); err != nil {
@@ -355,6 +365,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			}
 			return // the client went away
 		}
+	}
+	if s.isSecured(r.URL.Path) {
+		s.serveSecured(w, r, ep, body)
+		return
 	}
 	s.writeJSON(w, ep.handle(s, r.URL.Query(), body))
 }
