@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"time"
+
+	"github.com/wxmp/miniauth"
 )
 
 // CodeEncryptedDataUnverified (400) is the machine code [LoginHandler]
@@ -59,11 +61,13 @@ type EncryptedDataChecker interface {
 //
 // The handler's client must be an [EncryptedDataChecker] (as *wxauth.App
 // is); one that is not makes a handler that answers every request 500 and
-// logs why at Error.
+// logs why at Error. A handler of several apps refuses the encryptedData of
+// an app whose client is not one 400 not_supported: the hook never sees data
+// that was not vouched for.
 func WithEncryptedDataCheck() LoginOption {
 	return func(f *flow) {
 		f.checkEncrypted = true
-		if _, ok := f.client.(EncryptedDataChecker); !ok && f.err == nil {
+		if _, ok := f.single.(EncryptedDataChecker); f.single != nil && !ok && f.err == nil {
 			f.err = errors.New("session: WithEncryptedDataCheck: the handler's client has no CheckEncryptedData (see session.EncryptedDataChecker)")
 		}
 	}
@@ -71,13 +75,16 @@ func WithEncryptedDataCheck() LoginOption {
 
 // verifyEncryptedData asks client, under [WithEncryptedDataCheck], whether
 // WeChat produced encryptedData; it answers nil without the option.
-func (f *flow) verifyEncryptedData(ctx context.Context, client any, encryptedData string) *HTTPError {
+func (f *flow) verifyEncryptedData(ctx context.Context, c miniauth.Client, encryptedData string) *HTTPError {
 	if !f.checkEncrypted {
 		return nil
 	}
-	checker, ok := client.(EncryptedDataChecker)
-	if !ok {
+	checker, ok := c.(EncryptedDataChecker)
+	switch {
+	case !ok && f.single != nil:
 		return serverError(errors.New("session: WithEncryptedDataCheck: the client has no CheckEncryptedData (see session.EncryptedDataChecker)"))
+	case !ok: // an app of a set whose platform cannot vouch for its data: fail closed
+		return notSupported(c, "encryptedData with WithEncryptedDataCheck")
 	}
 	valid, _, err := checker.CheckEncryptedData(ctx, encryptedData)
 	if err != nil {

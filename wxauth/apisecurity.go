@@ -20,6 +20,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wxmp/miniauth/internal/engine"
 )
 
 // WeChat's API security mode (服务端 API 签名加密), as its guide specifies it:
@@ -325,7 +327,7 @@ func (t *secureTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	var body []byte
 	if req.Body != nil {
-		b, err := io.ReadAll(io.LimitReader(req.Body, maxBodyLen+1))
+		b, err := io.ReadAll(io.LimitReader(req.Body, engine.MaxBodyLen+1))
 		_ = req.Body.Close()
 		if err != nil {
 			return nil, err
@@ -387,13 +389,13 @@ func (t *secureTransport) openReply(resp *http.Response, urlPath string) error {
 	if resp.StatusCode != http.StatusOK {
 		return nil
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyLen+1))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, engine.MaxBodyLen+1))
 	_ = resp.Body.Close()
 	if err != nil {
 		return err
 	}
-	if len(body) > maxBodyLen {
-		return &securityError{why: fmt.Sprintf("reply over %d bytes", maxBodyLen)}
+	if len(body) > engine.MaxBodyLen {
+		return &securityError{why: fmt.Sprintf("reply over %d bytes", engine.MaxBodyLen)}
 	}
 	plain, err := t.verifyReply(resp.Header, body, urlPath)
 	if err != nil {
