@@ -27,8 +27,12 @@
 //
 // WeChat's newer APIs take an access_token: [App.GetPhoneNumber] (phone
 // number from the button's code), [App.CheckSessionKey] (is a stored
-// session_key still valid) and [App.ResetSessionKey]. [App.AccessToken]
-// returns the token for APIs this package does not wrap.
+// session_key still valid), [App.ResetSessionKey] and [App.CheckEncryptedData]
+// (did WeChat produce this encryptedData). [App.AccessToken] returns the
+// token for APIs this package does not wrap; [XPayUserSignature] and
+// [XPayPaySignature] sign the virtual-payment calls among them. With the
+// console's API security mode on, [WithAPISecurity] encrypts and signs the
+// calls that support it and verifies their replies.
 //
 // The token comes from POST /cgi-bin/stable_token in normal mode, which
 // hands every caller the same token, counting its expires_in down, until
