@@ -255,3 +255,42 @@ func TestWithAPISecurityRejectsBadConfig(t *testing.T) {
 	_, err := New(testAppID, "secret", WithAPISecurity(good))
 	require.NoError(t, err)
 }
+
+// FuzzAPISecurityReply hands arbitrary replies to the check of a reply in
+// the API security mode: it must never panic, and must accept nothing but
+// an unsigned error reply or what the platform certificate signed.
+func FuzzAPISecurityReply(f *testing.F) {
+	f.Add([]byte(guideRespEnvelope), guideRespSig, strconv.Itoa(guideRespTS), guideCertSN)
+	f.Add([]byte(`{"errcode":40234,"errmsg":"invalid signature"}`), "", "", "")
+	f.Add([]byte(`{"errcode":"0","phone_info":{}}`), "", "", "")
+	f.Add([]byte(`{"iv":"","data":"","authtag":""}`), "AAAA", "0", guideCertSN)
+	f.Add([]byte("\x00{"), "!", "-9223372036854775808", "x")
+	sec, err := newAPISecurity(APISecurity{KeySN: guideKeySN, Key: guideKey, PrivateKey: guidePrivateKey,
+		Certificates: map[string]string{guideCertSN: guideCertificate}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	tr := newSecureTransport(sec, guideAppID, "https://api.weixin.qq.com", http.DefaultTransport,
+		func() time.Time { return time.Unix(guideRespTS, 0) })
+	f.Fuzz(func(t *testing.T, body []byte, sig, ts, serial string) {
+		h := http.Header{}
+		h.Set(headerSignature, sig)
+		h.Set(headerTimestamp, ts)
+		h.Set(headerSerial, serial)
+		plain, err := tr.verifyReply(h, body, guideURLPath)
+		if err != nil {
+			return
+		}
+		if sig == "" {
+			if !isErrorReply(plain) {
+				t.Fatalf("accepted an unsigned success: %q", body)
+			}
+			return
+		}
+		got, _ := base64.StdEncoding.DecodeString(sig) // the decoder skips newlines
+		want, _ := base64.StdEncoding.DecodeString(guideRespSig)
+		if string(got) != string(want) || string(body) != guideRespEnvelope {
+			t.Fatalf("accepted a reply WeChat did not sign: %q", body)
+		}
+	})
+}
