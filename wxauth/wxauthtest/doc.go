@@ -85,6 +85,16 @@
 // unless [WithSessionKeyTTL] is set or [Server.ExpireSessionKey] is called;
 // an expired key is 87009 on checksession.
 //
+// # API security mode
+//
+// [WithAPISecurity] runs WeChat's API security mode (服务端 API 签名加密) on
+// the APIs whose pages say they support it, getuserphonenumber and
+// checkencryptedmsg: requests must come AES-256-GCM encrypted and RSA-PSS
+// signed, and replies come encrypted and signed with a platform certificate.
+// [Server.APISecurity] hands out the client's keys (for
+// wxauth.WithAPISecurity), [Server.RotatePlatformCertificate] rotates the
+// certificate as WeChat does, with the deprecated signature beside the new.
+//
 // # Tests of failures
 //
 // [Server.FailNext] and [Server.FailNextStatus] make the next request to an
