@@ -101,8 +101,9 @@ type APISecurity struct {
 // signed with the app's private key, and the replies are refused unless
 // their signature verifies with one of the platform certificates, they are
 // at most [APISecurityMaxAge] old and they decrypt ([ErrAPISecurity]);
-// WeChat's refusals of a request it cannot verify (40234, 40235, 934011)
-// come unsigned and are [ErrRequestRejected]. Other calls (jscode2session,
+// WeChat's refusals of a request it cannot verify (40230 to 40240, 934011)
+// may come unsigned and are [ErrRequestRejected] or, for keys missing in
+// the console (40238, 40239), [ErrNotAllowed]. Other calls (jscode2session,
 // access tokens, checksession) are sent as ever: WeChat does not support the
 // mode on them.
 //

@@ -294,3 +294,20 @@ func FuzzAPISecurityReply(f *testing.F) {
 		}
 	})
 }
+
+// The errcodes of the guide's table (五、错误码) match the sentinel an
+// operator acts on.
+func TestAPISecurityErrcodes(t *testing.T) {
+	t.Parallel()
+	for code, want := range map[int]error{
+		40230: ErrRequestRejected, 40231: ErrRequestRejected, 40232: ErrRequestRejected,
+		40233: ErrRequestRejected, 40234: ErrRequestRejected, 40235: ErrRequestRejected,
+		40236: ErrRequestRejected, 40237: ErrRequestRejected, 40240: ErrRequestRejected,
+		934011: ErrRequestRejected, 40238: ErrNotAllowed, 40239: ErrNotAllowed,
+	} {
+		for _, op := range []string{opGetPhoneNumber, opCheckEncryptedData} {
+			err := &APIError{Op: op, Code: code}
+			assert.ErrorIs(t, err, want, "errcode %d on %s", code, op)
+		}
+	}
+}

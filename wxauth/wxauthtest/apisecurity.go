@@ -29,9 +29,9 @@ import (
 // the other.
 
 // APISecurityMaxSkew is how far a request's Wechatmp-TimeStamp may be from
-// the server's clock before the fake refuses it (errcode 40234): the 300
-// seconds WeChat's guide gives replies. WeChat does not publish the window it
-// grants requests, nor the errcode of a stale one.
+// the server's clock before the fake refuses it with errcode 40240 (超时的数据,
+// stale data): the 300 seconds WeChat's guide gives replies. WeChat does not
+// publish the window it grants requests.
 const APISecurityMaxSkew = 300 * time.Second
 
 // securedPaths are the paths the API security mode covers.
@@ -79,11 +79,12 @@ type apiSecurity struct {
 // (an AES-256 key, the app's RSA key pair and a platform certificate; two
 // 2048-bit keys take a moment) and [Server.APISecurity] hands out the
 // client's part. On those APIs a request must then come encrypted and
-// signed: a plain body is refused with errcode 934011 (request_body is
-// required), a missing or bad signature, another appid or a timestamp more
-// than [APISecurityMaxSkew] from the server's clock with 40234 (invalid
-// signature), a body that does not decrypt with 40235 (invalid encrypt); these
-// refusals come unsigned. Every other reply there comes encrypted and
+// signed, or be refused with the errcodes of WeChat's guide: a plain body
+// 934011 (request_body is required), no Wechatmp-Appid 40233 or another one
+// 40236, no Wechatmp-TimeStamp 40231 or one more than [APISecurityMaxSkew]
+// from the server's clock 40240, no Wechatmp-Signature 40232 or a bad one
+// 40234, a body that does not decrypt 40235. These refusals come unsigned
+// (WeChat's guide does not say how it sends them). Every other reply there comes encrypted and
 // signed with the platform certificate. The other APIs are unaffected, as at
 // WeChat.
 func WithAPISecurity() Option {
@@ -140,7 +141,9 @@ func newPlatformCert(now time.Time) (platformCert, error) {
 		return platformCert{}, fmt.Errorf("wxauthtest: platform certificate: %w", err)
 	}
 	return platformCert{
-		serial: fmt.Sprintf("%032x", serial),
+		// The console's number of the certificate, which is not the
+		// certificate's own serial number (the guide: 非证书内序列号).
+		serial: hex.EncodeToString(randomBytes(16)),
 		pem:    string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
 		key:    key,
 	}, nil
@@ -231,12 +234,22 @@ func (s *Server) openRequest(h http.Header, body []byte, urlPath string) ([]byte
 	if json.Unmarshal(body, &env) != nil || env.IV == "" || env.Data == "" || env.AuthTag == "" {
 		return nil, 934011 // request_body is required: not an encrypted body
 	}
+	switch {
+	case h.Get("Wechatmp-Appid") == "":
+		return nil, 40233
+	case h.Get("Wechatmp-Appid") != s.appID:
+		return nil, 40236
+	case h.Get("Wechatmp-TimeStamp") == "":
+		return nil, 40231
+	case h.Get("Wechatmp-Signature") == "":
+		return nil, 40232
+	}
 	ts, err := strconv.ParseInt(h.Get("Wechatmp-TimeStamp"), 10, 64)
-	if err != nil || h.Get("Wechatmp-Appid") != s.appID {
-		return nil, 40234
+	if err != nil {
+		return nil, 40240
 	}
 	if d := s.now().Sub(time.Unix(ts, 0)); d > APISecurityMaxSkew || d < -APISecurityMaxSkew {
-		return nil, 40234
+		return nil, 40240
 	}
 	sig, err := base64.StdEncoding.DecodeString(h.Get("Wechatmp-Signature"))
 	if err != nil || rsa.VerifyPSS(&s.sec.appKey.PublicKey, crypto.SHA256, secDigest(urlPath, s.appID, ts, body), sig,

@@ -59,6 +59,7 @@ type secRequest struct {
 	ts                    int64
 	plainBody             bool // send the fields unencrypted
 	badSig                bool
+	noTS, noSig           bool // leave the header out
 }
 
 func (c *secClient) digest(urlPath, appID string, ts int64, body []byte) []byte {
@@ -92,8 +93,12 @@ func (c *secClient) post(t *testing.T, srv *wxauthtest.Server, path, token strin
 	req, err := http.NewRequest(http.MethodPost, urlPath+"?"+url.Values{"access_token": {token}}.Encode(), strings.NewReader(string(body)))
 	require.NoError(t, err)
 	req.Header.Set("Wechatmp-Appid", r.appID)
-	req.Header.Set("Wechatmp-TimeStamp", strconv.FormatInt(r.ts, 10))
-	req.Header.Set("Wechatmp-Signature", base64.StdEncoding.EncodeToString(sig))
+	if !r.noTS {
+		req.Header.Set("Wechatmp-TimeStamp", strconv.FormatInt(r.ts, 10))
+	}
+	if !r.noSig {
+		req.Header.Set("Wechatmp-Signature", base64.StdEncoding.EncodeToString(sig))
+	}
 	resp, err := testClient().Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
@@ -155,9 +160,12 @@ func TestAPISecurityMode(t *testing.T) {
 	}{
 		{"plain body", with(func(r *secRequest) { r.plainBody = true }), 934011},
 		{"bad signature", with(func(r *secRequest) { r.badSig = true }), 40234},
-		{"another appid", with(func(r *secRequest) { r.appID = "wx0000000000000000"; r.innerAppID = r.appID }), 40234},
-		{"stale", with(func(r *secRequest) { r.ts = now - 301 }), 40234},
-		{"from the future", with(func(r *secRequest) { r.ts = now + 301 }), 40234},
+		{"another appid", with(func(r *secRequest) { r.appID = "wx0000000000000000"; r.innerAppID = r.appID }), 40236},
+		{"no appid", with(func(r *secRequest) { r.appID = "" }), 40233},
+		{"no timestamp", with(func(r *secRequest) { r.noTS = true }), 40231},
+		{"no signature", with(func(r *secRequest) { r.noSig = true }), 40232},
+		{"stale", with(func(r *secRequest) { r.ts = now - 301 }), 40240},
+		{"from the future", with(func(r *secRequest) { r.ts = now + 301 }), 40240},
 		{"another key SN in the AAD", with(func(r *secRequest) { r.sn = "0000" }), 40235},
 		{"another appid inside", with(func(r *secRequest) { r.innerAppID = "wx0000000000000000" }), 40235},
 	}

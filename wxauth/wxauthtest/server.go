@@ -479,8 +479,14 @@ var errMsgs = map[int]string{
 	// and WeChat's replies as developers report them.
 	40097:  "invalid args",
 	40164:  "invalid ip, not in whitelist",
+	40230:  "API_Missing_Wechatmp_Serial",
+	40231:  "API_Missing_Wechatmp_Timestamp",
+	40232:  "API_Missing_Wechatmp_Signature",
+	40233:  "API_Missing_Wechatmp_Appid",
 	40234:  "invalid signature",
 	40235:  "invalid encrypt",
+	40236:  "API_Invalid_Wechatmp_Appid",
+	40240:  "API_Expired_Wechatmp_Timestamp",
 	48001:  "api unauthorized",
 	934011: "request_body is required",
 }
