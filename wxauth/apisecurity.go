@@ -36,11 +36,14 @@ import (
 //	                certificate named in Wechatmp-Serial (during a rotation also
 //	                Wechatmp-Serial-Deprecated with Wechatmp-Signature-Deprecated)
 //
-// The guide's text once wrote the signed string with the key's serial number
-// after the appid (urlpath\nappid\nsn\ntimestamp\npostdata); its own worked
-// example (the request to /wxa/getuserriskrank with its published key and
-// signature) verifies only over the string without it, which is what WeChat
-// checks: TestAPISecurityGuideExample settles it.
+// The older page https://developers.weixin.qq.com/miniprogram/dev/framework/open-ability/api_security.html
+// wrote the signed string with the key's number after the appid
+// (urlpath\nappid\nsn\ntimestamp\npostdata), and a draft of WxJava inserts a
+// key number after the timestamp. The guide above writes it without
+// ("urlpath\n appid\n timestamp\n postdata"), and its worked example (the
+// request to /wxa/getuserriskrank with its published key and signature)
+// verifies only over the string without any number:
+// TestAPISecurityGuideExampleSignedString settles it.
 
 // Headers of the API security mode.
 const (
