@@ -35,9 +35,11 @@ var ErrInvalidEncryptedData = errors.New("wxauth: invalid encryptedData")
 // WeChat's page (see [App.CheckEncryptedData]) says "加密数据的sha256，通过
 // Hex（Base16）编码后的字符串" (the SHA-256 of the encrypted data, hex-encoded)
 // and publishes no input beside its example hash; "the encrypted data" is
-// the encryptedData string WeChat hands the mini-program, and the SDKs that
-// compute the hash themselves (WxJava's sha256Hex(encryptedData)) hash that
-// string.
+// the encryptedData string WeChat hands the mini-program, and the SDKs seen
+// that compute the hash themselves (a Java SDK's
+// DigestUtils.sha256Hex(encryptedData), a Go SDK's sha256 of the string) hash
+// that string. No published pair of data and hash settles it; should WeChat
+// hash the decoded bytes instead, every check answers valid == false.
 func EncryptedDataHash(encryptedData string) string {
 	sum := sha256.Sum256([]byte(encryptedData))
 	return hex.EncodeToString(sum[:])
