@@ -17,11 +17,13 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/wxmp/miniauth/internal/engine"
+	"github.com/wxmp/miniauth/internal/redact"
 )
 
 // WeChat's API security mode (服务端 API 签名加密), as its guide specifies it:
@@ -96,6 +98,33 @@ type APISecurity struct {
 	// rotates them: a reply is verified with the certificate it names, or
 	// during a rotation with the deprecated one it also names.
 	Certificates map[string]string
+}
+
+// String returns the configuration without its secrets: the key SN and the
+// certificate serials, never Key or PrivateKey. GoString and Format print
+// the same, whatever the verb, so that a logged configuration leaks nothing.
+func (s APISecurity) String() string {
+	serials := make([]string, 0, len(s.Certificates))
+	for sn := range s.Certificates {
+		serials = append(serials, sn)
+	}
+	slices.Sort(serials)
+	return fmt.Sprintf("wxauth.APISecurity{KeySN: %q, Key: %s, PrivateKey: %s, Certificates: %q}",
+		s.KeySN, redacted(s.Key), redacted(s.PrivateKey), serials)
+}
+
+// GoString is String, for %#v.
+func (s APISecurity) GoString() string { return s.String() }
+
+// Format prints String whatever the verb.
+func (s APISecurity) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(s.String())) }
+
+// redacted shows whether a secret is set, never the secret.
+func redacted(secret string) string {
+	if secret == "" {
+		return `""`
+	}
+	return redact.Placeholder
 }
 
 // WithAPISecurity turns on WeChat's API security mode (服务端 API 签名加密)

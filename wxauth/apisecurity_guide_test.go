@@ -5,6 +5,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"strconv"
 	"testing"
@@ -309,5 +310,17 @@ func TestAPISecurityErrcodes(t *testing.T) {
 			err := &APIError{Op: op, Code: code}
 			assert.ErrorIs(t, err, want, "errcode %d on %s", code, op)
 		}
+	}
+}
+
+func TestAPISecurityPrintsNoSecret(t *testing.T) {
+	t.Parallel()
+	s := APISecurity{KeySN: guideKeySN, Key: guideKey, PrivateKey: guidePrivateKey,
+		Certificates: map[string]string{guideCertSN: guideCertificate}}
+	for _, out := range []string{fmt.Sprint(s), fmt.Sprintf("%v %+v %#v %s %q", s, s, s, s, s), fmt.Sprint(&s)} {
+		assert.NotContains(t, out, guideKey)
+		assert.NotContains(t, out, "MIIEow")
+		assert.Contains(t, out, guideKeySN)
+		assert.Contains(t, out, guideCertSN)
 	}
 }
