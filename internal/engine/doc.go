@@ -88,4 +88,42 @@
 // scrubbed error that still unwraps to its cause. The checks of a decoded
 // success (an openid present, a session_key of the platform's length) are
 // the platform's: [Client.BadReply] makes their error.
+//
+// # The app token
+//
+// A platform with an app access token (all but Alipay) builds one
+// [TokenCache] per app in its New, from its fetch and its renewal rule;
+// the token types are the root package's (miniauth.Token, TokenSource,
+// TokenStore, MemoryTokenStore), so one store serves every platform:
+//
+//	var src miniauth.TokenSource = engine.TokenSourceFunc(a.fetchToken)
+//	if cfg.tokenSource != nil {
+//		src = cfg.tokenSource // the user's WithTokenSource
+//	}
+//	a.tokens, err = a.eng.NewTokenCache(engine.TokenConfig{
+//		Key:        a.appID,
+//		Source:     src,
+//		Store:      cfg.tokenStore,       // nil: a MemoryTokenStore on Now
+//		Margin:     engine.DefaultMargin, // how long before expiry to renew
+//		FailClosed: true,                 // a fetch retires the old token (QQ, WeChat classic)
+//		Now:        cfg.now,
+//	})
+//
+// fetchToken calls the token endpoint with Do and checks the reply with
+// [TokenFromReply] (access token and expires_in, up to the platform's
+// longest life). [TokenCache.Get] returns the cached token without a lock
+// or an allocation, renews it in the background once due (one fetch per
+// process, and through the store's lock one per fleet), and waits for a
+// fetch only when there is no valid token. A call that carries the token
+// goes through [TokenCache.Call] with the dialect's "token refused" test
+// (WeChat's 40001, 40014, 42001; Douyin's 28001008): the refused token is
+// dropped, from the store too, and the call made once more with a new one.
+//
+// The renewal rules of the platforms, as TokenConfig says them: WeChat's
+// stable_token renews in its last five minutes and the old token stays
+// valid (DefaultMargin); WeChat's classic token and QQ's are retired by
+// the next fetch (FailClosed: a fleet must share one store); Douyin's
+// refetch leaves the old one five minutes (DefaultMargin stays inside
+// them); Kuaishou's 48 h and Baidu's 30-day tokens stay valid beside
+// their successor (DefaultMargin, or a longer Margin of the platform's).
 package engine
