@@ -2,11 +2,9 @@ package wxauth
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
-	"strconv"
 
 	"github.com/wxmp/miniauth"
 	"github.com/wxmp/miniauth/internal/engine"
@@ -185,30 +183,7 @@ func (r *baseReply) Err(op string, s engine.Scrubber) (retry bool, err error) {
 }
 
 // errCode decodes an errcode sent as a JSON number or a numeric string.
-type errCode int
-
-func (c *errCode) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		return nil
-	}
-	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		if s == "" {
-			*c = 0
-			return nil
-		}
-		b = []byte(s)
-	}
-	n, err := strconv.Atoi(string(b))
-	if err != nil {
-		return errors.New("errcode is not an integer")
-	}
-	*c = errCode(n)
-	return nil
-}
+type errCode = engine.IntCode
 
 // do performs req under the App's base URL with the engine's retries and
 // decodes the reply into out. It returns an *APIError for a non-zero
