@@ -80,7 +80,9 @@
 //
 // A Request carries a query (Query, or a pre-encoded RawQuery for a hot
 // path), a JSON or a form body, extra headers (Douyin's access-token: list
-// the token in Secrets too) and the call's secrets. Do retries a dial
+// the token in Secrets too), the call's secrets, and ErrorStatus for an
+// OAuth-style endpoint that answers a refusal with a 4xx and an error body
+// (Baidu's oauth/2.0/token). Do retries a dial
 // error, a 5xx and what Err calls retryable, never a timeout; it returns
 // Err's error, Config.StatusError's for a status other than 200 (default
 // [StatusError]), a [ReplyError] matching ErrBadResponse for a reply that
