@@ -24,6 +24,11 @@
 //		ErrBadResponse: ErrBadResponse,     // what malformed replies match
 //	})
 //
+// [Settings] holds the options every platform shares (base URL, HTTP
+// client, timeout, retries, backoff, logger, clock, token store and
+// source) with setters that check them as wxauth does: a platform's config
+// embeds it, each of its With... options is one call, and
+// Settings.Config and Settings.TokenConfig build the two Configs.
 // [BaseURL] checks a WithBaseURL argument; [DefaultTransport] is what a
 // client without a transport of its own gets.
 //
