@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 
+	"github.com/wxmp/miniauth"
 	"github.com/wxmp/miniauth/account"
 	"github.com/wxmp/miniauth/session"
 	"github.com/wxmp/miniauth/wxauth"
@@ -48,6 +49,39 @@ func ExampleLinker_Resolve() {
 	// "user-1" created=false err=<nil>
 	// "" created=false err=account: phone is bound to another openid of this app
 	// +8613912345678 2
+}
+
+// One person on two platforms: the same unionid string on WeChat and on
+// Douyin is two unionids, and finds no one across them; the phone joins the
+// Douyin identity to the WeChat one's user. On the app's own platform, a
+// second openid with that phone is refused.
+func ExampleLinker_Resolve_platforms() {
+	ctx := context.Background()
+	linker := account.NewLinker(account.NewMemoryStore(), account.WithNewUser(
+		func(ctx context.Context, id account.Identity) (string, error) {
+			return "user-1", nil // a users table would insert here
+		}))
+	show := func(id account.Identity) {
+		uid, created, err := linker.Resolve(ctx, id)
+		fmt.Printf("%-7s %q created=%v err=%v\n", id.Platform, uid, created, err)
+	}
+
+	show(account.Identity{Platform: miniauth.WeChat, AppID: "wx-shop", OpenID: "o-wx", UnionID: "u-1", Phone: "+8613912345678"})
+	show(account.Identity{Platform: miniauth.Douyin, AppID: "tt-shop", OpenID: "o-dy", UnionID: "u-1"}) // WeChat's unionid: no one
+	show(account.Identity{Platform: miniauth.Douyin, AppID: "tt-shop", OpenID: "o-dy", UnionID: "u-1", Phone: "13912345678"})
+	show(account.Identity{Platform: miniauth.Douyin, AppID: "tt-shop", OpenID: "o-dy-2", Phone: "13912345678"})
+
+	links, _ := linker.Links(ctx, "user-1")
+	for _, o := range links.OpenIDs {
+		fmt.Println(o.Platform, o.AppID, o.OpenID)
+	}
+	// Output:
+	// wechat  "user-1" created=true err=<nil>
+	// douyin  "" created=false err=account: not registered
+	// douyin  "user-1" created=false err=<nil>
+	// douyin  "" created=false err=account: phone is bound to another openid of this app
+	// douyin tt-shop o-dy
+	// wechat wx-shop o-wx
 }
 
 // A login endpoint with accounts: OnLogin resolves each login and puts the

@@ -16,8 +16,9 @@ import (
 const maxAttempts = 10
 
 // NewUserFunc creates the application's user for an identity that no user
-// has yet, and returns its id. id is normalised (its Phone is in the form of
-// [NormalizePhone]).
+// has yet, and returns its id. id is normalised: its Platform is set
+// ([miniauth.WeChat] for an Identity without one) and its Phone is in the
+// form of [NormalizePhone].
 //
 // It runs inside the store's transaction, with the ctx that [Store.Update]
 // gave: with package sqlstore, sqlstore.TxFromContext(ctx) is the

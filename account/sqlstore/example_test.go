@@ -70,6 +70,51 @@ func Example() {
 	// +8613912345678
 }
 
+// Upgrading a database made before platforms: CreateSchema finds the old
+// tables, adds the platform column in place (every link kept is a WeChat
+// one), and the links work as before.
+func ExampleStore_CreateSchema_upgrade() {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "sqlstore-upgrade")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "links.db")+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+	for _, stmt := range []string{ // what the first schema made
+		"CREATE TABLE miniauth_openids (app_id TEXT NOT NULL, open_id TEXT NOT NULL, user_id TEXT NOT NULL, PRIMARY KEY (app_id, open_id), UNIQUE (user_id, app_id))",
+		"CREATE TABLE miniauth_unionids (union_id TEXT NOT NULL PRIMARY KEY, user_id TEXT NOT NULL)",
+		"INSERT INTO miniauth_openids VALUES ('wx0123456789abcdef', 'o6_bmjrPTlm6_2sgVt7hMZOPfL2M', 'user-1')",
+		"INSERT INTO miniauth_unionids VALUES ('o6_bmjrPTlm6_2sgVt7hMZOPfL2M-union', 'user-1')",
+	} {
+		if _, err := db.ExecContext(ctx, stmt); err != nil {
+			log.Fatal(err)
+		}
+	}
+
+	store, err := sqlstore.New(db, sqlstore.SQLite)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := store.CreateSchema(ctx); err != nil { // upgrades, then creates miniauth_phones
+		log.Fatal(err)
+	}
+	var platform, user string
+	if err := db.QueryRowContext(ctx, "SELECT platform, user_id FROM miniauth_openids").Scan(&platform, &user); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(platform, user)
+	uid, _, err := account.NewLinker(store).Resolve(ctx, account.Identity{AppID: "wx0123456789abcdef", OpenID: "o6_bmjrPTlm6_2sgVt7hMZOPfL2M"})
+	fmt.Println(uid, err)
+	// Output:
+	// wechat user-1
+	// user-1 <nil>
+}
+
 // A login server with its accounts in PostgreSQL (not run: it needs a
 // server).
 func ExampleNew_postgres() {
