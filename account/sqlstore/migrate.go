@@ -145,7 +145,9 @@ func (s *Store) state(ctx context.Context, db execer, table string) (tableState,
 	case MySQL:
 		q = "SELECT column_name FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ?"
 	case PostgreSQL:
-		q = "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1"
+		// The table that an unqualified name finds on the search_path, as
+		// the store's statements find it.
+		q = "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped"
 	default:
 		q = "SELECT name FROM pragma_table_info(?)"
 	}

@@ -226,3 +226,27 @@ func writeTemp(t *testing.T, content string) string {
 	require.NoError(t, os.WriteFile(p, []byte(content), 0o600))
 	return p
 }
+
+// TestMigratePartly: a database with one table of the first schema and the
+// other absent (or made by a migration cut short) gets the one upgraded and
+// the other created.
+func TestMigratePartly(t *testing.T) {
+	for _, dl := range dialects {
+		t.Run(dl.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			db := firstSchema(t, dl)
+			_, err := db.ExecContext(ctx, "DROP TABLE miniauth_unionids")
+			require.NoError(t, err)
+			s := newStore(t, db, dl.d)
+			uid, err := s.UserByOpenID(ctx, account.OpenID{Platform: miniauth.WeChat, AppID: "wx-a", OpenID: "o-2"})
+			require.NoError(t, err)
+			assert.Equal(t, "user-2", uid)
+			require.NoError(t, s.Update(ctx, func(ctx context.Context, tx account.Tx) error {
+				require.NoError(t, tx.BindUnionID(ctx, "user-2", account.UnionID{Platform: miniauth.Kuaishou, UnionID: "u-2"}))
+				require.NoError(t, tx.BindUnionID(ctx, "user-1", account.UnionID{Platform: miniauth.WeChat, UnionID: "u-2"}))
+				return nil
+			}))
+		})
+	}
+}
