@@ -7,7 +7,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/wxmp/miniauth"
-	"github.com/wxmp/miniauth/internal/redact"
 )
 
 // codeSentinels maps QQ's errcodes to the shared sentinels. QQ documents
@@ -46,10 +45,11 @@ type APIError struct {
 	Msg string
 }
 
-// newAPIError builds an APIError, removing any secret the message may echo
-// before it is cut to length.
-func newAPIError(op string, code int, msg string, secrets ...string) *APIError {
-	return &APIError{Op: op, Code: code, Msg: cleanMsg(redact.Strings(msg, secrets...))}
+// newAPIError builds an APIError from a reply whose message is already
+// scrubbed of secrets (cut only after scrubbing, so that no half of a
+// secret survives).
+func newAPIError(op string, code int, msg string) *APIError {
+	return &APIError{Op: op, Code: code, Msg: cleanMsg(msg)}
 }
 
 // Error returns text like "qqauth: code2session: errcode 40029: invalid code".
@@ -107,15 +107,3 @@ func cleanMsg(s string) string {
 	}
 	return b.String()
 }
-
-// replyError is a reply that cannot be used; it matches
-// [miniauth.ErrBadResponse] and never quotes the reply.
-type replyError struct{ op, why string }
-
-func badReply(op, why string) error { return &replyError{op: op, why: why} }
-
-func (e *replyError) Error() string {
-	return "qqauth: " + e.op + ": malformed reply from qq: " + e.why
-}
-
-func (e *replyError) Is(target error) bool { return target == miniauth.ErrBadResponse }

@@ -2,13 +2,11 @@ package qqauth
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"time"
 
-	"github.com/wxmp/miniauth/internal/redact"
+	"github.com/wxmp/miniauth/internal/engine"
 	"github.com/wxmp/miniauth/wxauth"
 )
 
@@ -18,10 +16,10 @@ const DefaultBaseURL = "https://api.q.qq.com"
 
 // Defaults of the options, the same as package wxauth's.
 const (
-	DefaultTimeout      = 5 * time.Second
-	DefaultRetries      = 2
-	DefaultBackoffBase  = 100 * time.Millisecond
-	DefaultBackoffLimit = 2 * time.Second
+	DefaultTimeout      = engine.DefaultTimeout
+	DefaultRetries      = engine.DefaultRetries
+	DefaultBackoffBase  = engine.DefaultBackoffBase
+	DefaultBackoffLimit = engine.DefaultBackoffLimit
 )
 
 // An Option configures the client [New] returns. Options validate their
@@ -58,41 +56,13 @@ func defaultConfig() config {
 // query or fragment; a trailing slash is ignored.
 func WithBaseURL(base string) Option {
 	return func(c *config) error {
-		u, err := url.Parse(base)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("qqauth: base URL must be an absolute http(s) URL, got %q", safeURL(base))
+		b, err := engine.BaseURL("qqauth", base)
+		if err != nil {
+			return err
 		}
-		if u.RawQuery != "" || u.ForceQuery || u.User != nil || u.Fragment != "" {
-			return fmt.Errorf("qqauth: base URL must not carry userinfo, a query or a fragment, got %q", safeURL(base))
-		}
-		for len(base) > 0 && base[len(base)-1] == '/' {
-			base = base[:len(base)-1]
-		}
-		c.baseURL = base
+		c.baseURL = b
 		return nil
 	}
-}
-
-// safeURL returns raw as an error may quote it: without userinfo, query or
-// fragment, and nothing at all of text that does not parse.
-func safeURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return redact.Placeholder
-	}
-	if u.User != nil {
-		u.User = url.User(redact.Placeholder)
-	}
-	if u.Opaque != "" {
-		u.Opaque = redact.Placeholder
-	}
-	if u.RawQuery != "" || u.ForceQuery {
-		u.RawQuery, u.ForceQuery = redact.Placeholder, false
-	}
-	if u.Fragment != "" {
-		u.Fragment, u.RawFragment = redact.Placeholder, ""
-	}
-	return u.String()
 }
 
 // WithHTTPClient sets the *http.Client requests go through (a proxy, custom

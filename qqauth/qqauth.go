@@ -5,12 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
-
-	"github.com/go-resty/resty/v2"
 
 	"github.com/wxmp/miniauth"
 	"github.com/wxmp/miniauth/crypto"
+	"github.com/wxmp/miniauth/internal/engine"
 	"github.com/wxmp/miniauth/wxauth"
 )
 
@@ -37,7 +35,7 @@ type App struct {
 	appID  string
 	secret string
 	cfg    config
-	http   *resty.Client
+	eng    *engine.Client
 	tokens *tokenCache
 }
 
@@ -67,7 +65,11 @@ func New(appID, secret string, opts ...Option) (*App, error) {
 			return nil, err
 		}
 	}
-	a := &App{appID: appID, secret: secret, cfg: cfg, http: newHTTP(cfg.httpClient)}
+	eng, err := newEngine(&cfg, secret)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{appID: appID, secret: secret, cfg: cfg, eng: eng}
 	a.tokens = newTokenCache(a)
 	return a, nil
 }
@@ -114,29 +116,29 @@ func (a *App) Code2Session(ctx context.Context, code string) (*miniauth.Session,
 		return nil, fmt.Errorf("qqauth: %s: code must be 1 to %d bytes of printable ASCII: %w", opCode2Session, MaxCodeLen, miniauth.ErrInvalidCode)
 	}
 	var r code2SessionReply
-	err := a.do(ctx, request{
-		op:     opCode2Session,
-		method: http.MethodGet,
-		path:   "/sns/jscode2session",
-		query: url.Values{
-			"appid":      {a.appID},
-			"secret":     {a.secret},
-			"js_code":    {code},
-			"grant_type": {"authorization_code"},
+	err := a.do(ctx, engine.Request{
+		Op:     opCode2Session,
+		Method: http.MethodGet,
+		Path:   "/sns/jscode2session",
+		Query: map[string]string{
+			"appid":      a.appID,
+			"secret":     a.secret,
+			"js_code":    code,
+			"grant_type": "authorization_code",
 		},
-		secrets: []string{code},
+		Secrets: []string{code},
 	}, &r)
 	if err != nil {
 		return nil, err
 	}
 	if !validID(r.OpenID) {
-		return nil, badReply(opCode2Session, "no usable openid")
+		return nil, a.eng.BadReply(opCode2Session, "no usable openid")
 	}
 	if r.UnionID != "" && !validID(r.UnionID) {
-		return nil, badReply(opCode2Session, "unusable unionid")
+		return nil, a.eng.BadReply(opCode2Session, "unusable unionid")
 	}
 	if crypto.CheckSessionKey(r.SessionKey) != nil {
-		return nil, badReply(opCode2Session, "no valid session_key")
+		return nil, a.eng.BadReply(opCode2Session, "no valid session_key")
 	}
 	return &miniauth.Session{Platform: miniauth.QQ, AppID: a.appID, OpenID: r.OpenID, UnionID: r.UnionID, SessionKey: r.SessionKey}, nil
 }

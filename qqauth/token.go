@@ -13,11 +13,11 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/wxmp/miniauth/internal/engine"
 	"github.com/wxmp/miniauth/wxauth"
 )
 
@@ -71,24 +71,20 @@ type tokenReply struct {
 // fetchToken calls GET /api/getToken.
 func (a *App) fetchToken(ctx context.Context) (*wxauth.Token, error) {
 	var r tokenReply
-	err := a.do(ctx, request{
-		op:     opToken,
-		method: http.MethodGet,
-		path:   "/api/getToken",
-		query: url.Values{
-			"grant_type": {"client_credential"},
-			"appid":      {a.appID},
-			"secret":     {a.secret},
-		},
+	err := a.do(ctx, engine.Request{
+		Op:     opToken,
+		Method: http.MethodGet,
+		Path:   "/api/getToken",
+		Query:  map[string]string{"grant_type": "client_credential", "appid": a.appID, "secret": a.secret},
 	}, &r)
 	if err != nil {
 		return nil, err
 	}
 	if !validToken(r.AccessToken) {
-		return nil, badReply(opToken, "no usable access_token")
+		return nil, a.eng.BadReply(opToken, "no usable access_token")
 	}
 	if r.ExpiresIn == nil || *r.ExpiresIn < 0 || *r.ExpiresIn > maxExpiresIn {
-		return nil, badReply(opToken, "no usable expires_in")
+		return nil, a.eng.BadReply(opToken, "no usable expires_in")
 	}
 	now := a.cfg.now()
 	life := time.Duration(max(*r.ExpiresIn, 1)) * time.Second
