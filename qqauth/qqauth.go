@@ -9,6 +9,7 @@ import (
 	"github.com/wxmp/miniauth"
 	"github.com/wxmp/miniauth/crypto"
 	"github.com/wxmp/miniauth/internal/engine"
+	"github.com/wxmp/miniauth/internal/tokencache"
 	"github.com/wxmp/miniauth/wxauth"
 )
 
@@ -36,7 +37,7 @@ type App struct {
 	secret string
 	cfg    config
 	eng    *engine.Client
-	tokens *tokenCache
+	tokens *tokencache.Cache
 }
 
 var (

@@ -1,0 +1,77 @@
+package tokencache_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wxmp/miniauth/internal/tokencache"
+	"github.com/wxmp/miniauth/wxauth"
+)
+
+type downStore struct{}
+
+var errDown = errors.New("store down")
+
+func (downStore) Load(context.Context, string) (*wxauth.Token, error) { return nil, errDown }
+func (downStore) Delete(context.Context, string, string) error        { return errDown }
+func (downStore) TryLock(context.Context, string, time.Duration) (wxauth.TokenLease, bool, error) {
+	return nil, false, errDown
+}
+
+func newCache(store wxauth.TokenStore, failClosed bool, fetches *atomic.Int32) *tokencache.Cache {
+	return tokencache.New(tokencache.Config{
+		Package: "test", AppID: "app", Store: store, FailClosed: failClosed,
+		MaxMargin: time.Minute, FetchBound: time.Second,
+		Fetch: func(context.Context) (*wxauth.Token, error) {
+			n := fetches.Add(1)
+			now := time.Now()
+			return &wxauth.Token{AccessToken: fmt.Sprintf("TOKEN_%d", n), IssuedAt: now, ExpiresAt: now.Add(time.Hour)}, nil
+		},
+	})
+}
+
+func TestStoreFailure(t *testing.T) {
+	var open, closed atomic.Int32
+	tok, err := newCache(downStore{}, false, &open).Get(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "TOKEN_1", tok)
+	assert.EqualValues(t, 1, open.Load(), "fetched directly when the platform keeps old tokens valid")
+
+	_, err = newCache(downStore{}, true, &closed).Get(context.Background())
+	assert.ErrorIs(t, err, errDown)
+	assert.Zero(t, closed.Load(), "no fetch without the store where a fetch retires the fleet's token")
+}
+
+func TestSingleFlightAndInvalidate(t *testing.T) {
+	var n atomic.Int32
+	c := newCache(nil, true, &n)
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() {
+			tok, err := c.Get(context.Background())
+			assert.NoError(t, err)
+			assert.Equal(t, "TOKEN_1", tok)
+		})
+	}
+	wg.Wait()
+	assert.EqualValues(t, 1, n.Load())
+	c.Invalidate(context.Background(), "TOKEN_1")
+	tok, err := c.Get(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "TOKEN_2", tok)
+}
+
+func TestValid(t *testing.T) {
+	assert.True(t, tokencache.Valid("abc_DEF-123"))
+	for _, s := range []string{"", "a b", "a\n", string(make([]byte, tokencache.MaxTokenLen+1))} {
+		assert.False(t, tokencache.Valid(s), "%q", s)
+	}
+}
