@@ -148,7 +148,8 @@ func WithClock(now func() time.Time) Option {
 // WithTokenStore sets where the instances of a fleet share the access token
 // (default: memory of this App alone), so that one instance fetches it and
 // the others read it. Any [wxauth.TokenStore] serves, such as package
-// wxauth/redistoken's (tokens are keyed by appid).
+// wxauth/redistoken's; Kuaishou's token is stored under "kuaishou:" and the
+// app_id, so that one store serves apps of every platform.
 //
 // Kuaishou keeps a token valid for its 48 hours when a new one is issued
 // (https://mp.kuaishou.com/docs/develop/server/getAccessToken.html), so

@@ -44,7 +44,7 @@ func newTokenCache(a *App) *tokencache.Cache {
 	n := time.Duration(a.cfg.retries)
 	return tokencache.New(tokencache.Config{
 		Package:    "kuaishouauth",
-		AppID:      a.appID,
+		AppID:      "kuaishou:" + a.appID, // one store may serve several platforms: keys must not collide
 		Store:      a.cfg.tokenStore,
 		Fetch:      a.fetchToken,
 		MaxMargin:  30 * time.Minute,

@@ -149,8 +149,8 @@ func WithClock(now func() time.Time) Option {
 // every call and retires the previous one, so every instance must share one
 // store: one of them fetches under the store's lock while the others wait
 // and read. Any [wxauth.TokenStore] serves, such as package
-// wxauth/redistoken's (tokens are keyed by appid: give QQ and WeChat apps
-// distinct appids, as the platforms do).
+// wxauth/redistoken's; QQ's token is stored under "qq:" and the appid, so
+// that one store serves apps of every platform.
 //
 // When the store fails, no token is fetched (a fetch of one instance would
 // knock out the token of all the others): the call fails with the store's

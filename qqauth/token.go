@@ -45,7 +45,7 @@ func newTokenCache(a *App) *tokencache.Cache {
 	n := time.Duration(a.cfg.retries)
 	return tokencache.New(tokencache.Config{
 		Package:    "qqauth",
-		AppID:      a.appID,
+		AppID:      "qq:" + a.appID, // one store may serve several platforms: keys must not collide
 		Store:      a.cfg.tokenStore,
 		Fetch:      a.fetchToken,
 		FailClosed: true,
