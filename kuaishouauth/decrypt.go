@@ -65,14 +65,5 @@ func (a *App) Decrypt(sessionKey, encryptedData, iv string, v any) error {
 }
 
 // UserInfo is the profile in ks.getUserInfo's encryptedData, with the
-// field names Kuaishou shares with WeChat.
-type UserInfo struct {
-	OpenID    string           `json:"openId,omitempty"`
-	NickName  string           `json:"nickName"`
-	Gender    int              `json:"gender"` // 0 unknown, 1 male, 2 female
-	City      string           `json:"city"`
-	Province  string           `json:"province"`
-	Country   string           `json:"country"`
-	AvatarURL string           `json:"avatarUrl"`
-	Watermark crypto.Watermark `json:"watermark"`
-}
+// field names Kuaishou shares with WeChat: [miniauth.UserInfo].
+type UserInfo = miniauth.UserInfo

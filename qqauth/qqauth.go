@@ -10,7 +10,6 @@ import (
 	"github.com/wxmp/miniauth/crypto"
 	"github.com/wxmp/miniauth/internal/engine"
 	"github.com/wxmp/miniauth/internal/tokencache"
-	"github.com/wxmp/miniauth/wxauth"
 )
 
 // Limits on what the client sends and accepts.
@@ -158,7 +157,7 @@ func (a *App) VerifySignature(sessionKey, rawData, signature string) error {
 // Decrypt decrypts encryptedData (AES-128-CBC, PKCS#7, keyed by the
 // session_key, as WeChat's) with iv, checks that its watermark names this
 // app, and unmarshals it into v, a non-nil pointer (such as to a
-// [wxauth.UserInfo]). v is left untouched when the data is refused.
+// [UserInfo]). v is left untouched when the data is refused.
 //
 // Data that does not decrypt or is not JSON matches crypto.ErrDecrypt, with
 // no detail; a watermark of another appid, or none, matches
@@ -169,8 +168,8 @@ func (a *App) Decrypt(sessionKey, encryptedData, iv string, v any) error {
 }
 
 // UserInfo is the profile in qq.getUserInfo's encryptedData: WeChat's
-// fields, watermark included.
-type UserInfo = wxauth.UserInfo
+// fields, watermark included ([miniauth.UserInfo]).
+type UserInfo = miniauth.UserInfo
 
 // validCode reports whether code may be sent to QQ.
 func validCode(code string) bool {
