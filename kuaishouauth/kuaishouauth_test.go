@@ -239,7 +239,7 @@ type downStore struct{}
 var errDown = errors.New("store down")
 
 func (downStore) Load(context.Context, string) (*wxauth.Token, error) { return nil, errDown }
-func (downStore) Delete(context.Context, string, string) error       { return errDown }
+func (downStore) Delete(context.Context, string, string) error        { return errDown }
 func (downStore) TryLock(context.Context, string, time.Duration) (wxauth.TokenLease, bool, error) {
 	return nil, false, errDown
 }

@@ -50,10 +50,10 @@ func defaultConfig() config {
 	}
 }
 
-// WithBaseURL points the client at another server than Kuaishou's API: a fake (see
-// package kuaishouauthtest), a proxy. It replaces the host of every call the
-// client makes. It must be an absolute http or https URL without userinfo,
-// query or fragment; a trailing slash is ignored.
+// WithBaseURL points the client at another server than Kuaishou's API: a
+// fake (see package kuaishouauthtest), a proxy. It replaces the host of every
+// call the client makes. It must be an absolute http or https URL without
+// userinfo, query or fragment; a trailing slash is ignored.
 func WithBaseURL(base string) Option {
 	return func(c *config) error {
 		b, err := engine.BaseURL("kuaishouauth", base)

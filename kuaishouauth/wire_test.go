@@ -120,8 +120,8 @@ func TestAccessTokenWire(t *testing.T) {
 	assert.Equal(t, url.Values{"app_id": {testAppID}, "app_secret": {testSecret}, "grant_type": {"client_credentials"}}, got.form)
 
 	for body, want := range map[string]error{
-		`{"result":100200100,"error_msg":"参数有误"}`:     nil,
-		`{"result":100200101,"error_msg":"验证出错"}`:     miniauth.ErrInvalidCredential,
+		`{"result":100200100,"error_msg":"参数有误"}`:       nil,
+		`{"result":100200101,"error_msg":"验证出错"}`:       miniauth.ErrInvalidCredential,
 		`{"result":1,"access_token":"","expires_in":1}`: miniauth.ErrBadResponse,
 		`{"result":1,"access_token":"T"}`:               miniauth.ErrBadResponse,
 	} {

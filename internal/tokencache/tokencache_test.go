@@ -75,3 +75,19 @@ func TestValid(t *testing.T) {
 		assert.False(t, tokencache.Valid(s), "%q", s)
 	}
 }
+
+// A cached token costs no lock, no request and no allocation.
+func TestCachedTokenAllocatesNothing(t *testing.T) {
+	var n atomic.Int32
+	c := newCache(nil, true, &n)
+	_, err := c.Get(context.Background())
+	require.NoError(t, err)
+	ctx := context.Background()
+	allocs := testing.AllocsPerRun(1000, func() {
+		if _, err := c.Get(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
+	assert.Zero(t, allocs)
+	assert.EqualValues(t, 1, n.Load())
+}
