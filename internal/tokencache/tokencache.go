@@ -30,6 +30,10 @@ const (
 	// tokenPoll is the wait between looks at the store while another
 	// instance fetches (plus up to as much again of jitter).
 	tokenPoll = 50 * time.Millisecond
+	// retryGap is how long after a failed refresh no other starts while
+	// the token held is still valid: a platform that is down (or a revoked
+	// secret) is not asked again at every call.
+	retryGap = 10 * time.Second
 )
 
 // Config is what a platform client builds its cache from.
@@ -64,9 +68,10 @@ type Cache struct {
 
 	cur atomic.Pointer[cached]
 
-	mu  sync.Mutex
-	fl  *flight
-	bad string // the last token the platform refused: never taken from the store again
+	mu        sync.Mutex
+	fl        *flight
+	bad       string    // the last token the platform refused: never taken from the store again
+	holdUntil time.Time // no background refresh before this (after a failed one)
 }
 
 type cached struct {
@@ -133,7 +138,12 @@ func (c *Cache) Get(ctx context.Context) (string, error) {
 		c.mu.Unlock()
 		return t.token, nil
 	}
+	valid := t != nil && now.Before(t.expiresAt)
 	f := c.fl
+	if f == nil && valid && now.Before(c.holdUntil) {
+		c.mu.Unlock()
+		return t.token, nil // a refresh failed a moment ago: serve the token held
+	}
 	if f == nil {
 		f = &flight{done: make(chan struct{})}
 		c.fl = f
@@ -142,7 +152,7 @@ func (c *Cache) Get(ctx context.Context) (string, error) {
 		go c.run(context.WithoutCancel(ctx), f)
 	}
 	c.mu.Unlock()
-	if t != nil && now.Before(t.expiresAt) {
+	if valid {
 		return t.token, nil
 	}
 	select {
@@ -162,6 +172,7 @@ func (c *Cache) run(ctx context.Context, f *flight) {
 	tok, err := c.refresh(ctx)
 	c.mu.Lock()
 	if err != nil {
+		c.holdUntil = c.cfg.Now().Add(retryGap)
 		c.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, c.cfg.Package+": access token refresh failed", slog.String("error", err.Error()))
 	} else if tok.token != c.bad {
 		c.cur.Store(tok)

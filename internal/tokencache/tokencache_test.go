@@ -91,3 +91,42 @@ func TestCachedTokenAllocatesNothing(t *testing.T) {
 	assert.Zero(t, allocs)
 	assert.EqualValues(t, 1, n.Load())
 }
+
+// After a failed background refresh, the token held serves without a new
+// fetch at every call, until retryGap has passed.
+func TestFailedRefreshHolds(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	var fetches atomic.Int32
+	fail := atomic.Bool{}
+	c := tokencache.New(tokencache.Config{
+		Package: "test", AppID: "app", MaxMargin: time.Minute, FetchBound: time.Second, Now: clock,
+		Fetch: func(context.Context) (*wxauth.Token, error) {
+			fetches.Add(1)
+			if fail.Load() {
+				return nil, errDown
+			}
+			n := clock()
+			return &wxauth.Token{AccessToken: "TOKEN", IssuedAt: n, ExpiresAt: n.Add(time.Hour)}, nil
+		},
+	})
+	_, err := c.Get(context.Background())
+	require.NoError(t, err)
+	fail.Store(true)
+	advance(time.Hour - 30*time.Second) // due, still valid
+	tok, err := c.Get(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "TOKEN", tok)
+	require.Eventually(t, func() bool { return fetches.Load() == 2 }, time.Second, time.Millisecond)
+	for range 20 {
+		tok, err = c.Get(context.Background())
+		require.NoError(t, err)
+		assert.Equal(t, "TOKEN", tok)
+	}
+	assert.EqualValues(t, 2, fetches.Load(), "no fetch at every call after a failure")
+	advance(11 * time.Second)
+	_, _ = c.Get(context.Background())
+	require.Eventually(t, func() bool { return fetches.Load() == 3 }, time.Second, time.Millisecond)
+}
