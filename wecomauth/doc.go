@@ -25,10 +25,15 @@
 // unique within the corp; a member of another corp is refused
 // ([ErrOtherCorp]). A refused token (40014, 42001) is fetched again once.
 //
+// [App.VerifySignature] and [App.Decrypt] check wx.qy.getEnterpriseUserInfo's
+// rawData and decrypt its encryptedData (WeChat's cipher; the watermark
+// names the mini-program's appid) into an [EnterpriseUserInfo].
+//
 // This package covers a corp's own (自建) app. A third-party (第三方) or
 // agent-developed (代开发) app's login, with a suite_access_token at
-// /cgi-bin/service/miniprogram/jscode2session, and the decryption of
-// wx.qy's encrypted data are not covered.
+// /cgi-bin/service/miniprogram/jscode2session, is not covered; nor is a
+// phone path: wx.qy.getMobile's encryptedData decrypts with [App.Decrypt],
+// but WeCom does not document its field names.
 //
 // Package wecomauthtest is a fake WeCom server for tests that run offline.
 //

@@ -2,8 +2,9 @@
 // login of a mini-program opened in WeCom, for tests that run offline: GET
 // /cgi-bin/gettoken and GET /cgi-bin/miniprogram/jscode2session on a local
 // port, with WeCom's parameters and errcode/errmsg envelope, members whose
-// wx.qy.login codes work once for five minutes, corp access tokens (the
-// same one until it expires, revocable early as WeCom may do), fault
+// wx.qy.login codes work once for five minutes, what
+// wx.qy.getEnterpriseUserInfo hands the mini-program, corp access tokens
+// (the same one until it expires, revocable early as WeCom may do), fault
 // injection and call counts.
 //
 // Point a client at it with wecomauth.WithBaseURL(srv.URL):
@@ -20,7 +21,10 @@
 package wecomauthtest
 
 import (
+	"crypto/rand"
 	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -28,6 +32,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/wxmp/miniauth/crypto"
 	"github.com/wxmp/miniauth/internal/fakeplat"
 )
 
@@ -91,6 +96,10 @@ type User struct {
 	// CorpID is the corp the member belongs to; empty: the server's. A
 	// member of another corp tests that a client refuses them.
 	CorpID string
+	// Name and Gender (0 unknown, 1 male, 2 female) are what
+	// wx.qy.getEnterpriseUserInfo hands out.
+	Name   string
+	Gender int
 }
 
 type member struct {
@@ -384,4 +393,72 @@ func (s *Server) SessionKey(userID string) (string, error) {
 		return "", fmt.Errorf("wecomauthtest: userid %q: %w", userID, ErrNotLoggedIn)
 	}
 	return u.sessionKey, nil
+}
+
+// Profile is what wx.qy.getEnterpriseUserInfo hands the mini-program.
+type Profile struct {
+	// RawData is the member's non-sensitive data as JSON (name, gender,
+	// language).
+	RawData string `json:"rawData"`
+	// Signature is hex(sha1(rawData + session_key)).
+	Signature string `json:"signature"`
+	// EncryptedData is {corpid, userid, name, gender, watermark},
+	// AES-128-CBC under the session_key, base64; the watermark's appid is
+	// the mini-program's.
+	EncryptedData string `json:"encryptedData"`
+	// IV is EncryptedData's base64 initialisation vector.
+	IV string `json:"iv"`
+}
+
+type rawUserInfo struct {
+	Name     string `json:"name"`
+	Gender   int    `json:"gender"`
+	Language string `json:"language"`
+}
+
+type encryptedUserInfo struct {
+	CorpID    string `json:"corpid"`
+	UserID    string `json:"userid"`
+	Name      string `json:"name"`
+	Gender    int    `json:"gender"`
+	Watermark struct {
+		AppID     string `json:"appid"`
+		Timestamp int64  `json:"timestamp"`
+	} `json:"watermark"`
+}
+
+// EnterpriseUserInfo returns what wx.qy.getEnterpriseUserInfo hands the
+// mini-program appID for the member now, made with their current
+// session_key, in the shape of
+// https://developer.work.weixin.qq.com/document/path/96974.
+func (s *Server) EnterpriseUserInfo(appID, userID string) (Profile, error) {
+	s.mu.Lock()
+	u := s.users[userID]
+	if u == nil {
+		s.mu.Unlock()
+		return Profile{}, fmt.Errorf("wecomauthtest: userid %q: %w", userID, ErrUnknownUser)
+	}
+	m := *u
+	s.mu.Unlock()
+	if m.sessionKey == "" {
+		return Profile{}, fmt.Errorf("wecomauthtest: userid %q: %w", userID, ErrNotLoggedIn)
+	}
+	raw, err := json.Marshal(rawUserInfo{Name: m.Name, Gender: m.Gender, Language: "zh_CN"})
+	if err != nil {
+		return Profile{}, err
+	}
+	e := encryptedUserInfo{CorpID: m.CorpID, UserID: m.UserID, Name: m.Name, Gender: m.Gender}
+	e.Watermark.AppID, e.Watermark.Timestamp = appID, s.cfg.now().Unix()
+	plain, err := json.Marshal(e)
+	if err != nil {
+		return Profile{}, err
+	}
+	ivb := make([]byte, 16)
+	_, _ = rand.Read(ivb)
+	iv := base64.StdEncoding.EncodeToString(ivb)
+	enc, err := crypto.Encrypt(m.sessionKey, iv, plain)
+	if err != nil {
+		return Profile{}, err
+	}
+	return Profile{RawData: string(raw), Signature: crypto.Sign(m.sessionKey, string(raw)), EncryptedData: enc, IV: iv}, nil
 }
