@@ -83,7 +83,11 @@ func TestLoginHandlerAcrossPlatforms(t *testing.T) {
 	assert.Equal(t, ksUser, m["openid"])
 	assert.Equal(t, []string{"13912345678"}, phones)
 
-	st, m = login(map[string]string{"appid": wxAppID, "platform": "wecom", "code": qyFake.Login("zhangsan")})
+	code = qyFake.Login("zhangsan")
+	prof, err := qyFake.EnterpriseUserInfo(wxAppID, "zhangsan") // rawData, signature and encryptedData checked
+	require.NoError(t, err)
+	st, m = login(map[string]string{"appid": wxAppID, "platform": "wecom", "code": code,
+		"rawData": prof.RawData, "signature": prof.Signature, "encryptedData": prof.EncryptedData, "iv": prof.IV})
 	require.Equal(t, http.StatusOK, st, m)
 	assert.Equal(t, "zhangsan", m["openid"])
 
