@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -42,12 +43,10 @@ type Reply struct {
 }
 
 // Endpoint is one API a fake serves. Method is the method it documents;
-// Handle serves every method (a platform that answers a wrong method with
-// an error envelope does so in Handle), unless Strict is set, in which case
-// another method gets 405.
+// Handle serves every method, and a platform that answers a wrong method
+// with an error envelope does so in Handle.
 type Endpoint struct {
 	Method string
-	Strict bool
 	Handle func(r *Request) Reply
 }
 
@@ -166,11 +165,6 @@ func (c *Core) serve(w http.ResponseWriter, r *http.Request) {
 		c.write(w, f)
 		return
 	}
-	if ep.Strict && r.Method != ep.Method {
-		w.Header().Set("Allow", ep.Method)
-		writeText(w, http.StatusMethodNotAllowed)
-		return
-	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyLen))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
@@ -180,7 +174,7 @@ func (c *Core) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := &Request{Method: r.Method, Query: r.URL.Query(), Body: body, Header: r.Header, Form: url.Values{}}
-	if ct := r.Header.Get("Content-Type"); len(body) > 0 && (ct == "application/x-www-form-urlencoded" || len(ct) > 33 && ct[:33] == "application/x-www-form-urlencoded") {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err == nil && mt == "application/x-www-form-urlencoded" && len(body) > 0 {
 		if f, err := url.ParseQuery(string(body)); err == nil {
 			req.Form = f
 		}
