@@ -45,7 +45,7 @@
 //	errcode  meaning                                matches
 //	-1       system busy (retried first)            miniauth.ErrSystemBusy
 //	40029    invalid code (unknown, used, expired)  miniauth.ErrInvalidCode
-//	45009    api calls over the limit               miniauth.ErrRateLimited
+//	45009    api calls over the app's limit         miniauth.ErrQuotaExceeded
 //	40001    invalid corpsecret                     miniauth.ErrInvalidCredential
 //	40013    invalid corpid                         miniauth.ErrInvalidCredential
 //	40014    invalid access_token (refetched once)  miniauth.ErrInvalidCredential

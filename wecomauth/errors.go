@@ -24,7 +24,7 @@ var ErrOtherCorp = errors.New("wecomauth: the user belongs to another corp")
 var codeSentinels = map[int]error{
 	-1:    miniauth.ErrSystemBusy,
 	40029: miniauth.ErrInvalidCode,
-	45009: miniauth.ErrRateLimited,       // api calls over the limit
+	45009: miniauth.ErrQuotaExceeded,     // api calls over the app's limit (as WeChat's 45009)
 	40001: miniauth.ErrInvalidCredential, // invalid secret
 	40013: miniauth.ErrInvalidCredential, // invalid corpid
 	40014: miniauth.ErrInvalidCredential, // invalid access_token

@@ -156,7 +156,7 @@ func TestErrors(t *testing.T) {
 	}{
 		{"busy retried then fine", wecomauthtest.PathCode2Session, -1, nil},
 		{"ip not trusted", wecomauthtest.PathCode2Session, 60020, miniauth.ErrNotAllowed},
-		{"rate limited", wecomauthtest.PathCode2Session, 45009, miniauth.ErrRateLimited},
+		{"over the limit", wecomauthtest.PathCode2Session, 45009, miniauth.ErrQuotaExceeded},
 		{"bad corpid", wecomauthtest.PathToken, 40013, miniauth.ErrInvalidCredential},
 		{"bad secret", wecomauthtest.PathToken, 40001, miniauth.ErrInvalidCredential},
 		{"token ip", wecomauthtest.PathToken, 60020, miniauth.ErrNotAllowed},
