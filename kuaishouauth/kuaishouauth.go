@@ -53,8 +53,8 @@ var (
 // and app_secret (Kuaishou's developer console). An empty or malformed
 // appID or secret, or an option that rejects its argument, is an error.
 func New(appID, secret string, opts ...Option) (*App, error) {
-	if appID == "" || len(appID) > MaxAppIDLen || !printableASCII(appID) {
-		return nil, fmt.Errorf("kuaishouauth: appID must be 1 to %d bytes of printable ASCII", MaxAppIDLen)
+	if !validAppID(appID, MaxAppIDLen) {
+		return nil, fmt.Errorf("kuaishouauth: appID must be 1 to %d letters, digits, - or _", MaxAppIDLen)
 	}
 	if secret == "" || len(secret) > 256 || !printableASCII(secret) {
 		return nil, errors.New("kuaishouauth: secret must be 1 to 256 bytes of printable ASCII")
@@ -153,6 +153,21 @@ func validCode(code string) bool {
 // validID reports whether an id from a reply is usable.
 func validID(id string) bool {
 	return id != "" && len(id) <= MaxOpenIDLen && printableASCII(id)
+}
+
+// validAppID reports whether id is 1 to max letters, digits, '-' or '_':
+// what app_ids are made of, and safe in a token store's key.
+func validAppID(id string, max int) bool {
+	if id == "" || len(id) > max {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // printableASCII reports whether s holds only printable ASCII, no space.

@@ -65,6 +65,7 @@ func TestNewValidates(t *testing.T) {
 	}{
 		{"empty appid", "", testSecret, nil, "appID"},
 		{"appid with a space", "ks 1", testSecret, nil, "appID"},
+		{"appid with a colon", "ks:1", testSecret, nil, "appID"},
 		{"empty secret", testAppID, "", nil, "secret"},
 		{"secret with a newline", testAppID, "a\nb", nil, "secret"},
 		{"bad base URL", testAppID, testSecret, []kuaishouauth.Option{kuaishouauth.WithBaseURL("ftp://h")}, "base URL"},

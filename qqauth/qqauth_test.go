@@ -47,6 +47,7 @@ func TestNewValidates(t *testing.T) {
 		{"empty appid", "", testSecret, nil, "appID"},
 		{"appid with a space", "11 2", testSecret, nil, "appID"},
 		{"long appid", strings.Repeat("1", 65), testSecret, nil, "appID"},
+		{"appid with a brace", "11{2}", testSecret, nil, "appID"},
 		{"empty secret", testAppID, "", nil, "secret"},
 		{"secret with a newline", testAppID, "a\nb", nil, "secret"},
 		{"relative base URL", testAppID, testSecret, []qqauth.Option{qqauth.WithBaseURL("/x")}, "base URL"},

@@ -20,8 +20,9 @@ const (
 	// MaxUserIDLen is the longest userid accepted from a reply (WeCom's
 	// are at most 64 bytes; an encrypted userid is longer).
 	MaxUserIDLen = 128
-	// MaxIDLen is the longest appid or corpid [New] accepts.
-	MaxIDLen = 64
+	// MaxIDLen is the longest appid or corpid [New] accepts (WeChat's
+	// appids and WeCom's corpids are 18 characters).
+	MaxIDLen = 48
 )
 
 // Ops of the errors of this package ([APIError.Op]).
@@ -55,11 +56,11 @@ var (
 // jscode2session to come from that app's secret. An empty or malformed
 // argument, or an option that rejects its argument, is an error.
 func New(appID, corpID, corpSecret string, opts ...Option) (*App, error) {
-	if !validArg(appID, MaxIDLen) {
-		return nil, fmt.Errorf("wecomauth: appID must be 1 to %d bytes of printable ASCII", MaxIDLen)
+	if !validID(appID) {
+		return nil, fmt.Errorf("wecomauth: appID must be 1 to %d letters, digits, - or _", MaxIDLen)
 	}
-	if !validArg(corpID, MaxIDLen) {
-		return nil, fmt.Errorf("wecomauth: corpID must be 1 to %d bytes of printable ASCII", MaxIDLen)
+	if !validID(corpID) {
+		return nil, fmt.Errorf("wecomauth: corpID must be 1 to %d letters, digits, - or _", MaxIDLen)
 	}
 	if !validArg(corpSecret, 256) {
 		return nil, errors.New("wecomauth: corpSecret must be 1 to 256 bytes of printable ASCII")
@@ -204,6 +205,21 @@ func validArg(s string, max int) bool {
 	}
 	for i := 0; i < len(s); i++ {
 		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// validID reports whether id is 1 to [MaxIDLen] letters, digits, '-' or
+// '_': what appids and corpids are made of, and safe in a token store's key.
+func validID(id string) bool {
+	if id == "" || len(id) > MaxIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
 			return false
 		}
 	}

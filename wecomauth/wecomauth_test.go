@@ -69,6 +69,8 @@ func TestNewValidates(t *testing.T) {
 		{"empty appid", "", testCorpID, testSecret, nil, "appID"},
 		{"empty corpid", testAppID, "", testSecret, nil, "corpID"},
 		{"corpid with a space", testAppID, "ww 1", testSecret, nil, "corpID"},
+		{"corpid with a colon", testAppID, "ww:1", testSecret, nil, "corpID"},
+		{"long appid", strings.Repeat("w", 49), testCorpID, testSecret, nil, "appID"},
 		{"empty secret", testAppID, testCorpID, "", nil, "corpSecret"},
 		{"bad base URL", testAppID, testCorpID, testSecret, []wecomauth.Option{wecomauth.WithBaseURL("qyapi.weixin.qq.com")}, "base URL"},
 		{"nil token store", testAppID, testCorpID, testSecret, []wecomauth.Option{wecomauth.WithTokenStore(nil)}, "token store"},
