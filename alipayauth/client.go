@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wxmp/miniauth"
+	"github.com/wxmp/miniauth/internal/engine"
 )
 
 // Limits on what is sent and accepted.
@@ -43,7 +44,7 @@ type App struct {
 	key   *rsa.PrivateKey
 	pub   *rsa.PublicKey
 	cfg   config
-	http  *http.Client
+	eng   *engine.Client
 }
 
 var (
@@ -88,7 +89,21 @@ func New(appID, appPrivateKey, alipayPublicKey string, opts ...Option) (*App, er
 			return nil, err
 		}
 	}
-	return &App{appID: appID, key: key, pub: pub, cfg: cfg, http: newHTTPClient(cfg.httpClient)}, nil
+	eng, err := engine.New(engine.Config{
+		Package:        "alipayauth",
+		Upstream:       "alipay",
+		HTTPClient:     cfg.httpClient,
+		Timeout:        cfg.timeout,
+		Retries:        cfg.retries,
+		BackoffBase:    cfg.backoffBase,
+		BackoffLimit:   cfg.backoffLimit,
+		Logger:         cfg.logger,
+		ErrBadResponse: ErrBadResponse,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &App{appID: appID, key: key, pub: pub, cfg: cfg, eng: eng}, nil
 }
 
 // String returns "alipayauth.App{AppID: ...}": never a key. String,
@@ -117,27 +132,94 @@ func (a *App) App(ctx context.Context, appID string) (miniauth.Client, error) {
 // oauthTokenNode is alipay.system.oauth.token's response node.
 const oauthTokenNode = "alipay_system_oauth_token_response"
 
-// oauthTokenReply holds the fields of the response node this package reads.
-// The node also carries the user's access_token and refresh_token, which
-// are not read (see Code2Session).
-type oauthTokenReply struct {
-	UserID  string `json:"user_id"`
-	OpenID  string `json:"open_id"`
-	UnionID string `json:"union_id"`
-	// A business failure inside the node itself (as other APIs report
-	// theirs) carries these.
+// gatewayStatus is the status an error_response carries, and a response
+// node when it reports a business failure (as APIs other than
+// alipay.system.oauth.token report theirs).
+type gatewayStatus struct {
 	Code    string `json:"code"`
 	Msg     string `json:"msg"`
 	SubCode string `json:"sub_code"`
 	SubMsg  string `json:"sub_msg"`
 }
 
-// errorReply is the gateway's error_response.
-type errorReply struct {
-	Code    string `json:"code"`
-	Msg     string `json:"msg"`
-	SubCode string `json:"sub_code"`
-	SubMsg  string `json:"sub_msg"`
+// oauthTokenNodeFields holds the fields of the response node this package
+// reads. The node also carries the user's access_token and refresh_token,
+// which are not read (see Code2Session).
+type oauthTokenNodeFields struct {
+	gatewayStatus
+	UserID  string `json:"user_id"`
+	OpenID  string `json:"open_id"`
+	UnionID string `json:"union_id"`
+}
+
+// signedReply is the engine's reply of one gateway call: it cuts the body
+// into its parts, verifies the sign with Alipay's public key over the raw
+// text of the response node (or error_response), and decodes the node into
+// node. It is the dialect of the gateway's error_response envelope.
+type signedReply[T any] struct {
+	pub      *rsa.PublicKey
+	nodeName string
+	node     T
+	status   gatewayStatus
+	failed   bool
+	// nodeStatus reads the business status of a decoded node.
+	nodeStatus func(*T) gatewayStatus
+}
+
+var (
+	_ engine.Reply       = (*signedReply[oauthTokenNodeFields])(nil)
+	_ engine.BodyDecoder = (*signedReply[oauthTokenNodeFields])(nil)
+)
+
+// DecodeBody implements [engine.BodyDecoder].
+//
+// A success must be signed. An error_response is verified when it carries
+// a sign, and taken as it is when it has none (the gateway cannot sign for
+// an app it does not know): an error grants nothing, and a forged one can
+// only deny, which whoever can forge replies can do anyway.
+func (r *signedReply[T]) DecodeBody(body []byte) error {
+	var zero T
+	r.node, r.status, r.failed = zero, gatewayStatus{}, false
+	p, err := splitReply(body, r.nodeName)
+	if err != nil {
+		return engine.Malformed(err.Error())
+	}
+	if p.errNode != nil {
+		if p.hasSign && verifyRSA2(r.pub, p.errNode, p.sign) != nil {
+			return engine.Malformed("error_response with a sign that does not verify")
+		}
+		if json.Unmarshal(p.errNode, &r.status) != nil {
+			return engine.Malformed("error_response is not a JSON object")
+		}
+		r.failed = true
+		return nil
+	}
+	switch {
+	case p.node == nil:
+		return engine.Malformed("no " + r.nodeName)
+	case !p.hasSign:
+		return engine.Malformed("no sign")
+	case verifyRSA2(r.pub, p.node, p.sign) != nil:
+		return engine.Malformed("sign does not verify with alipay's public key")
+	}
+	if json.Unmarshal(p.node, &r.node) != nil {
+		return engine.Malformed(r.nodeName + " is not a JSON object")
+	}
+	if st := r.nodeStatus(&r.node); st.Code != "" && st.Code != codeSuccess {
+		r.status, r.failed = st, true
+	}
+	return nil
+}
+
+// Failed implements [engine.Reply].
+func (r *signedReply[T]) Failed() bool { return r.failed }
+
+// Err implements [engine.Reply]: an [*APIError], retried for gateway code
+// 20000.
+func (r *signedReply[T]) Err(op string, s engine.Scrubber) (bool, error) {
+	st := r.status
+	e := newAPIError(op, s.Scrub, st.Code, st.Msg, st.SubCode, st.SubMsg)
+	return errors.Is(e, ErrSystemBusy), e
 }
 
 // Code2Session exchanges the authCode from my.getAuthCode for the user's
@@ -178,39 +260,39 @@ func (a *App) Code2Session(ctx context.Context, code string) (*miniauth.Session,
 	if err != nil {
 		return nil, err
 	}
-	var r oauthTokenReply
-	err = a.post(ctx, exchange{
-		op:      op,
-		path:    gatewayPath,
-		form:    form,
-		secrets: []string{code},
-		handle: func(body []byte) (bool, error) {
-			r = oauthTokenReply{}
-			return a.decodeGateway(op, oauthTokenNode, body, &r, func() (string, string, string, string) {
-				return r.Code, r.Msg, r.SubCode, r.SubMsg
-			}, code)
-		},
-	})
+	r := signedReply[oauthTokenNodeFields]{
+		pub: a.pub, nodeName: oauthTokenNode,
+		nodeStatus: func(n *oauthTokenNodeFields) gatewayStatus { return n.gatewayStatus },
+	}
+	err = a.eng.Do(ctx, engine.Request{
+		Op:      op,
+		Method:  http.MethodPost,
+		Base:    a.cfg.baseURL,
+		Path:    gatewayPath,
+		Form:    form,
+		Secrets: []string{code, form.Get("sign")},
+	}, &r)
 	if err != nil {
 		return nil, err
 	}
-	id := r.OpenID
+	n := &r.node
+	id := n.OpenID
 	if id == "" {
-		id = r.UserID
+		id = n.UserID
 	}
 	if !validID(id) {
-		return nil, badReply(op, "no usable open_id or user_id")
+		return nil, a.eng.BadReply(op, "no usable open_id or user_id")
 	}
-	if r.UnionID != "" && !validID(r.UnionID) {
-		return nil, badReply(op, "unusable union_id")
+	if n.UnionID != "" && !validID(n.UnionID) {
+		return nil, a.eng.BadReply(op, "unusable union_id")
 	}
-	return &miniauth.Session{Platform: miniauth.Alipay, AppID: a.appID, OpenID: id, UnionID: r.UnionID}, nil
+	return &miniauth.Session{Platform: miniauth.Alipay, AppID: a.appID, OpenID: id, UnionID: n.UnionID}, nil
 }
 
-// signedForm returns the encoded form of a gateway call of method with the
+// signedForm returns the form of a gateway call of method with the
 // business parameters biz at the top level (as alipay.system.oauth.token
 // takes them), the common parameters and the RSA2 sign.
-func (a *App) signedForm(method string, biz map[string]string) (string, error) {
+func (a *App) signedForm(method string, biz map[string]string) (url.Values, error) {
 	params := map[string]string{
 		"app_id":    a.appID,
 		"method":    method,
@@ -225,63 +307,14 @@ func (a *App) signedForm(method string, biz map[string]string) (string, error) {
 	}
 	sign, err := signRSA2(a.key, []byte(signContent(params)))
 	if err != nil {
-		return "", fmt.Errorf("alipayauth: %s: cannot sign the request", method)
+		return nil, fmt.Errorf("alipayauth: %s: cannot sign the request", method)
 	}
 	v := make(url.Values, len(params)+1)
 	for k, p := range params {
 		v.Set(k, p)
 	}
 	v.Set("sign", sign)
-	return v.Encode(), nil
-}
-
-// decodeGateway decodes a gateway reply into out (the response node's
-// fields), after verifying its signature, and returns an [*APIError] for an
-// error_response or a node whose code is not 10000 (status reads those
-// from out). It reports whether a failure may be retried.
-//
-// A success must be signed. An error_response is verified when it carries
-// a sign, and taken as it is when it has none (the gateway cannot sign for
-// an app it does not know): an error grants nothing, and a forged one can
-// only deny, which whoever can forge replies can do anyway.
-func (a *App) decodeGateway(op, nodeName string, body []byte, out any, status func() (code, msg, subCode, subMsg string), secrets ...string) (bool, error) {
-	r, err := splitReply(body, nodeName)
-	if err != nil {
-		return false, badReply(op, err.Error())
-	}
-	if r.errNode != nil {
-		if r.hasSign && verifyRSA2(a.pub, r.errNode, r.sign) != nil {
-			return false, badReply(op, "error_response with a sign that does not verify")
-		}
-		var e errorReply
-		if json.Unmarshal(r.errNode, &e) != nil {
-			return false, badReply(op, "error_response is not a JSON object")
-		}
-		return a.apiError(op, e.Code, e.Msg, e.SubCode, e.SubMsg, secrets)
-	}
-	if r.node == nil {
-		return false, badReply(op, "no "+nodeName)
-	}
-	if !r.hasSign {
-		return false, badReply(op, "no sign")
-	}
-	if verifyRSA2(a.pub, r.node, r.sign) != nil {
-		return false, badReply(op, "sign does not verify with alipay's public key")
-	}
-	if json.Unmarshal(r.node, out) != nil {
-		return false, badReply(op, nodeName+" is not a JSON object")
-	}
-	if code, msg, subCode, subMsg := status(); code != "" && code != codeSuccess {
-		return a.apiError(op, code, msg, subCode, subMsg, secrets)
-	}
-	return false, nil
-}
-
-// apiError returns the APIError of a refused call and whether it may be
-// retried (gateway code 20000).
-func (a *App) apiError(op, code, msg, subCode, subMsg string, secrets []string) (bool, error) {
-	e := newAPIError(op, code, msg, subCode, subMsg, secrets...)
-	return errors.Is(e, ErrSystemBusy), e
+	return v, nil
 }
 
 // validID reports whether an id from a reply is usable: 1 to [MaxIDLen]

@@ -2,13 +2,11 @@ package alipayauth
 
 import (
 	"errors"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/wxmp/miniauth"
-	"github.com/wxmp/miniauth/internal/redact"
 )
 
 // Sentinel errors, matched with [errors.Is]. The shared ones are package
@@ -41,7 +39,8 @@ var (
 	// or carries an error; the mini-program asks the user again.
 	ErrInvalidPhoneCode = miniauth.ErrInvalidPhoneCode
 	// ErrBadResponse is [miniauth.ErrBadResponse]: the gateway's reply is
-	// not JSON, over 1 MiB, unsigned or badly signed, or misses its user id.
+	// not JSON, over 1 MiB, unsigned or badly signed, misses its user id,
+	// or came with an HTTP status other than 200.
 	ErrBadResponse = miniauth.ErrBadResponse
 	// ErrUnknownApp is [miniauth.ErrUnknownApp].
 	ErrUnknownApp = miniauth.ErrUnknownApp
@@ -124,10 +123,10 @@ type APIError struct {
 // maxMsgLen caps each text kept from a reply.
 const maxMsgLen = 256
 
-// newAPIError builds an APIError from a reply's fields, scrubbed of secrets
-// and cleaned for logs.
-func newAPIError(op, code, msg, subCode, subMsg string, secrets ...string) *APIError {
-	clean := func(s string) string { return cleanMsg(redact.Strings(s, secrets...)) }
+// newAPIError builds an APIError from a reply's fields, each passed
+// through scrub (which removes the call's secrets) and cleaned for logs.
+func newAPIError(op string, scrub func(string) string, code, msg, subCode, subMsg string) *APIError {
+	clean := func(s string) string { return cleanMsg(scrub(s)) }
 	return &APIError{Op: op, Code: clean(code), Msg: clean(msg), SubCode: clean(subCode), SubMsg: clean(subMsg)}
 }
 
@@ -179,34 +178,3 @@ func (e *APIError) Is(target error) bool {
 	s := sentinelFor(e.Op, e.Code, e.SubCode)
 	return s != nil && s == target
 }
-
-// replyError is a reply that cannot be used; it matches [ErrBadResponse].
-type replyError struct{ op, why string }
-
-func (e *replyError) Error() string {
-	return "alipayauth: " + e.op + ": malformed reply from alipay: " + e.why
-}
-
-func (e *replyError) Is(target error) bool { return target == ErrBadResponse }
-
-// badReply returns an error matching [ErrBadResponse] that says why, never
-// quoting the reply.
-func badReply(op, why string) error { return &replyError{op: op, why: why} }
-
-// StatusError is an HTTP reply from the gateway with a status other than
-// 200. A 5xx is retried before it reaches the caller. It matches
-// [ErrBadResponse].
-type StatusError struct {
-	// Op is the API that failed.
-	Op string
-	// StatusCode is the HTTP status code.
-	StatusCode int
-}
-
-// Error returns text like "alipayauth: alipay.system.oauth.token: http status 502".
-func (e *StatusError) Error() string {
-	return "alipayauth: " + e.Op + ": http status " + strconv.Itoa(e.StatusCode)
-}
-
-// Is makes a StatusError match [ErrBadResponse].
-func (e *StatusError) Is(target error) bool { return target == ErrBadResponse }

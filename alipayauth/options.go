@@ -6,22 +6,21 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"time"
 
-	"github.com/wxmp/miniauth/internal/redact"
+	"github.com/wxmp/miniauth/internal/engine"
 )
 
 // DefaultBaseURL is the address of Alipay's open platform gateway; requests
 // go to DefaultBaseURL + "/gateway.do".
 const DefaultBaseURL = "https://openapi.alipay.com"
 
-// Defaults of the options, the same as package wxauth's.
+// Defaults of the options, the same as every platform package's.
 const (
-	DefaultTimeout      = 5 * time.Second
-	DefaultRetries      = 2
-	DefaultBackoffBase  = 100 * time.Millisecond
-	DefaultBackoffLimit = 2 * time.Second
+	DefaultTimeout      = engine.DefaultTimeout
+	DefaultRetries      = engine.DefaultRetries
+	DefaultBackoffBase  = engine.DefaultBackoffBase
+	DefaultBackoffLimit = engine.DefaultBackoffLimit
 )
 
 // An Option configures the client [New] returns. Options validate their
@@ -59,48 +58,21 @@ func defaultConfig() config {
 // query or fragment; a trailing slash is ignored.
 func WithBaseURL(base string) Option {
 	return func(c *config) error {
-		u, err := url.Parse(base)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("alipayauth: base URL must be an absolute http(s) URL, got %q", safeURL(base))
+		b, err := engine.BaseURL("alipayauth", base)
+		if err != nil {
+			return err
 		}
-		if u.RawQuery != "" || u.ForceQuery || u.User != nil || u.Fragment != "" {
-			return fmt.Errorf("alipayauth: base URL must not carry userinfo, a query or a fragment, got %q", safeURL(base))
-		}
-		for len(base) > 0 && base[len(base)-1] == '/' {
-			base = base[:len(base)-1]
-		}
-		c.baseURL = base
+		c.baseURL = b
 		return nil
 	}
 }
 
-// safeURL returns raw as an error may quote it: userinfo, query and
-// fragment replaced, and text that does not parse not shown at all.
-func safeURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return redact.Placeholder
-	}
-	if u.User != nil {
-		u.User = url.User(redact.Placeholder)
-	}
-	if u.Opaque != "" {
-		u.Opaque = redact.Placeholder
-	}
-	if u.RawQuery != "" || u.ForceQuery {
-		u.RawQuery, u.ForceQuery = redact.Placeholder, false
-	}
-	if u.Fragment != "" {
-		u.Fragment, u.RawFragment = redact.Placeholder, ""
-	}
-	return u.String()
-}
-
 // WithHTTPClient sets the *http.Client requests go through: a proxy, custom
 // TLS, tracing, or an httpmock transport in tests. The client is copied,
-// never modified. A nil Transport gets the App's default (a clone of
-// http.DefaultTransport keeping up to 100 idle connections). Redirects are
-// never followed, whatever the client's CheckRedirect says.
+// never modified. A nil Transport gets the default every platform package
+// uses (a clone of http.DefaultTransport keeping up to 100 idle
+// connections). Redirects are never followed, whatever the client's
+// CheckRedirect says.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) error {
 		if hc == nil {
@@ -129,8 +101,8 @@ func WithTimeout(d time.Duration) Option {
 // retried: the request may have reached Alipay. Zero turns retries off.
 func WithRetry(retries int) Option {
 	return func(c *config) error {
-		if retries < 0 || retries > 10 {
-			return errors.New("alipayauth: retries must be between 0 and 10")
+		if retries < 0 || retries > engine.MaxRetries {
+			return fmt.Errorf("alipayauth: retries must be between 0 and %d", engine.MaxRetries)
 		}
 		c.retries = retries
 		return nil

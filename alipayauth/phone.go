@@ -116,7 +116,7 @@ func (a *App) DecryptPhone(response string) (*miniauth.PhoneNumber, error) {
 		if sub == "" {
 			sub, subMsg = p.SubCode2, p.SubMsg2
 		}
-		return nil, newAPIError(op, p.Code, p.Msg, sub, subMsg)
+		return nil, newAPIError(op, func(s string) string { return s }, p.Code, p.Msg, sub, subMsg)
 	}
 	if !validMobile(p.Mobile) {
 		return nil, refuse("no usable mobile")

@@ -81,11 +81,11 @@ func verifyRSA2(key *rsa.PublicKey, content []byte, sig string) error {
 	return nil
 }
 
-// gatewayReply is a reply of Alipay's gateway, cut into the parts that
+// replyParts is a reply of Alipay's gateway, cut into the parts that
 // matter: the raw text of the method's response node and of error_response
 // (each exactly as it appears in the body: the signature is over those
 // bytes, so they are never re-serialised) and the sign beside them.
-type gatewayReply struct {
+type replyParts struct {
 	node    []byte // the value of "<method with _>_response", or nil
 	errNode []byte // the value of "error_response", or nil
 	sign    string
@@ -96,14 +96,14 @@ type gatewayReply struct {
 // top-level members.
 var errReplyShape = errors.New("not a JSON object with unique members")
 
-// splitReply cuts body, the gateway's JSON reply, into a gatewayReply for
+// splitReply cuts body, the gateway's JSON reply, into its replyParts for
 // the response node nodeName. The top-level members are read with a
 // tokenizer, so that a member's raw text is cut out by its position in the
 // body (a search for the name as text could be fooled by the name inside a
 // string). A repeated top-level member is refused: two values for one name
 // would let a verifier and a decoder read different ones.
-func splitReply(body []byte, nodeName string) (gatewayReply, error) {
-	var r gatewayReply
+func splitReply(body []byte, nodeName string) (replyParts, error) {
+	var r replyParts
 	dec := json.NewDecoder(bytes.NewReader(body))
 	tok, err := dec.Token()
 	if err != nil || tok != json.Delim('{') {
