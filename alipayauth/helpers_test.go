@@ -1,6 +1,7 @@
 package alipayauth_test
 
 import (
+	"crypto/rand"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -71,4 +72,14 @@ func needTool(t *testing.T, name, debianPkg string) string {
 		t.Skip(msg)
 	}
 	return p
+}
+
+// digits12 returns 12 random digits, the tail of a user_id.
+func digits12() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	for i := range b {
+		b[i] = '0' + b[i]%10
+	}
+	return string(b[:])
 }
