@@ -151,8 +151,15 @@ func decodeExact(dst []byte, s string) bool {
 	if len(s) != base64.StdEncoding.EncodedLen(len(dst)) {
 		return false
 	}
-	n, err := base64.StdEncoding.Strict().Decode(dst, []byte(s))
-	return err == nil && n == len(dst)
+	// s may decode to more than len(dst) bytes (24 characters without
+	// "==" are 18): decode into room for that, then check the length.
+	var buf [sessionKeyLen + 3]byte
+	n, err := base64.StdEncoding.Strict().Decode(buf[:], []byte(s))
+	if err != nil || n != len(dst) {
+		return false
+	}
+	copy(dst, buf[:n])
+	return true
 }
 
 // unpad checks PKCS#7 padding of 1 to 32 bytes (all equal to the pad's

@@ -103,6 +103,8 @@ func TestDecryptRefusals(t *testing.T) {
 		{"key not base64", strings.Repeat("!", 32), good, iv, crypto.ErrInvalidSessionKey},
 		{"empty key", "", good, iv, crypto.ErrInvalidSessionKey},
 		{"short iv", key, good, newKey(t, 8), crypto.ErrInvalidIV},
+		{"iv of 24 characters without padding (18 bytes; a fuzzer's find)", key, good, "000000000000000000000000", crypto.ErrInvalidIV},
+		{"a digit-only key of 24 bytes, not the one used", strings.Repeat("0", 31) + "1", good, iv, crypto.ErrDecrypt},
 		{"empty data", key, "", iv, crypto.ErrDecrypt},
 		{"not base64", key, "%%%", iv, crypto.ErrDecrypt},
 		{"not whole blocks", key, base64.StdEncoding.EncodeToString(raw[:len(raw)-1]), iv, crypto.ErrDecrypt},
