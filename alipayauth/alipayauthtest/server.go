@@ -181,15 +181,25 @@ func Start(appID string, opts ...Option) (*Server, error) {
 		faults: make(map[string][]fault),
 		aesKey: make([]byte, 16),
 	}
-	var err error
-	if s.alipayKey, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
-		return nil, fmt.Errorf("alipayauthtest: %w", err)
-	}
+	// The two key pairs are made at once: RSA key generation is most of a
+	// start's time.
+	var appErr error
+	var wg sync.WaitGroup
 	s.appPub = cfg.appPub
 	if s.appPub == nil {
-		if s.appKey, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
-			return nil, fmt.Errorf("alipayauthtest: %w", err)
-		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.appKey, appErr = rsa.GenerateKey(rand.Reader, 2048)
+		}()
+	}
+	var err error
+	s.alipayKey, err = rsa.GenerateKey(rand.Reader, 2048)
+	wg.Wait()
+	if err = errors.Join(err, appErr); err != nil {
+		return nil, fmt.Errorf("alipayauthtest: %w", err)
+	}
+	if s.appPub == nil {
 		s.appPub = &s.appKey.PublicKey
 	}
 	_, _ = rand.Read(s.aesKey)
