@@ -57,6 +57,9 @@ func BenchmarkDecryptData(b *testing.B) {
 		}
 	}
 	testutil.CompareToFloor(b, 200,
-		func() error { _, err := baiduauth.DecryptData(testAppKey, sampleSessionKey, sampleData, sampleIV); return err },
+		func() error {
+			_, err := baiduauth.DecryptData(testAppKey, sampleSessionKey, sampleData, sampleIV)
+			return err
+		},
 		func() error { _, err := floorDecrypt(testAppKey, sampleSessionKey, sampleData, sampleIV); return err })
 }
