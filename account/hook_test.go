@@ -205,3 +205,27 @@ func TestOnLoginPlatform(t *testing.T) {
 	_, err = hook(ctx, &session.LoginInfo{Session: &miniauth.Session{Platform: "myspace", AppID: appID, OpenID: "o-3"}})
 	require.ErrorIs(t, err, account.ErrInvalidIdentity)
 }
+
+// Every platform's session, with one phone, resolves to one user; each
+// platform's unionid is its own link.
+func TestOnLoginEveryPlatform(t *testing.T) {
+	ctx := context.Background()
+	linker := account.NewLinker(account.NewMemoryStore())
+	hook := account.OnLogin(linker)
+	phone := &miniauth.PhoneNumber{PhoneNumber: "13912345678", PurePhoneNumber: "13912345678", CountryCode: "86"}
+	var uid string
+	for i, p := range miniauth.Platforms() {
+		info := &session.LoginInfo{Session: &miniauth.Session{Platform: p, AppID: "app-1", OpenID: "o-1", UnionID: "u-1"}, Phone: phone}
+		fields, err := hook(ctx, info)
+		require.NoError(t, err, p)
+		assert.Equal(t, i == 0, fields["created"] == true, p)
+		if i == 0 {
+			uid = info.Subject
+		}
+		assert.Equal(t, uid, info.Subject, p)
+	}
+	links, err := linker.Links(ctx, uid)
+	require.NoError(t, err)
+	assert.Len(t, links.OpenIDs, len(miniauth.Platforms()), "one app of each platform, the same appid and openid strings")
+	assert.Len(t, links.UnionIDs, len(miniauth.Platforms()))
+}
