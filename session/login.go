@@ -138,7 +138,8 @@ type loginHandler struct{ *flow }
 //	401 watermark_mismatch    encryptedData was made for another mini-program
 //	401 identity_mismatch     encryptedData names another openId or unionId than the session
 //	403 login_refused         the hook refused
-//	503 store_unavailable     the session store is down
+//	503 store_unavailable     the session store, or another dependency of the login (the account database, see [WithDependency]), is down; no code was spent: retry later with the same codes
+//	503 code_spent            a store or dependency failed after WeChat took the codes: call wx.login again (and ask for the phone number again, when a phoneCode was sent), then retry
 //
 // encryptedData is a profile, never an identity: the identity comes from
 // code2session. wx.getUserProfile's encryptedData has no openId and no
@@ -238,13 +239,17 @@ func (h loginHandler) login(w http.ResponseWriter, r *http.Request, req *loginRe
 		}
 		info.Phone = p
 	}
+	todo := spentLogin
+	if info.Phone != nil {
+		todo = spentLoginPhone
+	}
 	fields, e := h.callHook(ctx, info)
 	if e != nil {
-		return e
+		return spent(e, todo)
 	}
 	token, body, e := h.issue(ctx, sess, info, fields)
 	if e != nil {
-		return e
+		return spent(e, todo)
 	}
 	h.answer(w, token, body)
 	return nil

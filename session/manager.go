@@ -26,6 +26,7 @@ type Manager struct {
 	ownStore *MemoryStore // created by NewManager, closed by Close
 	bounded  bool         // store calls run under the store timeout
 	health   health
+	guard    *guard // the login path's other dependencies (guard.go)
 	cfg      config
 	err      error // from an option; fails every call
 }
@@ -67,6 +68,7 @@ func NewManager(store Store, opts ...Option) *Manager {
 	if m.err != nil {
 		return m
 	}
+	m.guard = newGuard(m.cfg.dependencies)
 	if store == nil {
 		cfg := defaultMemoryConfig()
 		cfg.now = m.cfg.now
@@ -85,10 +87,12 @@ func (m *Manager) Err() error { return m.err }
 // TTL returns how long the tokens the Manager issues are valid.
 func (m *Manager) TTL() time.Duration { return m.cfg.ttl }
 
-// Close closes the memory store that [NewManager] created when it was given a
-// nil store. A store passed to NewManager is left alone: closing it is its
-// owner's job. Close may be called more than once.
+// Close stops the background probes of the login path's dependencies (see
+// [WithDependency]) and closes the memory store that [NewManager] created
+// when it was given a nil store. A store passed to NewManager is left
+// alone: closing it is its owner's job. Close may be called more than once.
 func (m *Manager) Close() error {
+	m.guard.close()
 	if m.ownStore != nil {
 		return m.ownStore.Close()
 	}

@@ -98,11 +98,11 @@ func (h phoneHandler) bind(w http.ResponseWriter, r *http.Request, rec *Record) 
 	info := &LoginInfo{Session: sess, Phone: phone, Subject: rec.Subject}
 	fields, e := h.callHook(ctx, info)
 	if e != nil {
-		return e
+		return spent(e, spentPhone)
 	}
 	token, body, e := h.issue(ctx, sess, info, fields)
 	if e != nil {
-		return e
+		return spent(e, spentPhone)
 	}
 	// The old token goes: two live tokens for one login would outlast a
 	// logout of either. If it cannot be revoked, neither token is handed
