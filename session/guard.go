@@ -326,6 +326,12 @@ func (m *Manager) boundedCall(ctx context.Context, f func(context.Context) error
 	}
 	cctx, cancel := context.WithTimeout(ctx, m.cfg.depTimeout)
 	defer cancel()
+	// f's context ends at the timeout; f gets a little longer to return
+	// from it, so that a hook that honors its context reports which
+	// dependency hung (an [*UnavailableError]) instead of being abandoned
+	// as a whole.
+	wait, stopWait := context.WithTimeout(ctx, m.cfg.depTimeout+abandonGrace(m.cfg.depTimeout))
+	defer stopWait()
 	type result struct {
 		err      error
 		panicked any
@@ -353,7 +359,7 @@ func (m *Manager) boundedCall(ctx context.Context, f func(context.Context) error
 	var res result
 	select {
 	case res = <-done:
-	case <-cctx.Done():
+	case <-wait.Done():
 		if claimed.CompareAndSwap(false, true) {
 			m.guard.abandoned.Add(1)
 			res.err = cctx.Err()
@@ -368,6 +374,13 @@ func (m *Manager) boundedCall(ctx context.Context, f func(context.Context) error
 		res.err = fmt.Errorf("no answer within %s: %w", m.cfg.depTimeout, res.err)
 	}
 	return res.err
+}
+
+// abandonGrace is how long past its timeout [Manager.boundedCall] waits for
+// a call to return from its context's end: a tenth of the timeout, at most
+// 200 ms.
+func abandonGrace(timeout time.Duration) time.Duration {
+	return min(timeout/10, 200*time.Millisecond)
 }
 
 // dependencyAnswered records that d worked.

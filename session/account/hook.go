@@ -67,12 +67,13 @@ func OnLogin(l *Linker) session.OnLoginFunc {
 		case errors.Is(err, ErrPhoneTaken):
 			return nil, &session.HTTPError{Status: http.StatusConflict, Code: CodePhoneTaken,
 				Message: "this phone number is bound to another WeChat account of this app", Err: err}
-		case errors.Is(err, ErrInvalidIdentity), errors.Is(err, ErrInvalidPhone), ctx.Err() != nil:
+		case errors.Is(err, ErrInvalidIdentity), errors.Is(err, ErrInvalidPhone), errors.Is(ctx.Err(), context.Canceled):
 			return nil, err // 500 server_error, or 499 when the client left
 		}
-		// The store failed: the Manager guards it from now on, with its
-		// readiness probe, and refuses logins before they spend codes
-		// until it answers again.
+		// The store failed, or did not answer before the context's
+		// deadline (the handler bounds the hook): the Manager guards it
+		// from now on, with its readiness probe, and refuses logins before
+		// they spend codes until it answers again.
 		return nil, &session.UnavailableError{Dependency: StoreDependency, Ready: l.Ready, Err: err}
 	}
 }
