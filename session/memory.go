@@ -173,7 +173,10 @@ type ownedKey struct {
 	expires int64 // unix nanoseconds
 }
 
-var _ SubjectStore = (*MemoryStore)(nil)
+var (
+	_ SubjectStore = (*MemoryStore)(nil)
+	_ TakeStore    = (*MemoryStore)(nil)
+)
 
 // NewMemoryStore returns an empty [MemoryStore] and starts its sweep. Call
 // [MemoryStore.Close] when done with it.
@@ -397,6 +400,25 @@ func (s *MemoryStore) Delete(_ context.Context, key string) error {
 	}
 	sh.mu.Unlock()
 	return nil
+}
+
+// Take returns the record under key and removes it in one step (see
+// [TakeStore]), or [ErrNotFound] when there is none or it has expired. The
+// context is not used.
+func (s *MemoryStore) Take(_ context.Context, key string) (*Record, error) {
+	m := s.m
+	sh := m.shard(key)
+	sh.mu.Lock()
+	e, ok := sh.entries[key]
+	if ok {
+		m.remove(sh, key, &e)
+	}
+	sh.mu.Unlock()
+	if !ok || m.now().UnixNano() >= e.expires {
+		return nil, ErrNotFound
+	}
+	rec := e.rec
+	return &rec, nil
 }
 
 // DeleteSubject removes every record whose [Record.Owner] is subject (see

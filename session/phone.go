@@ -45,10 +45,18 @@ type phoneHandler struct{ *flow }
 // Refusals are those of LoginHandler that apply (405, 403
 // cross_origin_request, 413, 400 invalid_request (no phoneCode, or one over
 // 256 bytes or not printable), 400 invalid_phone_code, 429, 502, 503, 500,
-// 403 login_refused), and those of the middleware for the token: 401
-// invalid_token or expired_token, 503 store_unavailable. A refused phone
-// code leaves the old token valid. The hook may refuse after WeChat has
-// exchanged the code (the user then presses the button, billed, again).
+// 403 login_refused, 503 code_spent), and those of the middleware for the
+// token: 401 invalid_token or expired_token, 503 store_unavailable. The hook
+// may refuse after WeChat has exchanged the code (the user then presses the
+// button, billed, again).
+//
+// One token makes one bind: the handler takes the old token out of the
+// store ([TakeStore]) before it spends the phone code, so that of
+// concurrent binds with one token exactly one goes on and the others are
+// refused 401 invalid_token without spending their codes; other requests
+// with the token meanwhile are refused 401 too. A bind that fails before
+// its new token is issued (a refused phone code, a hook that refuses, an
+// outage) puts the old token back, valid as before.
 //
 // client must be a [PhoneClient]; a client that is not, a nil client or
 // Manager, or a Manager whose options failed make a handler that answers
@@ -72,7 +80,7 @@ func (h phoneHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if e := h.bind(w, r, rec); e != nil {
-		h.m.refuse(w, r, op, e)
+		h.m.refuseToken(w, r, op, e)
 	}
 }
 
@@ -90,6 +98,21 @@ func (h phoneHandler) bind(w http.ResponseWriter, r *http.Request, rec *Record) 
 	if e := h.m.loginGate(ctx); e != nil { // the store is down: keep the billed phone code for the retry
 		return e
 	}
+	// One token, one bind: the token leaves the store before the phone
+	// code is spent, so that of concurrent binds with it one goes on and
+	// the others are refused 401, their codes unspent. A bind that fails
+	// before its new token is issued puts the old one back.
+	c, err := h.m.claimRequest(r)
+	if err != nil {
+		return h.m.tokenError(err)
+	}
+	rec = c.rec
+	issued := false
+	defer func() {
+		if !issued {
+			_ = h.m.giveBack(ctx, c)
+		}
+	}()
 	phone, e := h.exchangePhone(ctx, req.PhoneCode, rec.OpenID)
 	if e != nil {
 		return e
@@ -104,13 +127,9 @@ func (h phoneHandler) bind(w http.ResponseWriter, r *http.Request, rec *Record) 
 	if e != nil {
 		return spent(e, spentPhone)
 	}
-	// The old token goes: two live tokens for one login would outlast a
-	// logout of either. If it cannot be revoked, neither token is handed
-	// out; the client logs in again (the hook knows its phone by now).
-	if err := h.m.RevokeRequest(r); err != nil {
-		_ = h.m.Revoke(context.WithoutCancel(ctx), token)
-		return h.m.tokenError(err)
-	}
+	// The old token is gone already: two live tokens for one login would
+	// outlast a logout of either.
+	issued = true
 	h.answer(w, token, body)
 	return nil
 }

@@ -90,6 +90,25 @@ var (
 	ErrInvalidSubject = errors.New("session: subject must be 1 to 256 bytes")
 )
 
+// TakeStore is a [Store] that can also take a record: read it and delete it
+// in one atomic step. [PhoneHandler] takes the token it replaces before it
+// spends the phone code, so that of concurrent binds with one token exactly
+// one goes on (and spends a code) and the others are refused 401; it puts
+// the record back when the bind fails. [MemoryStore] and package redisstore
+// implement it. On a store that does not, PhoneHandler reads and deletes
+// in two steps, and two binds racing with one token may both win.
+//
+// Take returns the record under key and removes it, as one Get and one
+// Delete that no other call can come between: of concurrent Takes of one
+// key, one returns the record and the others [ErrNotFound]. Besides the
+// rules of [Store]: a Take of an unknown or expired key is [ErrNotFound];
+// the record leaves its owner's index ([SubjectStore]) as with Delete.
+// Package github.com/wxmp/miniauth/session/storetest checks these rules.
+type TakeStore interface {
+	Store
+	Take(ctx context.Context, key string) (*Record, error)
+}
+
 // SubjectStore is a [Store] that can end every session of an owner at once:
 // what [Manager.RevokeAll] needs ("log out everywhere", a banned or deleted
 // user, a changed password of the application's own). [MemoryStore] and

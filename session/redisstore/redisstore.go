@@ -131,7 +131,10 @@ type Store struct {
 	maxPerOwner int
 }
 
-var _ session.SubjectStore = (*Store)(nil)
+var (
+	_ session.SubjectStore = (*Store)(nil)
+	_ session.TakeStore    = (*Store)(nil)
+)
 
 // New returns a store that keeps records through client. The client is the
 // caller's: the store never closes it.
@@ -289,6 +292,28 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 		return unavailable("delete", err)
 	}
 	return nil
+}
+
+// Take returns the record under key and removes it (see
+// [session.TakeStore]): one GETDEL, atomic on the record's one key, then the
+// key leaves its owner's index. Of concurrent Takes of one key, one gets the
+// record and the others [session.ErrNotFound].
+func (s *Store) Take(ctx context.Context, key string) (*session.Record, error) {
+	b, err := s.client.GetDel(ctx, s.prefix+key).Bytes()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return nil, session.ErrNotFound
+	case err != nil:
+		return nil, unavailable("take", err)
+	}
+	rec, err := session.UnmarshalRecord(b)
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: take: %w", err)
+	}
+	// The record is gone: a failed ZREM leaves a stale member, which only
+	// costs a RevokeAll a DEL of nothing.
+	_ = s.client.ZRem(ctx, s.indexKey(rec.Owner()), key).Err()
+	return rec, nil
 }
 
 // DeleteSubject removes every record whose [session.Record.Owner] is
