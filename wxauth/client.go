@@ -20,6 +20,8 @@ import (
 
 	"github.com/go-resty/resty/v2"
 
+	"github.com/wxmp/miniauth"
+
 	"github.com/wxmp/miniauth/internal/redact"
 )
 
@@ -67,7 +69,14 @@ type App struct {
 	c2sQuery [2]string
 }
 
-var _ Client = (*App)(nil)
+var (
+	_ Client                     = (*App)(nil)
+	_ miniauth.Client            = (*App)(nil)
+	_ miniauth.Apps              = (*App)(nil)
+	_ miniauth.Decrypter         = (*App)(nil)
+	_ miniauth.SignatureVerifier = (*App)(nil)
+	_ miniauth.PhoneExchanger    = (*App)(nil)
+)
 
 // New returns a client for the mini-program with the given appid and app
 // secret. An empty appID or secret, or an option that rejects its argument,
@@ -162,6 +171,17 @@ func (a App) Format(f fmt.State, verb rune) { _, _ = f.Write([]byte(a.String()))
 
 // AppID returns the appid the client was created with.
 func (a *App) AppID() string { return a.appID }
+
+// Platform returns [miniauth.WeChat].
+func (a *App) Platform() miniauth.Platform { return miniauth.WeChat }
+
+// App makes an App the [miniauth.Apps] of its one mini-program: it returns
+// a itself for its own appid or for "", and an error matching
+// [ErrUnknownApp] for any other, so that session.LoginHandler(app, m) serves
+// one app.
+func (a *App) App(ctx context.Context, appID string) (miniauth.Client, error) {
+	return miniauth.SingleApp(ctx, a, appID)
+}
 
 // request describes one call to a WeChat API.
 type request struct {
