@@ -174,3 +174,51 @@ func TestBindGivesTokenBack(t *testing.T) {
 		})
 	}
 }
+
+// TestLogoutEverywhereAfterBind: two devices log in silently (sessions of
+// the openid, without a subject); one binds the phone (a session of the
+// user); logout everywhere from it ends every session of the user,
+// the other device's from before the bind included, on the memory store
+// and on Redis.
+func TestLogoutEverywhereAfterBind(t *testing.T) {
+	for _, st := range bindStores {
+		t.Run(st.name, func(t *testing.T) {
+			t.Parallel()
+			e := newBindEnv(t, st.open(t))
+			openID := e.fake.AddUser(wxauthtest.User{})
+			phoneDevice := e.silentLogin(t, openID)
+			otherDevice := e.silentLogin(t, openID)
+			pc, err := e.fake.PhoneCode(openID)
+			require.NoError(t, err)
+			status, body := e.post(t, e.phone, phoneDevice, map[string]string{"phoneCode": pc})
+			require.Equal(t, http.StatusOK, status, body)
+			bound := body["token"].(string)
+			rec, err := e.m.Validate(context.Background(), bound)
+			require.NoError(t, err)
+			require.NotEmpty(t, rec.Subject)
+
+			status, _ = e.post(t, e.logoutAll, bound, nil)
+			require.Equal(t, http.StatusNoContent, status)
+			alive := 0
+			for _, tok := range []string{phoneDevice, otherDevice, bound} {
+				if _, err := e.m.Validate(context.Background(), tok); err == nil {
+					alive++
+				}
+			}
+			require.Zero(t, alive, "sessions alive after logout everywhere")
+
+			// RevokeAll of the subject (after account's Linker.Delete, say)
+			// does the same.
+			again := e.silentLogin(t, openID)
+			pc, err = e.fake.PhoneCode(openID)
+			require.NoError(t, err)
+			status, body = e.post(t, e.phone, e.silentLogin(t, openID), map[string]string{"phoneCode": pc})
+			require.Equal(t, http.StatusOK, status, body)
+			require.NoError(t, e.m.RevokeAll(context.Background(), rec.Subject))
+			for _, tok := range []string{again, body["token"].(string)} {
+				_, err := e.m.Validate(context.Background(), tok)
+				require.ErrorIs(t, err, session.ErrInvalidToken)
+			}
+		})
+	}
+}

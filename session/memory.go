@@ -164,6 +164,11 @@ type ownerShard struct {
 	// so that a DeleteSubject running meanwhile deletes them too: a record
 	// leaves the owner's lists only once it is gone.
 	pending map[string][]ownedKey
+	// links holds, for each subject, the openids its records were Put
+	// with and when the last of those records expires: a DeleteSubject of
+	// the subject ends the sessions those openids held without a subject
+	// (before they were bound to it) too.
+	links map[string]map[string]int64
 }
 
 // ownedKey is one record of an owner: its key and the seq of its Put.
@@ -212,6 +217,7 @@ func newMemoryStore(cfg memoryConfig) *MemoryStore {
 		m.shards[i].entries = make(map[string]memoryEntry)
 		m.owners[i].owners = make(map[string][]ownedKey)
 		m.owners[i].pending = make(map[string][]ownedKey)
+		m.owners[i].links = make(map[string]map[string]int64)
 	}
 	go m.sweepLoop(cfg.sweepEvery)
 	s := &MemoryStore{m: m}
@@ -257,6 +263,14 @@ func (m *memory) index(key string, e *memoryEntry) []ownedKey {
 		list = slices.Delete(list, i, i+1)
 	}
 	osh.owners[owner] = list
+	if e.rec.Subject != "" && e.rec.OpenID != owner {
+		l := osh.links[owner]
+		if l == nil {
+			l = make(map[string]int64, 1)
+			osh.links[owner] = l
+		}
+		l[e.rec.OpenID] = max(l[e.rec.OpenID], e.expires)
+	}
 	if len(over) > 0 {
 		osh.pending[owner] = append(osh.pending[owner], over...)
 	}
@@ -421,29 +435,48 @@ func (s *MemoryStore) Take(_ context.Context, key string) (*Record, error) {
 	return &rec, nil
 }
 
-// DeleteSubject removes every record whose [Record.Owner] is subject (see
-// [SubjectStore]). The context is not used.
+// DeleteSubject removes every record whose [Record.Owner] is subject, and
+// the records without a subject of the openids that records of subject
+// were Put with (see [SubjectStore]). The context is not used.
 func (s *MemoryStore) DeleteSubject(_ context.Context, subject string) error {
 	m := s.m
+	now := m.now().UnixNano()
 	osh := m.ownerShard(subject)
+	osh.mu.Lock()
+	var linked []string
+	for openID, expires := range osh.links[subject] {
+		if expires > now {
+			linked = append(linked, openID)
+		}
+	}
+	osh.mu.Unlock()
+	m.deleteOwner(subject)
+	for _, openID := range linked {
+		m.deleteOwner(openID)
+	}
+	return nil
+}
+
+// deleteOwner removes every record whose [Record.Owner] is owner.
+func (m *memory) deleteOwner(owner string) {
+	osh := m.ownerShard(owner)
 	osh.mu.Lock()
 	// The indexed records move to the pending list until they are deleted,
 	// so that a DeleteSubject running meanwhile (which finds the index
 	// empty) deletes them too before it returns. The pending ones of an
 	// earlier Put over the bound or DeleteSubject are deleted here as well:
 	// deleting a record twice is harmless (deleteIndexed checks the seq).
-	indexed := osh.owners[subject]
-	delete(osh.owners, subject)
+	indexed := osh.owners[owner]
+	delete(osh.owners, owner)
 	if len(indexed) > 0 {
-		osh.pending[subject] = append(osh.pending[subject], indexed...)
+		osh.pending[owner] = append(osh.pending[owner], indexed...)
 	}
-	ks := slices.Clone(osh.pending[subject])
+	ks := slices.Clone(osh.pending[owner])
 	osh.mu.Unlock()
 	m.deleteIndexed(ks)
 	if len(indexed) > 0 {
-		m.unpend(subject, indexed)
+		m.unpend(owner, indexed)
 	}
-	return nil
 }
 
 // Len returns the number of records held, expired ones not yet removed
@@ -486,8 +519,10 @@ func (m *memory) sweepLoop(every time.Duration) {
 	}
 }
 
-// sweep removes every expired record, one shard at a time.
+// sweep removes every expired record, one shard at a time, and the links
+// of subjects to openids whose records have all expired.
 func (m *memory) sweep() {
+	defer m.sweepLinks()
 	for i := range m.shards {
 		sh := &m.shards[i]
 		now := m.now().UnixNano()
@@ -498,5 +533,26 @@ func (m *memory) sweep() {
 			}
 		}
 		sh.mu.Unlock()
+	}
+}
+
+// sweepLinks drops the links (see ownerShard) whose records have all
+// expired.
+func (m *memory) sweepLinks() {
+	for i := range m.owners {
+		osh := &m.owners[i]
+		now := m.now().UnixNano()
+		osh.mu.Lock()
+		for subject, l := range osh.links {
+			for openID, expires := range l {
+				if now >= expires {
+					delete(l, openID)
+				}
+			}
+			if len(l) == 0 {
+				delete(osh.links, subject)
+			}
+		}
+		osh.mu.Unlock()
 	}
 }

@@ -115,11 +115,15 @@ type TakeStore interface {
 // package redisstore implement it; [Manager.RevokeAll] on a store that does
 // not fails with [ErrRevokeAllUnsupported].
 //
-// DeleteSubject removes every record whose [Record.Owner] is subject: each
-// record whose Subject is subject, and each record without a Subject whose
-// OpenID is subject. A record with a Subject is never removed by its
-// OpenID: an openid bound to a user is ended by the user's subject. Besides
-// the rules of [Store]:
+// DeleteSubject removes every session of an owner (its parameter, named
+// subject, is a user's subject or an unbound openid): each record whose
+// [Record.Owner] is subject (each record whose Subject is subject, and each
+// record without a Subject whose OpenID is subject), and each record
+// without a Subject whose OpenID is the OpenID of a record of subject that
+// was Put before and has not expired: the sessions the user's openids held
+// before they were bound to it ("log out everywhere" means everywhere). A
+// record with a Subject is never removed by its OpenID: an openid bound to
+// a user is ended by the user's subject. Besides the rules of [Store]:
 //
 //   - A record Put (its Put returned) before DeleteSubject is called is gone
 //     when DeleteSubject returns nil; a record Put concurrently may stay.

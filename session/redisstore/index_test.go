@@ -74,7 +74,7 @@ func TestNothingLeftAfterExpiry(t *testing.T) {
 	}
 	keys, err := c.Keys(ctx, prefix+"*").Result()
 	require.NoError(t, err)
-	assert.Len(t, keys, 4+3, "four records, three owners")
+	assert.Len(t, keys, 4+3+2, "four records, three owners, the openid links of two subjects")
 	for _, k := range keys {
 		pttl, err := c.PTTL(ctx, k).Result()
 		require.NoError(t, err)

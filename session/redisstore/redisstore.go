@@ -15,7 +15,11 @@
 // sets the index to expire with its longest-lived member, so once every
 // session of a user has expired, no key of theirs is left. The index makes
 // [Store.DeleteSubject] ([session.Manager.RevokeAll]) a read of one key, and
-// bounds the sessions of one owner ([WithMaxPerSubject]).
+// bounds the sessions of one owner ([WithMaxPerSubject]). The openids of a
+// subject's sessions are kept too, in a sorted set under prefix + "links:{" +
+// subject + "}" (the slot of the subject's index) scored by the expiry of
+// the last session Put with each, so that RevokeAll of the subject also
+// ends the sessions those openids held before they were bound to it.
 // Records written by versions of this package before the index have none:
 // RevokeAll misses them until they expire.
 //
@@ -165,6 +169,12 @@ func (s *Store) indexKey(owner string) string {
 	return s.prefix + "subject:{" + owner + "}"
 }
 
+// linksKey is the key of the openids a subject's records were Put with, in
+// the slot of the subject's index.
+func (s *Store) linksKey(subject string) string {
+	return s.prefix + "links:{" + subject + "}"
+}
+
 // Get returns the record under key, or [session.ErrNotFound] when Redis has
 // none (it expired, or was never there). A value that is not a record is an
 // error of its own, neither of those.
@@ -189,8 +199,13 @@ func (s *Store) Get(ctx context.Context, key string) (*session.Record, error) {
 // member, and returns the members beyond the bound, closest to expiry first
 // and never the one just added.
 //
-// KEYS[1]: the index; ARGV[1]: the record key; ARGV[2]: its TTL in
-// microseconds; ARGV[3]: the bound.
+// For a record with a subject, it also adds the record's openid to the
+// subject's links, scored by the same expiry (the greater score wins), and
+// makes the links expire with their last member.
+//
+// KEYS[1]: the index; KEYS[2], for a record with a subject: the subject's
+// links (in the index's slot); ARGV[1]: the record key; ARGV[2]: its TTL in
+// microseconds; ARGV[3]: the bound; ARGV[4]: the record's openid.
 var indexScript = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -198,6 +213,12 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
 local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
 redis.call('PEXPIREAT', KEYS[1], math.ceil(tonumber(last[2]) / 1000))
+if KEYS[2] then
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+  redis.call('ZADD', KEYS[2], 'GT', now + tonumber(ARGV[2]), ARGV[4])
+  local lastLink = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
+  redis.call('PEXPIREAT', KEYS[2], math.ceil(tonumber(lastLink[2]) / 1000))
+end
 local over = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[3])
 local out = {}
 if over > 0 then
@@ -235,8 +256,12 @@ func (s *Store) Put(ctx context.Context, key string, rec *session.Record, ttl ti
 			}
 		}
 	}
-	over, err := indexScript.Run(ctx, s.client, []string{s.indexKey(owner)},
-		key, ttl.Microseconds(), s.maxPerOwner).StringSlice()
+	keys := []string{s.indexKey(owner)}
+	if rec.Subject != "" && rec.OpenID != owner {
+		keys = append(keys, s.linksKey(owner))
+	}
+	over, err := indexScript.Run(ctx, s.client, keys,
+		key, ttl.Microseconds(), s.maxPerOwner, rec.OpenID).StringSlice()
 	if err != nil {
 		// A record its index does not name would outlive a RevokeAll: take
 		// it back. The Manager gives its token to nobody.
@@ -317,17 +342,33 @@ func (s *Store) Take(ctx context.Context, key string) (*session.Record, error) {
 }
 
 // DeleteSubject removes every record whose [session.Record.Owner] is
-// subject: the records its index names, then the index's members (see
-// [session.SubjectStore]).
+// subject (the records its index names, then the index's members), and the
+// records without a subject of the openids that records of subject were
+// Put with: the sessions those openids held before they were bound to it
+// (see [session.SubjectStore]).
 func (s *Store) DeleteSubject(ctx context.Context, subject string) error {
-	keys, err := s.client.ZRange(ctx, s.indexKey(subject), 0, -1).Result()
+	linked, err := s.client.ZRange(ctx, s.linksKey(subject), 0, -1).Result()
+	if err != nil {
+		return unavailable("delete subject", err)
+	}
+	for _, owner := range append([]string{subject}, linked...) {
+		if err := s.deleteOwner(ctx, owner); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deleteOwner removes every record whose [session.Record.Owner] is owner.
+func (s *Store) deleteOwner(ctx context.Context, owner string) error {
+	keys, err := s.client.ZRange(ctx, s.indexKey(owner), 0, -1).Result()
 	if err != nil {
 		return unavailable("delete subject", err)
 	}
 	if len(keys) == 0 {
 		return nil
 	}
-	if err := s.deleteIndexed(ctx, subject, keys); err != nil {
+	if err := s.deleteIndexed(ctx, owner, keys); err != nil {
 		return unavailable("delete subject", err)
 	}
 	return nil

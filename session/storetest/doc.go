@@ -45,7 +45,9 @@
 //   - When the store is a [session.SubjectStore] (what [session.Manager.RevokeAll]
 //     needs; the subtests are skipped for other stores): DeleteSubject
 //     removes the records whose [session.Record.Owner] is the subject (its
-//     Subject, or its OpenID when it has no Subject) and no others: not a
+//     Subject, or its OpenID when it has no Subject), and the records
+//     without a Subject of an openid that a record of the subject has (the
+//     sessions from before the openid was bound), and no others: not a
 //     record bound to another subject whose OpenID is the string, nor a
 //     record whose key a Put gave to another owner. Deleting a subject that
 //     holds nothing is not an error, and Put works for the subject after.

@@ -354,6 +354,14 @@ func testDeleteSubject(t *testing.T, s session.Store) {
 	for k, rec := range kept {
 		requirePut(t, s, k, rec, time.Hour)
 	}
+	// Sessions of an openid from before it was bound to the subject (a
+	// silent login, then a phone bind): the subject's DeleteSubject ends
+	// them, whether Put before or after the bound one.
+	preBind, postBind := newKey(), newKey()
+	requirePut(t, s, preBind, ownedRecord("", "oP-"+subject, 11), time.Hour)
+	requirePut(t, s, newKey(), ownedRecord(subject, "oP-"+subject, 12), time.Hour)
+	requirePut(t, s, postBind, ownedRecord("", "oP-"+subject, 13), time.Hour)
+	gone[preBind], gone[postBind] = ownedRecord("", "oP-"+subject, 11), ownedRecord("", "oP-"+subject, 13)
 	moved := newKey() // replaced by another owner's record: no longer the subject's
 	requirePut(t, s, moved, ownedRecord(subject, "oD-"+subject, 7), time.Hour)
 	requirePut(t, s, moved, ownedRecord(other, "oD-"+subject, 8), time.Hour)
