@@ -47,13 +47,13 @@ type bindEnv struct {
 	logoutAll    http.Handler
 }
 
-func newBindEnv(t *testing.T, store session.Store) *bindEnv {
+func newBindEnv(t *testing.T, store session.Store, opts ...session.Option) *bindEnv {
 	t.Helper()
 	fake := wxauthtest.NewServer(testAppID, testSecret)
 	t.Cleanup(fake.Close)
 	app, err := wxauth.New(testAppID, testSecret, wxauth.WithBaseURL(fake.URL), wxauth.WithRetry(0))
 	require.NoError(t, err)
-	m := newManager(t, store)
+	m := newManager(t, store, opts...)
 	hook := session.WithOnLogin(func(_ context.Context, info *session.LoginInfo) (map[string]any, error) {
 		if info.Phone != nil {
 			info.Subject = "user-" + info.Phone.PurePhoneNumber

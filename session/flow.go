@@ -83,6 +83,9 @@ func (f *flow) exchangePhone(ctx context.Context, code, openID string) (*wxauth.
 		err = errors.New("session: getuserphonenumber returned no phone number")
 	}
 	if err != nil {
+		if e := f.m.wechatFault(ctx, "phone", err); e != nil {
+			return nil, e
+		}
 		return nil, WeChatError(ctx, err)
 	}
 	return p, nil

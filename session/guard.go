@@ -177,6 +177,9 @@ type guard struct {
 	abandoned atomic.Int64                  // hook calls and probes past their timeout still running
 	stop      chan struct{}                 // closed by Manager.Close: background probes end
 	stopOnce  sync.Once
+
+	rateLimited  burst // WeChat's 45011 for the app (burst.go)
+	foreignPhone burst // getuserphonenumber's 40013
 }
 
 // newGuard returns the guard of the dependencies reg.

@@ -127,8 +127,9 @@ type loginHandler struct{ *flow }
 //	400 missing_code          no code (WeChat is not called)
 //	401 invalid_code          WeChat does not know the code, or it expired
 //	401 code_used             the code was already used
-//	400 invalid_phone_code    WeChat refused the phone code: unknown, expired, used, of another app or user (no token is issued)
-//	429 rate_limited          WeChat's per-user rate limit
+//	400 invalid_phone_code    WeChat refused the phone code: unknown, expired, used, of another app or user (no token is issued); its 40013 is also what an access token of another app gets, so that one is logged at Error once a burst
+//	429 rate_limited          WeChat's per-user rate limit (code2session's 45011)
+//	503 service_busy          WeChat's rate limit of the app (45011 on stable_token, token or getuserphonenumber; logged at Error once a burst)
 //	403 high_risk_user        WeChat blocked the user as high risk
 //	502 wechat_unavailable    WeChat busy, unreachable, or answering nonsense
 //	503 quota_exceeded        the app's daily quota of the API is spent (logged at Error)
@@ -209,6 +210,9 @@ func (h loginHandler) login(w http.ResponseWriter, r *http.Request, req *loginRe
 	}
 	sess, err := h.client.Code2Session(ctx, req.Code)
 	if err != nil {
+		if e := h.m.wechatFault(ctx, "login", err); e != nil {
+			return e
+		}
 		return WeChatError(ctx, err)
 	}
 	if sess == nil || sess.OpenID == "" {

@@ -149,6 +149,7 @@ func (m *Manager) refuse(w http.ResponseWriter, r *http.Request, op string, e *H
 	switch {
 	case e.Status == StatusClientClosedRequest:
 	case e.Code == CodeStoreUnavailable, e.Code == CodeCodeSpent: // the Manager logs the outage once (health.go, guard.go)
+	case e.Code == CodeServiceBusy: // logged once a burst (burst.go)
 	case e.Status == http.StatusBadGateway || e.Status == http.StatusGatewayTimeout:
 		level = slog.LevelWarn
 	case e.Status >= 500:
