@@ -32,7 +32,7 @@ var bindStores = []struct {
 	}},
 	{"Redis", func(t *testing.T) session.Store {
 		c := redistest.Client(t)
-		s, err := redisstore.New(c, redisstore.WithPrefix(redistest.Prefix(t, c)))
+		s, err := redisstore.New(c, redisstore.WithKeyPrefix(redistest.Prefix(t, c)))
 		require.NoError(t, err)
 		return s
 	}},

@@ -74,19 +74,18 @@ func (h phoneHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !h.accept(w, r, op) {
 		return
 	}
-	rec, e := h.m.Authenticate(r)
-	if e != nil {
+	if _, e := h.m.Authenticate(r); e != nil {
 		h.m.refuseToken(w, r, op, e)
 		return
 	}
-	if e := h.bind(w, r, rec); e != nil {
+	if e := h.bind(w, r); e != nil {
 		h.m.refuseToken(w, r, op, e)
 	}
 }
 
-// bind exchanges the request's phone code for the session rec and writes the
-// answer with a new token.
-func (h phoneHandler) bind(w http.ResponseWriter, r *http.Request, rec *Record) *HTTPError {
+// bind exchanges the request's phone code for the session of its token
+// (already authenticated) and writes the answer with a new token.
+func (h phoneHandler) bind(w http.ResponseWriter, r *http.Request) *HTTPError {
 	var req phoneRequest
 	if e := readJSONBody(w, r, &req, "the body must be a JSON object with the string field phoneCode"); e != nil {
 		return e
@@ -106,7 +105,7 @@ func (h phoneHandler) bind(w http.ResponseWriter, r *http.Request, rec *Record) 
 	if err != nil {
 		return h.m.tokenError(err)
 	}
-	rec = c.rec
+	rec := c.rec
 	issued := false
 	defer func() {
 		if !issued {

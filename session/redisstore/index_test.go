@@ -93,7 +93,7 @@ func TestMaxPerSubject(t *testing.T) {
 	ctx := context.Background()
 	c := redistest.Client(t)
 	prefix := redistest.Prefix(t, c)
-	s, err := redisstore.New(c, redisstore.WithPrefix(prefix), redisstore.WithMaxPerSubject(3))
+	s, err := redisstore.New(c, redisstore.WithKeyPrefix(prefix), redisstore.WithMaxPerSubject(3))
 	require.NoError(t, err)
 	other := randomKey()
 	require.NoError(t, s.Put(ctx, other, ownedBy("u2", "o1"), time.Hour))

@@ -6,7 +6,7 @@
 // # Keys
 //
 // A record is JSON ([session.MarshalRecord]) under the key prefix (default
-// [DefaultPrefix]) followed by the hex SHA-256 of the token, and expires
+// [DefaultKeyPrefix], [WithKeyPrefix]) followed by the hex SHA-256 of the token, and expires
 // with the SET itself (SET key value PX ttl GET), so Redis drops it without
 // help. Each owner ([session.Record.Owner]: the user's subject, or the
 // openid of a session without one) has an index, a sorted set under
@@ -89,8 +89,13 @@ import (
 	"github.com/wxmp/miniauth/session"
 )
 
-// DefaultPrefix is the default prefix of the keys the store writes.
-const DefaultPrefix = "miniauth:session:"
+// DefaultKeyPrefix is the default prefix of the keys the store writes.
+const DefaultKeyPrefix = "miniauth:session:"
+
+// DefaultPrefix is [DefaultKeyPrefix].
+//
+// Deprecated: use DefaultKeyPrefix, the name package redistoken uses too.
+const DefaultPrefix = DefaultKeyPrefix
 
 // maxPrefixLen caps the key prefix.
 const maxPrefixLen = 256
@@ -99,10 +104,16 @@ const maxPrefixLen = 256
 // arguments: New returns the first error.
 type Option func(*Store) error
 
-// WithPrefix sets the prefix of the store's keys (default [DefaultPrefix]),
-// to keep the sessions of several applications on one Redis apart. It must
-// be 1 to 256 bytes.
-func WithPrefix(prefix string) Option {
+// WithPrefix is [WithKeyPrefix].
+//
+// Deprecated: use WithKeyPrefix, the name package redistoken uses for the
+// same option.
+func WithPrefix(prefix string) Option { return WithKeyPrefix(prefix) }
+
+// WithKeyPrefix sets the prefix of the store's keys (default
+// [DefaultKeyPrefix]), to keep the sessions of several applications (or
+// environments) on one Redis apart. It must be 1 to 256 bytes.
+func WithKeyPrefix(prefix string) Option {
 	return func(s *Store) error {
 		if prefix == "" || len(prefix) > maxPrefixLen {
 			return fmt.Errorf("redisstore: prefix must be 1 to %d bytes", maxPrefixLen)
@@ -146,7 +157,7 @@ func New(client redis.UniversalClient, opts ...Option) (*Store, error) {
 	if client == nil {
 		return nil, errors.New("redisstore: client must not be nil")
 	}
-	s := &Store{client: client, prefix: DefaultPrefix, maxPerOwner: session.DefaultMaxPerSubject}
+	s := &Store{client: client, prefix: DefaultKeyPrefix, maxPerOwner: session.DefaultMaxPerSubject}
 	for _, o := range opts {
 		if o == nil {
 			continue
