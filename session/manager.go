@@ -216,7 +216,8 @@ func (m *Manager) Revoke(ctx context.Context, token string) error {
 // whose [Record.Subject] is owner and each session without a subject of the
 // openids the user's sessions were issued for: the sessions those openids
 // held before they were bound to the user (a silent login on another
-// device, a token taken before the user registered) go too. For an openid
+// device, a token taken before the user registered) go too, as long as the
+// user holds a session of its own (see [SubjectStore]). For an openid
 // it ends each session without a subject of that openid; a session with a
 // subject is not ended by its openid: pass the subject. Sessions issued
 // while RevokeAll runs may stay; those issued before it was called are gone

@@ -164,11 +164,19 @@ type ownerShard struct {
 	// so that a DeleteSubject running meanwhile deletes them too: a record
 	// leaves the owner's lists only once it is gone.
 	pending map[string][]ownedKey
-	// links holds, for each subject, the openids its records were Put
-	// with and when the last of those records expires: a DeleteSubject of
-	// the subject ends the sessions those openids held without a subject
-	// (before they were bound to it) too.
-	links map[string]map[string]int64
+	// links holds, for each subject that holds records, the openids its
+	// records were Put with and when the last of those records expires: a
+	// DeleteSubject of the subject ends the sessions those openids held
+	// without a subject (before they were bound to it) too. A subject's
+	// links go with its last record, so that they take no memory beyond
+	// the records'.
+	links map[string][]ownerLink
+}
+
+// ownerLink is an openid a subject's records were Put with.
+type ownerLink struct {
+	openID  string
+	expires int64 // unix nanoseconds
 }
 
 // ownedKey is one record of an owner: its key and the seq of its Put.
@@ -217,7 +225,7 @@ func newMemoryStore(cfg memoryConfig) *MemoryStore {
 		m.shards[i].entries = make(map[string]memoryEntry)
 		m.owners[i].owners = make(map[string][]ownedKey)
 		m.owners[i].pending = make(map[string][]ownedKey)
-		m.owners[i].links = make(map[string]map[string]int64)
+		m.owners[i].links = make(map[string][]ownerLink)
 	}
 	go m.sweepLoop(cfg.sweepEvery)
 	s := &MemoryStore{m: m}
@@ -264,12 +272,12 @@ func (m *memory) index(key string, e *memoryEntry) []ownedKey {
 	}
 	osh.owners[owner] = list
 	if e.rec.Subject != "" && e.rec.OpenID != owner {
-		l := osh.links[owner]
-		if l == nil {
-			l = make(map[string]int64, 1)
-			osh.links[owner] = l
+		links := osh.links[owner]
+		if i := slices.IndexFunc(links, func(l ownerLink) bool { return l.openID == e.rec.OpenID }); i >= 0 {
+			links[i].expires = max(links[i].expires, e.expires)
+		} else {
+			osh.links[owner] = append(links, ownerLink{openID: e.rec.OpenID, expires: e.expires})
 		}
-		l[e.rec.OpenID] = max(l[e.rec.OpenID], e.expires)
 	}
 	if len(over) > 0 {
 		osh.pending[owner] = append(osh.pending[owner], over...)
@@ -306,6 +314,7 @@ func (m *memory) unindex(e *memoryEntry) {
 	case i < 0: // taken out already, by DeleteSubject or the bound
 	case len(list) == 1:
 		delete(osh.owners, owner)
+		delete(osh.links, owner)
 	default:
 		osh.owners[owner] = slices.Delete(list, i, i+1)
 	}
@@ -444,11 +453,12 @@ func (s *MemoryStore) DeleteSubject(_ context.Context, subject string) error {
 	osh := m.ownerShard(subject)
 	osh.mu.Lock()
 	var linked []string
-	for openID, expires := range osh.links[subject] {
-		if expires > now {
-			linked = append(linked, openID)
+	for _, l := range osh.links[subject] {
+		if l.expires > now {
+			linked = append(linked, l.openID)
 		}
 	}
+	delete(osh.links, subject) // its records go now
 	osh.mu.Unlock()
 	m.deleteOwner(subject)
 	for _, openID := range linked {
@@ -543,14 +553,12 @@ func (m *memory) sweepLinks() {
 		osh := &m.owners[i]
 		now := m.now().UnixNano()
 		osh.mu.Lock()
-		for subject, l := range osh.links {
-			for openID, expires := range l {
-				if now >= expires {
-					delete(l, openID)
-				}
-			}
-			if len(l) == 0 {
+		for subject, links := range osh.links {
+			links = slices.DeleteFunc(links, func(l ownerLink) bool { return now >= l.expires })
+			if len(links) == 0 {
 				delete(osh.links, subject)
+			} else {
+				osh.links[subject] = links
 			}
 		}
 		osh.mu.Unlock()

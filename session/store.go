@@ -120,8 +120,10 @@ type TakeStore interface {
 // [Record.Owner] is subject (each record whose Subject is subject, and each
 // record without a Subject whose OpenID is subject), and each record
 // without a Subject whose OpenID is the OpenID of a record of subject that
-// was Put before and has not expired: the sessions the user's openids held
-// before they were bound to it ("log out everywhere" means everywhere). A
+// the store holds (a store may remember the openids longer, up to those
+// records' expiry, as package redisstore does): the sessions the user's
+// openids held before they were bound to it ("log out everywhere" means
+// everywhere). A
 // record with a Subject is never removed by its OpenID: an openid bound to
 // a user is ended by the user's subject. Besides the rules of [Store]:
 //
