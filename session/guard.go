@@ -115,7 +115,7 @@ func (e *UnavailableError) Unwrap() []error {
 // name. name is 1 to 64 bytes; registering a name twice is an error.
 //
 // Package account's OnLogin reports its store's failures on its own, with
-// its probe ([account.Linker.Ready]); registering the store too ("account
+// its probe (account.Linker.Ready); registering the store too ("account
 // store", l.Ready) makes it probed from the first login.
 func WithDependency(name string, ready func(ctx context.Context) error) Option {
 	return func(c *config) error {

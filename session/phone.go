@@ -1,36 +1,38 @@
 package session
 
 import (
-	"context"
 	"errors"
 	"net/http"
 
-	"github.com/wxmp/miniauth/wxauth"
+	"github.com/wxmp/miniauth"
 )
 
-// PhoneClient is a [wxauth.Client] that can also exchange the code of the
-// phone-number button for the user's number, as *wxauth.App does
-// ([wxauth.App.GetPhoneNumber]). [LoginHandler] needs one to accept a
-// phoneCode, and [PhoneHandler] always does. Implementations must be safe
-// for concurrent use.
+// PhoneClient is a [miniauth.Client] that can also exchange the code of the
+// phone-number button for the user's number ([miniauth.PhoneExchanger]), as
+// *wxauth.App does. [LoginHandler] needs one to accept a phoneCode, and
+// [PhoneHandler] always does. Implementations must be safe for concurrent
+// use.
 type PhoneClient interface {
-	wxauth.Client
-	GetPhoneNumber(ctx context.Context, code string, opts ...wxauth.PhoneOption) (*wxauth.PhoneNumber, error)
+	miniauth.Client
+	miniauth.PhoneExchanger
 }
 
 // phoneRequest is the JSON body of [PhoneHandler].
 type phoneRequest struct {
-	PhoneCode string `json:"phoneCode"`
+	phoneInput
 }
 
 type phoneHandler struct{ *flow }
 
 // PhoneHandler returns the handler that binds a phone number to a logged-in
 // session: a POST with the JSON body {"phoneCode": "..."} (e.detail.code of
-// the phone-number button) from a client that carries its token, as
-// [Manager.Middleware] reads it. It exchanges the code with WeChat for the
-// session's openid ([wxauth.ForOpenID]: the code of another user is
-// refused), calls the [WithOnLogin] hook with a [LoginInfo] built from the
+// the phone-number button; on Alipay {"phoneResponse": "..."}, on Baidu and
+// Kuaishou {"phoneEncryptedData": "...", "phoneIv": "..."}, as
+// [LoginHandler] reads them) from a client that carries its token, as
+// [Manager.Middleware] reads it. It exchanges the code with the platform of
+// the session's app (the client apps gives for the [Record]'s Platform and
+// AppID) for the session's openid ([miniauth.ForOpenID]: the code of another
+// user is refused), calls the [WithOnLogin] hook with a [LoginInfo] built from the
 // session ([LoginInfo.Session] with its AppID, OpenID, UnionID and
 // SessionKey, [LoginInfo.Phone] set, and [LoginInfo.Subject] pre-set to the
 // session's [Record.Subject]), then issues a NEW token carrying the hook's
@@ -58,13 +60,17 @@ type phoneHandler struct{ *flow }
 // its new token is issued (a refused phone code, a hook that refuses, an
 // outage) puts the old token back, valid as before.
 //
-// client must be a [PhoneClient]; a client that is not, a nil client or
-// Manager, or a Manager whose options failed make a handler that answers
-// every request 500 and logs why at Error.
-func PhoneHandler(client wxauth.Client, m *Manager, opts ...LoginOption) http.Handler {
-	f := newFlow("phone handler", client, m, opts)
-	if f.err == nil && f.phones == nil {
-		f.err = errors.New("session: phone handler: the wxauth client has no GetPhoneNumber (see session.PhoneClient)")
+// A session whose app apps no longer serves is refused 400 unknown_app, and
+// one whose platform has no phone codes 400 not_supported. A single client
+// that is not a [PhoneClient], nil apps or Manager, or a Manager whose
+// options failed make a handler that answers every request 500 and logs why
+// at Error.
+func PhoneHandler(apps miniauth.Apps, m *Manager, opts ...LoginOption) http.Handler {
+	f := newFlow("phone handler", apps, m, opts)
+	if f.err == nil && f.single != nil {
+		if _, ok := f.single.(miniauth.PhoneExchanger); !ok {
+			f.err = errors.New("session: phone handler: the client has no GetPhoneNumber (see session.PhoneClient)")
+		}
 	}
 	return phoneHandler{f}
 }
@@ -74,24 +80,37 @@ func (h phoneHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !h.accept(w, r, op) {
 		return
 	}
-	if _, e := h.m.Authenticate(r); e != nil {
+	rec, e := h.m.Authenticate(r)
+	if e != nil {
 		h.m.refuseToken(w, r, op, e)
 		return
 	}
-	if e := h.bind(w, r); e != nil {
+	if e := h.bind(w, r, rec); e != nil {
 		h.m.refuseToken(w, r, op, e)
 	}
 }
 
-// bind exchanges the request's phone code for the session of its token
-// (already authenticated) and writes the answer with a new token.
-func (h phoneHandler) bind(w http.ResponseWriter, r *http.Request) *HTTPError {
+// bind exchanges the request's phone code for the session rec (its token
+// authenticated) and writes the answer with a new token.
+func (h phoneHandler) bind(w http.ResponseWriter, r *http.Request, rec *Record) *HTTPError {
 	var req phoneRequest
-	if e := readJSONBody(w, r, &req, "the body must be a JSON object with the string field phoneCode"); e != nil {
+	if e := readJSONBody(w, r, &req, "the body must be a JSON object with the string field phoneCode (or phoneResponse, or phoneEncryptedData and phoneIv)"); e != nil {
 		return e
 	}
-	if !validPhoneCode(req.PhoneCode) {
-		return invalidRequest("phoneCode is required: 1 to 256 bytes of printable ASCII from the phone-number button", nil)
+	if req.empty() {
+		return invalidRequest("phoneCode is required: 1 to 256 bytes of printable ASCII from the phone-number button (Alipay: phoneResponse; Baidu, Kuaishou: phoneEncryptedData and phoneIv)", nil)
+	}
+	if e := req.check(); e != nil {
+		return e
+	}
+	// The session's own app, never one the body names: a token of one app
+	// cannot spend a phone code at another.
+	c, e := h.client(r, string(rec.Platform), rec.AppID)
+	if e != nil {
+		return e
+	}
+	if e := h.phoneSupported(c, &req.phoneInput); e != nil {
+		return e
 	}
 	ctx := r.Context()
 	if e := h.m.loginGate(ctx); e != nil { // the store is down: keep the billed phone code for the retry
@@ -101,22 +120,22 @@ func (h phoneHandler) bind(w http.ResponseWriter, r *http.Request) *HTTPError {
 	// code is spent, so that of concurrent binds with it one goes on and
 	// the others are refused 401, their codes unspent. A bind that fails
 	// before its new token is issued puts the old one back.
-	c, err := h.m.claimRequest(r)
+	claimed, err := h.m.claimRequest(r)
 	if err != nil {
 		return h.m.tokenError(err)
 	}
-	rec := c.rec
+	rec = claimed.rec
 	issued := false
 	defer func() {
 		if !issued {
-			_ = h.m.giveBack(ctx, c)
+			_ = h.m.giveBack(ctx, claimed)
 		}
 	}()
-	phone, e := h.exchangePhone(ctx, req.PhoneCode, rec.OpenID)
+	sess := &miniauth.Session{Platform: rec.Platform, AppID: rec.AppID, OpenID: rec.OpenID, UnionID: rec.UnionID, SessionKey: rec.SessionKey}
+	phone, e := h.phone(ctx, c, &req.phoneInput, sess)
 	if e != nil {
 		return e
 	}
-	sess := &wxauth.Session{AppID: rec.AppID, OpenID: rec.OpenID, UnionID: rec.UnionID, SessionKey: rec.SessionKey}
 	info := &LoginInfo{Session: sess, Phone: phone, Subject: rec.Subject}
 	fields, e := h.callHook(ctx, info)
 	if e != nil {

@@ -21,8 +21,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/wxmp/miniauth/account"
 	"github.com/wxmp/miniauth/session"
-	"github.com/wxmp/miniauth/session/account"
 )
 
 var messagesZH = map[string]string{
@@ -33,6 +33,8 @@ var messagesZH = map[string]string{
 	session.CodeMethodNotAllowed:  "登录接口只接受 POST 请求",
 	session.CodeRequestTooLarge:   "请求内容过大",
 	session.CodeInvalidRequest:    "请求格式不正确",
+	session.CodeUnknownApp:        "未知的小程序，请检查 appid",
+	session.CodeNotSupported:      "当前平台不支持该操作",
 	session.CodeMissingCode:       "缺少登录 code",
 	session.CodeInvalidCode:       "登录 code 无效或已过期，请重新调用 wx.login",
 	session.CodeCodeUsed:          "登录 code 已被使用，请重新调用 wx.login",
@@ -87,7 +89,7 @@ func sessionCodes(t *testing.T) []string {
 	t.Helper()
 	var codes []string
 	fset := token.NewFileSet()
-	for _, dir := range []string{"session", "session/account", "account"} {
+	for _, dir := range []string{"session", "account"} {
 		codes = append(codes, dirCodes(t, fset, filepath.Join(repoRoot, dir))...)
 	}
 	require.NotEmpty(t, codes, "no Code* constants found")

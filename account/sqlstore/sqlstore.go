@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wxmp/miniauth/session/account"
+	"github.com/wxmp/miniauth/account"
 )
 
 //go:embed schema/*.sql

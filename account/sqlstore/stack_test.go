@@ -20,9 +20,9 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wxmp/miniauth/account"
+	"github.com/wxmp/miniauth/account/sqlstore"
 	"github.com/wxmp/miniauth/session"
-	"github.com/wxmp/miniauth/session/account"
-	"github.com/wxmp/miniauth/session/account/sqlstore"
 	"github.com/wxmp/miniauth/wxauth"
 	"github.com/wxmp/miniauth/wxauth/wxauthtest"
 )

@@ -15,7 +15,7 @@ import (
 // the logins refused, and the log lines above Debug. It runs only with
 // MINIAUTH_MEASURE=1 (it takes 15 s a server), and reports with t.Log:
 //
-//	MINIAUTH_MEASURE=1 go test -run TestMeasureOutage -v ./session/account/sqlstore/
+//	MINIAUTH_MEASURE=1 go test -run TestMeasureOutage -v ./account/sqlstore/
 func TestMeasureOutage(t *testing.T) {
 	if os.Getenv("MINIAUTH_MEASURE") != "1" {
 		t.Skip("set MINIAUTH_MEASURE=1 to measure a 10 s database outage at 50 clients")
