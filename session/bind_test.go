@@ -36,6 +36,12 @@ var bindStores = []struct {
 		require.NoError(t, err)
 		return s
 	}},
+	{"RedisCluster", func(t *testing.T) session.Store {
+		c := redistest.StartCluster(t)
+		s, err := redisstore.New(c, redisstore.WithKeyPrefix(redistest.Prefix(t, c)))
+		require.NoError(t, err)
+		return s
+	}},
 }
 
 // bindEnv is a login and phone endpoint on a store, against the fake

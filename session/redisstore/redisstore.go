@@ -23,9 +23,10 @@
 // Records written by versions of this package before the index have none:
 // RevokeAll misses them until they expire.
 //
-// Every Lua script touches one key, and no command spans two keys, so the
-// store works on Redis Cluster; the braces put an owner's index in the slot
-// of its name. A record key and its index may live on different nodes: Put
+// Every Lua script touches the keys of one slot (an owner's index, and a
+// subject's openid links, which the braces put in the slot of the owner's
+// name), and no command spans two slots, so the store works on Redis
+// Cluster (its tests run on a node in cluster mode). A record key and its index may live on different nodes: Put
 // writes the record first and then indexes it, so a record is never
 // unreachable from its index for long, and RevokeAll removes the records it
 // found before it removes them from the index, so a RevokeAll interrupted by
