@@ -324,6 +324,9 @@ func (m *Manager) freshnessProbe(ctx context.Context, d *dependency) error {
 // dropped, and it counts as abandoned until it returns. A panic in f is
 // re-raised in the caller, or logged when the caller has gone.
 func (m *Manager) boundedCall(ctx context.Context, f func(context.Context) error) error {
+	if m.guard == nil { // a Manager whose options failed makes no calls
+		return f(ctx)
+	}
 	if m.guard.abandoned.Load() >= maxAbandoned {
 		return fmt.Errorf("session: %d calls still running past their timeout: %w", maxAbandoned, context.DeadlineExceeded)
 	}

@@ -57,3 +57,29 @@ func TestMeasureOutage(t *testing.T) {
 		})
 	}
 }
+
+// TestMeasureFreeze measures how long the first login waits for its answer
+// when the account database freezes (its process stopped) for 10 s. It runs
+// only with MINIAUTH_MEASURE=1:
+//
+//	MINIAUTH_MEASURE=1 go test -run TestMeasureFreeze -v ./account/sqlstore/
+func TestMeasureFreeze(t *testing.T) {
+	if os.Getenv("MINIAUTH_MEASURE") != "1" {
+		t.Skip("set MINIAUTH_MEASURE=1 to measure a 10 s database freeze")
+	}
+	for _, kind := range []string{"MySQL", "PostgreSQL"} {
+		t.Run(kind, func(t *testing.T) {
+			s := newLoginStack(t, kind)
+			status, _ := s.phoneLogin(t)
+			if status != http.StatusOK {
+				t.Fatalf("warm-up login: %d", status)
+			}
+			s.proxy.Freeze()
+			thaw := time.AfterFunc(10*time.Second, s.proxy.Restore)
+			defer thaw.Stop()
+			start := time.Now()
+			status, body := s.phoneLogin(t)
+			t.Logf("%s frozen: first answer %d %v after %v", kind, status, body["error"], time.Since(start).Round(time.Millisecond))
+		})
+	}
+}
