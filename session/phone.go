@@ -47,7 +47,7 @@ type phoneHandler struct{ *flow }
 // Refusals are those of LoginHandler that apply (405, 403
 // cross_origin_request, 413, 400 invalid_request (no phoneCode, or one over
 // 256 bytes or not printable), 400 invalid_phone_code, 429, 502, 503, 500,
-// 403 login_refused, 503 code_spent), and those of the middleware for the
+// 403 login_refused, 503 code_spent, 503 service_busy), and those of the middleware for the
 // token: 401 invalid_token or expired_token, 503 store_unavailable. The hook
 // may refuse after WeChat has exchanged the code (the user then presses the
 // button, billed, again).
