@@ -446,23 +446,23 @@ func (s *MemoryStore) Take(_ context.Context, key string) (*Record, error) {
 	return &rec, nil
 }
 
-// DeleteSubject removes every record whose [Record.Owner] is subject, and
-// the records without a subject of the openids that records of subject
-// were Put with (see [SubjectStore]). The context is not used.
-func (s *MemoryStore) DeleteSubject(_ context.Context, subject string) error {
+// DeleteSubject removes every record whose [Record.Owner] is owner, and
+// the records without a subject of the openids that records of owner were
+// Put with (see [SubjectStore]). The context is not used.
+func (s *MemoryStore) DeleteSubject(_ context.Context, owner string) error {
 	m := s.m
 	now := m.now().UnixNano()
-	osh := m.ownerShard(subject)
+	osh := m.ownerShard(owner)
 	osh.mu.Lock()
 	var linked []string
-	for _, l := range osh.links[subject] {
+	for _, l := range osh.links[owner] {
 		if l.expires > now {
 			linked = append(linked, l.openID)
 		}
 	}
-	delete(osh.links, subject) // its records go now
+	delete(osh.links, owner) // its records go now
 	osh.mu.Unlock()
-	m.deleteOwner(subject)
+	m.deleteOwner(owner)
 	for _, openID := range linked {
 		m.deleteOwner(openID)
 	}

@@ -115,11 +115,11 @@ type TakeStore interface {
 // package redisstore implement it; [Manager.RevokeAll] on a store that does
 // not fails with [ErrRevokeAllUnsupported].
 //
-// DeleteSubject removes every session of an owner (its parameter, named
-// subject, is a user's subject or an unbound openid): each record whose
-// [Record.Owner] is subject (each record whose Subject is subject, and each
-// record without a Subject whose OpenID is subject), and each record
-// without a Subject whose OpenID is the OpenID of a record of subject that
+// DeleteSubject removes every session of owner (a user's subject, or an
+// openid not bound to a user): each record whose [Record.Owner] is owner
+// (each record whose Subject is owner, and each record without a Subject
+// whose OpenID is owner), and each record without a Subject whose OpenID
+// is the OpenID of a record of owner that
 // the store holds (a store may remember the openids longer, up to those
 // records' expiry, as package redisstore does): the sessions the user's
 // openids held before they were bound to it ("log out everywhere" means
@@ -140,5 +140,5 @@ type TakeStore interface {
 // Package github.com/wxmp/miniauth/session/storetest checks these rules.
 type SubjectStore interface {
 	Store
-	DeleteSubject(ctx context.Context, subject string) error
+	DeleteSubject(ctx context.Context, owner string) error
 }

@@ -353,18 +353,17 @@ func (s *Store) Take(ctx context.Context, key string) (*session.Record, error) {
 	return rec, nil
 }
 
-// DeleteSubject removes every record whose [session.Record.Owner] is
-// subject (the records its index names, then the index's members), and the
-// records without a subject of the openids that records of subject were
-// Put with: the sessions those openids held before they were bound to it
+// DeleteSubject removes every record whose [session.Record.Owner] is owner
+// (the records its index names, then the index's members), and the records
+// without a subject of the openids that records of owner were Put with: the sessions those openids held before they were bound to it
 // (see [session.SubjectStore]).
-func (s *Store) DeleteSubject(ctx context.Context, subject string) error {
-	linked, err := s.client.ZRange(ctx, s.linksKey(subject), 0, -1).Result()
+func (s *Store) DeleteSubject(ctx context.Context, owner string) error {
+	linked, err := s.client.ZRange(ctx, s.linksKey(owner), 0, -1).Result()
 	if err != nil {
 		return unavailable("delete subject", err)
 	}
-	for _, owner := range append([]string{subject}, linked...) {
-		if err := s.deleteOwner(ctx, owner); err != nil {
+	for _, o := range append([]string{owner}, linked...) {
+		if err := s.deleteOwner(ctx, o); err != nil {
 			return err
 		}
 	}
