@@ -197,6 +197,7 @@ type loginHandler struct{ *flow }
 //	400 decrypt_failed        encryptedData and iv do not decrypt (one code and message whatever the cause)
 //	401 watermark_mismatch    encryptedData was made for another mini-program
 //	401 identity_mismatch     encryptedData names another openId or unionId than the session
+//	400 encrypted_data_unverified  WithEncryptedDataCheck: WeChat did not produce encryptedData (the phone code is not spent)
 //	403 login_refused         the hook refused
 //	503 store_unavailable     the session store, or another dependency of the login (the account database, see [WithDependency]), is down; no code was spent: retry later with the same codes
 //	503 code_spent            a store or dependency failed after WeChat took the codes: call wx.login again (and ask for the phone number again, when a phoneCode was sent), then retry
@@ -323,6 +324,9 @@ func (h loginHandler) login(w http.ResponseWriter, r *http.Request, c miniauth.C
 	}
 	if req.EncryptedData != "" {
 		ui, e := h.decryptUserInfo(c.(miniauth.Decrypter), sess, req)
+		if e == nil {
+			e = h.verifyEncryptedData(ctx, c, req.EncryptedData)
+		}
 		if e != nil {
 			return e
 		}
