@@ -217,3 +217,35 @@ func syncDebugLogger() (*slog.Logger, *syncBuffer) {
 	var buf syncBuffer
 	return slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})), &buf
 }
+
+// putFails is a spyStore whose Put fails as a store that just went down,
+// while reads (the gate's probe) still answer.
+type putFails struct{ *spyStore }
+
+func (putFails) Put(context.Context, string, *session.Record, time.Duration) error { return errDown }
+
+// TestCodeSpentOnIssue: the session store fails after code2session (and
+// the phone exchange): the answer says the codes are spent, and which.
+func TestCodeSpentOnIssue(t *testing.T) {
+	t.Parallel()
+	fake := wxauthtest.NewServer(testAppID, testSecret)
+	t.Cleanup(fake.Close)
+	app, err := wxauth.New(testAppID, testSecret, wxauth.WithBaseURL(fake.URL), wxauth.WithRetry(0))
+	require.NoError(t, err)
+	m := newManager(t, putFails{newSpyStore()}, session.WithLogger(discardLogger()))
+	e := &bindEnv{fake: fake, m: m}
+	login := session.LoginHandler(app, m)
+	openID := fake.AddUser(wxauthtest.User{})
+	pc, err := fake.PhoneCode(openID)
+	require.NoError(t, err)
+	status, body := e.post(t, login, "", map[string]string{"code": fake.Login(openID), "phoneCode": pc})
+	require.Equal(t, http.StatusServiceUnavailable, status)
+	require.Equal(t, session.CodeCodeSpent, body["error"])
+	assert.Contains(t, body["message"], "wx.login")
+	assert.Contains(t, body["message"], "phone number again", "a phone code was spent too")
+	assert.Equal(t, 1, fake.Calls(wxauthtest.PathPhoneNumber))
+
+	status, body = e.post(t, login, "", map[string]string{"code": fake.Login(openID)})
+	require.Equal(t, http.StatusServiceUnavailable, status)
+	require.Equal(t, session.CodeStoreUnavailable, body["error"], "known down now: the code is kept")
+}
