@@ -368,7 +368,11 @@ func (m *Manager) boundedCall(ctx context.Context, f func(context.Context) error
 	case <-wait.Done():
 		if claimed.CompareAndSwap(false, true) {
 			m.guard.abandoned.Add(1)
-			res.err = cctx.Err()
+			// Not cctx.Err(): the timer that ends cctx may not have run
+			// yet when wait's has.
+			if res.err = ctx.Err(); res.err == nil {
+				res.err = context.DeadlineExceeded
+			}
 		} else {
 			res = <-done
 		}
@@ -376,7 +380,7 @@ func (m *Manager) boundedCall(ctx context.Context, f func(context.Context) error
 	if res.panicked != nil {
 		panic(res.panicked)
 	}
-	if res.err != nil && ctx.Err() == nil && cctx.Err() != nil {
+	if res.err != nil && ctx.Err() == nil && (cctx.Err() != nil || errors.Is(res.err, context.DeadlineExceeded)) {
 		res.err = fmt.Errorf("no answer within %s: %w", m.cfg.depTimeout, res.err)
 	}
 	return res.err
