@@ -38,6 +38,9 @@ type config struct {
 	tokenStore   TokenStore
 	tokenSource  TokenSource
 	classicToken bool
+	// component holds the options of [NewComponent]; nil for [New], whose
+	// options refuse component options (component_options.go).
+	component *componentOptions
 }
 
 func defaultConfig() config {
