@@ -29,6 +29,11 @@ type Client interface {
 	Code2Session(ctx context.Context, code string) (*Session, error)
 }
 
+// MaxCodeLen is the longest login or phone code a platform client sends
+// upstream, and the longest package session reads from a request. Real codes
+// are 32 to 64 characters.
+const MaxCodeLen = 256
+
 // Decrypter is a [Client] that can decrypt the user data its mini-program
 // sends (encryptedData and iv, keyed by the session key): WeChat, QQ, Douyin
 // and Kuaishou with AES-128-CBC and a watermark, Baidu with AES-192-CBC and

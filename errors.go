@@ -43,6 +43,18 @@ var (
 	// JSON, cut short, over the size limit, badly signed, or missing a field
 	// it must have.
 	ErrBadResponse = errors.New("miniauth: malformed reply from platform")
+	// ErrHighRisk means the platform's risk control blocked this user
+	// (WeChat 40226). The client cannot log in; retrying does not help.
+	ErrHighRisk = errors.New("miniauth: user blocked as high risk")
+	// ErrSessionKeyExpired means the platform no longer accepts the user's
+	// session key (WeChat 87009, 87007): the user logged in again and the key
+	// rotated. The client logs in anew.
+	ErrSessionKeyExpired = errors.New("miniauth: session key invalid or expired")
+	// ErrRequestRejected means the platform could not use the request
+	// itself (WeChat 40097, and the API security mode's signature and
+	// encryption errors). No retry helps; the typed error says what the
+	// platform objected to, for an operator or a bug report.
+	ErrRequestRejected = errors.New("miniauth: platform rejected the request")
 	// ErrUnknownApp means no client serves the requested app: an appid that
 	// [Apps] does not know, none where several apps are served, or one
 	// that several platforms serve without a platform to pick one.

@@ -50,3 +50,23 @@ func (p *PhoneNumber) UnmarshalJSON(b []byte) error {
 	}
 	return nil
 }
+
+// UserInfo is the profile in the encryptedData of a mini-program's user-info
+// call (WeChat's wx.getUserProfile and older wx.getUserInfo, and their
+// siblings on QQ, Douyin and Kuaishou; a platform whose profile has other
+// field names fills these). Since 2022 WeChat sends a placeholder nickname
+// and avatar unless the user fills them in, and wx.getUserProfile's data
+// carries no openId and no unionId. Decrypted fields are not authenticated
+// (AES-CBC has no integrity): a profile, never an identity.
+type UserInfo struct {
+	OpenID    string           `json:"openId,omitempty"`
+	UnionID   string           `json:"unionId,omitempty"`
+	NickName  string           `json:"nickName"`
+	Gender    int              `json:"gender"` // 0 unknown, 1 male, 2 female
+	Language  string           `json:"language"`
+	City      string           `json:"city"`
+	Province  string           `json:"province"`
+	Country   string           `json:"country"`
+	AvatarURL string           `json:"avatarUrl"`
+	Watermark crypto.Watermark `json:"watermark"`
+}

@@ -87,18 +87,9 @@ func decodeChecked[T any](plain []byte, dst *T, appID string, wm func(*T) crypto
 // empty for wx.getUserProfile, whose encryptedData carries neither
 // (https://developers.weixin.qq.com/miniprogram/dev/api/open-api/user-info/wx.getUserProfile.html);
 // wx.getUserInfo's carries both.
-type UserInfo struct {
-	OpenID    string           `json:"openId,omitempty"`
-	UnionID   string           `json:"unionId,omitempty"`
-	NickName  string           `json:"nickName"`
-	Gender    int              `json:"gender"` // 0 unknown, 1 male, 2 female
-	Language  string           `json:"language"`
-	City      string           `json:"city"`
-	Province  string           `json:"province"`
-	Country   string           `json:"country"`
-	AvatarURL string           `json:"avatarUrl"`
-	Watermark crypto.Watermark `json:"watermark"`
-}
+//
+// It is [miniauth.UserInfo], the type every platform decrypts into.
+type UserInfo = miniauth.UserInfo
 
 // PhoneNumber is a user's phone number, from the encryptedData of the
 // phone-number button or from getuserphonenumber's phone_info. It is

@@ -24,7 +24,7 @@ var (
 	// ErrRateLimited is errcode 45011: too many calls for this user.
 	ErrRateLimited = miniauth.ErrRateLimited
 	// ErrHighRisk is errcode 40226: WeChat blocked this user as high risk.
-	ErrHighRisk = errors.New("wxauth: user blocked as high risk")
+	ErrHighRisk = miniauth.ErrHighRisk
 	// ErrSystemBusy is errcode -1: WeChat is busy. It is retried before it
 	// reaches the caller.
 	ErrSystemBusy = miniauth.ErrSystemBusy
@@ -36,7 +36,7 @@ var (
 	// ErrSessionKeyExpired is errcode 87009 (the session_key signature is
 	// invalid, usually because the user logged in again and the key rotated)
 	// or 87007 (resetusersessionkey: the session_key is no longer valid).
-	ErrSessionKeyExpired = errors.New("wxauth: session key invalid or expired")
+	ErrSessionKeyExpired = miniauth.ErrSessionKeyExpired
 	// ErrNotAllowed means WeChat refuses this app or this server for a
 	// reason only an operator can fix: 40164 (the server's IP is not in the
 	// app's whitelist; the errmsg names the IP), 40243 (the AppSecret is
@@ -64,7 +64,7 @@ var (
 	// which the app's MP console setting demands and this package does not
 	// do. No retry helps; Msg and RID say what WeChat objected to, for an
 	// operator or a bug report.
-	ErrRequestRejected = errors.New("wxauth: wechat rejected the request")
+	ErrRequestRejected = miniauth.ErrRequestRejected
 	// ErrWatermark means decrypted data carries another app's appid (or none):
 	// it was not encrypted for this mini-program.
 	ErrWatermark = miniauth.ErrWatermark
@@ -176,14 +176,14 @@ type APIError struct {
 // newAPIError builds an APIError from a reply, splitting off the rid,
 // removing any secret the message may echo, and only then cutting it to a
 // sane length (cutting first could split a secret and keep half of it).
-func newAPIError(op string, code int, msg string, secrets ...string) *APIError {
+func newAPIError(op string, code int, msg string, scrub func(string) string) *APIError {
 	e := &APIError{Op: op, Code: code}
 	if i := strings.LastIndex(msg, "rid:"); i >= 0 {
 		e.RID = strings.TrimSpace(msg[i+len("rid:"):])
 		msg = strings.TrimRight(msg[:i], " ,;")
 	}
-	e.Msg = cleanMsg(scrubMsg(msg, secrets...))
-	e.RID = cleanMsg(scrubMsg(e.RID, secrets...))
+	e.Msg = cleanMsg(scrub(msg))
+	e.RID = cleanMsg(scrub(e.RID))
 	return e
 }
 

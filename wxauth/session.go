@@ -12,7 +12,7 @@ import (
 
 // MaxCodeLen is the longest code [App.Code2Session] sends to WeChat. Real
 // codes are 32 characters.
-const MaxCodeLen = 256
+const MaxCodeLen = miniauth.MaxCodeLen
 
 // Session is what code2session returns for a user: the openid (the user's
 // id in this mini-program), the unionid (the user's id across the apps of
