@@ -454,7 +454,7 @@ func (c *Component) authorizerApp(ctx context.Context, appID string) (*App, erro
 	}
 	// The client carries the component's requests; its secret field holds
 	// the component secret only so that no error can show it.
-	a = &App{appID: appID, secret: c.secret, cfg: c.app.cfg, http: c.app.http, bufs: c.app.bufs}
+	a = &App{appID: appID, secret: c.secret, cfg: c.app.cfg, eng: c.app.eng}
 	// A refresh through api_authorizer_token is taken to retire the
 	// previous token, as a classic token is: not fetched without the store.
 	a.tokens = newKeyedCache(a, authorizerTokenKey(c.appID, appID), authorizerSource{c: c, appID: appID}, true)
