@@ -147,5 +147,12 @@ func TestComponentLoginHandler(t *testing.T) {
 	// A code of one app sent as the other's fails at WeChat.
 	status, _ = post("/login", "", `{"appid":"`+app2+`","code":"`+mp1.Login(u1)+`"}`)
 	assert.Equal(t, http.StatusUnauthorized, status)
+
+	// A mini-program that withdrew its authorization: WeChat's 61003 is
+	// answered as an app this server does not serve.
+	fake.Unauthorize(app2)
+	status, body = post("/login", "", `{"appid":"`+app2+`","code":"`+mp2.Login(u2)+`"}`)
+	assert.Equal(t, http.StatusBadRequest, status)
+	assert.Equal(t, "unknown_app", body["error"])
 	assert.Equal(t, 1, fake.Calls(wxauthtest.PathComponentToken), "one component token for the whole test")
 }
