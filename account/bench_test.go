@@ -3,8 +3,8 @@ package account_test
 import (
 	"testing"
 
-	"github.com/wxmp/miniauth/session/account"
-	"github.com/wxmp/miniauth/session/account/accounttest"
+	"github.com/wxmp/miniauth/account"
+	"github.com/wxmp/miniauth/account/accounttest"
 )
 
 func BenchmarkResolveMemory(b *testing.B) {

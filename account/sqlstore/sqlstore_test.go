@@ -16,9 +16,9 @@ import (
 	"github.com/stretchr/testify/require"
 	_ "modernc.org/sqlite"
 
-	"github.com/wxmp/miniauth/session/account"
-	"github.com/wxmp/miniauth/session/account/accounttest"
-	"github.com/wxmp/miniauth/session/account/sqlstore"
+	"github.com/wxmp/miniauth/account"
+	"github.com/wxmp/miniauth/account/accounttest"
+	"github.com/wxmp/miniauth/account/sqlstore"
 )
 
 // maxConns bounds each test database's pool, below the servers' limits

@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
-	"github.com/wxmp/miniauth/session/account"
+	"github.com/wxmp/miniauth/account"
 	"github.com/wxmp/miniauth/wxauth"
 )
 

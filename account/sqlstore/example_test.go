@@ -13,9 +13,9 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // the application's choice of driver
 	_ "modernc.org/sqlite"
 
+	"github.com/wxmp/miniauth/account"
+	"github.com/wxmp/miniauth/account/sqlstore"
 	"github.com/wxmp/miniauth/session"
-	"github.com/wxmp/miniauth/session/account"
-	"github.com/wxmp/miniauth/session/account/sqlstore"
 	"github.com/wxmp/miniauth/wxauth"
 )
 

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/wxmp/miniauth/session/account"
+	"github.com/wxmp/miniauth/account"
 )
 
 // Races is how many goroutines each race case runs.

@@ -11,9 +11,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/wxmp/miniauth/session/account"
-	"github.com/wxmp/miniauth/session/account/accounttest"
-	"github.com/wxmp/miniauth/session/account/sqlstore"
+	"github.com/wxmp/miniauth/account"
+	"github.com/wxmp/miniauth/account/accounttest"
+	"github.com/wxmp/miniauth/account/sqlstore"
 )
 
 // usersDDL is an application's own users table, with a unique phone of its

@@ -4,7 +4,7 @@ import (
 	"reflect"
 	"strconv"
 
-	"github.com/wxmp/miniauth/session/account"
+	"github.com/wxmp/miniauth/account"
 )
 
 // mysqlDuplicate is the code classify gives MySQL's ER_DUP_ENTRY.

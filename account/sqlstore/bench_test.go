@@ -3,7 +3,7 @@ package sqlstore_test
 import (
 	"testing"
 
-	"github.com/wxmp/miniauth/session/account/accounttest"
+	"github.com/wxmp/miniauth/account/accounttest"
 )
 
 // BenchmarkResolve measures Resolve on each database; the servers' are

@@ -1,4 +1,4 @@
--- miniauth session/account links, SQLite 3.24+. Made by sqlstore's
+-- miniauth account links, SQLite 3.24+. Made by sqlstore's
 -- CreateSchema; idempotent. The unique constraints keep concurrent logins apart.
 CREATE TABLE IF NOT EXISTS miniauth_openids (
     app_id  TEXT NOT NULL,

@@ -10,8 +10,8 @@ import (
 	"net/http/httptest"
 	"strings"
 
+	"github.com/wxmp/miniauth/account"
 	"github.com/wxmp/miniauth/session"
-	"github.com/wxmp/miniauth/session/account"
 	"github.com/wxmp/miniauth/wxauth"
 	"github.com/wxmp/miniauth/wxauth/wxauthtest"
 )

@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/wxmp/miniauth/session/account"
+	"github.com/wxmp/miniauth/account"
 )
 
 //go:embed schema/*.sql

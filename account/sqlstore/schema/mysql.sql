@@ -1,4 +1,4 @@
--- miniauth session/account links, MySQL 8 / MariaDB 10.5+. Made by sqlstore's
+-- miniauth account links, MySQL 8 / MariaDB 10.5+. Made by sqlstore's
 -- CreateSchema; idempotent. VARBINARY compares bytes: openids differ by case,
 -- which a _ci collation would merge. The unique keys keep concurrent logins apart.
 CREATE TABLE IF NOT EXISTS miniauth_openids (

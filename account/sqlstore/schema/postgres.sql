@@ -1,4 +1,4 @@
--- miniauth session/account links, PostgreSQL. Made by sqlstore's CreateSchema;
+-- miniauth account links, PostgreSQL. Made by sqlstore's CreateSchema;
 -- idempotent. The unique constraints are what keeps concurrent logins apart.
 CREATE TABLE IF NOT EXISTS miniauth_openids (
     app_id  TEXT NOT NULL,

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/wxmp/miniauth/session/account"
+	"github.com/wxmp/miniauth/account"
 )
 
 // Benchmark measures [account.Linker.Resolve] on store, in sub-benchmarks:
