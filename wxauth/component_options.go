@@ -12,6 +12,7 @@ type componentOptions struct {
 	authorized    func(ctx context.Context, authorizerAppID string) (bool, error)
 	refreshTokens RefreshTokenStore
 	events        func(ctx context.Context, ev *ComponentEvent) error
+	prevKey       []byte // AESKey of the previous EncodingAESKey, or nil
 }
 
 // errNotComponent is the error of a component option given to [New].
@@ -93,6 +94,30 @@ func WithComponentEvents(handle func(ctx context.Context, ev *ComponentEvent) er
 			return errors.New("wxauth: component event handler must not be nil")
 		}
 		c.component.events = handle
+		return nil
+	}
+}
+
+// WithPreviousEncodingAESKey lets [Component.TicketHandler] also decrypt
+// pushes made with the EncodingAESKey the component had before the current
+// one, as WeChat advises while a new key takes effect ("建议开放平台账号保存
+// 当前的和上一次的 EncodingAESKey，若当前 EncodingAESKey 生成的 AESKey 解密失败，
+// 则尝试用上一次的 AESKey 的解密",
+// https://developers.weixin.qq.com/doc/oplatform/Third-party_Platforms/2.0/api/Before_Develop/Technical_Plan.html).
+// The signature is checked with the Token either way. The key must be 43
+// characters of base64 that decode to 32 bytes; the error never quotes it.
+//
+// It is an option of [NewComponent]; [New] refuses it.
+func WithPreviousEncodingAESKey(encodingAESKey string) Option {
+	return func(c *config) error {
+		if c.component == nil {
+			return errNotComponent("WithPreviousEncodingAESKey")
+		}
+		key, err := decodeAESKey(encodingAESKey)
+		if err != nil {
+			return err
+		}
+		c.component.prevKey = key
 		return nil
 	}
 }

@@ -435,6 +435,7 @@ func TestNewComponentValidates(t *testing.T) {
 		"nil refresh tokens": {compAppID, compSecret, compToken, key, []wxauth.Option{wxauth.WithRefreshTokens(nil)}},
 		"nil events":         {compAppID, compSecret, compToken, key, []wxauth.Option{wxauth.WithComponentEvents(nil)}},
 		"bad base URL":       {compAppID, compSecret, compToken, key, []wxauth.Option{wxauth.WithBaseURL("ftp://x")}},
+		"bad previous key":   {compAppID, compSecret, compToken, key, []wxauth.Option{wxauth.WithPreviousEncodingAESKey(key[:40])}},
 	} {
 		_, err := wxauth.NewComponent(tc.appID, tc.secret, tc.token, tc.key, tc.opts...)
 		require.Error(t, err, name)
@@ -448,6 +449,7 @@ func TestNewComponentValidates(t *testing.T) {
 		wxauth.WithAuthorizerCheck(func(context.Context, string) (bool, error) { return true, nil }),
 		wxauth.WithRefreshTokens(newMemRefresh()),
 		wxauth.WithComponentEvents(func(context.Context, *wxauth.ComponentEvent) error { return nil }),
+		wxauth.WithPreviousEncodingAESKey(key),
 	} {
 		_, err := wxauth.New(testAppID, testSecret, o)
 		require.ErrorContains(t, err, "option of NewComponent")
@@ -634,4 +636,28 @@ func TestComponentSecretsNeverShown(t *testing.T) {
 	var logged strings.Builder
 	slog.New(slog.NewJSONHandler(&logged, nil)).Info("a", "auth", wxauth.Authorization{AuthorizerAppID: authAppID, RefreshToken: rt})
 	assert.NotContains(t, logged.String(), rt)
+}
+
+// TestComponentPreviousKey: while a new EncodingAESKey takes effect, pushes
+// made with the previous one are accepted when it is given, and only then.
+func TestComponentPreviousKey(t *testing.T) {
+	t.Parallel()
+	old := wxauthtest.NewEncodingAESKey()
+	e := newComponentEnv(t, wxauth.WithPreviousEncodingAESKey(old))
+	strict := e.newComponent(t)
+	msg := fmt.Appendf(nil, "<xml><AppId>%s</AppId><CreateTime>%d</CreateTime><InfoType>component_verify_ticket</InfoType><ComponentVerifyTicket>ticket@@@old-key</ComponentVerifyTicket></xml>",
+		compAppID, e.clock.Now().Unix())
+	for key, want := range map[string][2]int{
+		old:                            {http.StatusOK, http.StatusBadRequest},
+		e.aesKey:                       {http.StatusOK, http.StatusOK},
+		wxauthtest.NewEncodingAESKey(): {http.StatusBadRequest, http.StatusBadRequest},
+	} {
+		q, body, err := wxauthtest.SealPush(compToken, key, compAppID, msg, e.clock.Now())
+		require.NoError(t, err)
+		for i, c := range []*wxauth.Component{e.comp, strict} {
+			rec := httptest.NewRecorder()
+			c.TicketHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/?"+q.Encode(), strings.NewReader(string(body))))
+			assert.Equal(t, want[i], rec.Code)
+		}
+	}
 }

@@ -303,6 +303,9 @@ func (c *Component) openPush(signature, timestamp, nonce string, body []byte) (*
 		return nil, fmt.Errorf("%w: msg_signature does not match", errPush)
 	}
 	plain, err := decryptPush(c.aesKey, env.Encrypt, c.appID)
+	if err != nil && c.opts.prevKey != nil {
+		plain, err = decryptPush(c.opts.prevKey, env.Encrypt, c.appID)
+	}
 	if err != nil {
 		return nil, err
 	}
