@@ -33,6 +33,9 @@ var (
 
 // String returns "wxauth.AuthorizerApp{AppID: ..., Component: ...}".
 func (a AuthorizerApp) String() string {
+	if a.shell == nil || a.c == nil { // the zero value: not made by Component.App
+		return "wxauth.AuthorizerApp{}"
+	}
 	return fmt.Sprintf("wxauth.AuthorizerApp{AppID: %q, Component: %q}", a.shell.appID, a.c.appID)
 }
 
@@ -145,7 +148,7 @@ func (a *AuthorizerApp) GetPhoneNumber(ctx context.Context, code string, opts ..
 	}
 	app, err := a.c.authorizerApp(ctx, a.shell.appID)
 	if err != nil {
-		return nil, fmt.Errorf("wxauth: %s: %w", opGetPhoneNumber, err)
+		return nil, err
 	}
 	return app.GetPhoneNumber(ctx, code, opts...)
 }

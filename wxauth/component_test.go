@@ -629,6 +629,7 @@ func TestComponentSecretsNeverShown(t *testing.T) {
 		}
 	}
 	printed := fmt.Sprintf("%v %+v %#v %v %+v %#v %v", e.comp, e.comp, *e.comp, c, c, *c, wxauth.Authorization{AuthorizerAppID: authAppID, RefreshToken: rt})
+	assert.Equal(t, "wxauth.AuthorizerApp{}", fmt.Sprint(wxauth.AuthorizerApp{}), "the zero value prints, never panics")
 	for _, s := range secrets {
 		assert.NotContains(t, e.logs.String(), s)
 		assert.NotContains(t, printed, s)
