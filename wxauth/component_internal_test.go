@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -191,4 +192,56 @@ func TestMsgSignatureKnownAnswer(t *testing.T) {
 	assert.True(t, checkMsgSignature("QDG6eK", "1409304348", "xxxxxx", "abc", strings.ToUpper(want)))
 	assert.False(t, checkMsgSignature("QDG6eK", "1409304348", "xxxxxx", "abd", want))
 	assert.False(t, checkMsgSignature("QDG6eK", "1409304348", "xxxxxx", "abc", want[:38]))
+}
+
+// TestTicketConcurrentPushes: WeChat's redeliveries and a fleet's
+// instances push at once; every push is answered success and the newest
+// ticket wins, in the store and in memory.
+func TestTicketConcurrentPushes(t *testing.T) {
+	t.Parallel()
+	store := NewMemoryTokenStore()
+	fleet := []*Component{fuzzComponent(t, WithTokenStore(store)), fuzzComponent(t, WithTokenStore(store)), fuzzComponent(t, WithTokenStore(store))}
+	now := time.Now()
+	const n = 60
+	codes := make(chan int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		created := now.Add(time.Duration(i-n) * time.Second)
+		q, body, err := wxauthtest.SealPush(fuzzCompToken, fuzzAESKey, fuzzCompAppID,
+			ticketMsg(fuzzCompAppID, created.Unix(), fmt.Sprintf("ticket@@@%02d", i)), now)
+		require.NoError(t, err)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rec := httptest.NewRecorder()
+			fleet[i%len(fleet)].TicketHandler().ServeHTTP(rec,
+				httptest.NewRequest(http.MethodPost, "/?"+q.Encode(), strings.NewReader(string(body))))
+			codes <- rec.Code
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	for code := range codes {
+		require.Equal(t, http.StatusOK, code)
+	}
+	st, err := store.Load(context.Background(), ticketKey(fuzzCompAppID))
+	require.NoError(t, err)
+	assert.Equal(t, fmt.Sprintf("ticket@@@%02d", n-1), st.AccessToken)
+	for _, c := range fleet {
+		got, err := c.currentTicket(context.Background())
+		require.NoError(t, err)
+		assert.Equal(t, fmt.Sprintf("ticket@@@%02d", n-1), got)
+	}
+}
+
+// TestUnauthorizedDropsTheCache: an unauthorized event drops the app's
+// cached token client, so that a withdrawn app's token is not kept.
+func TestUnauthorizedDropsTheCache(t *testing.T) {
+	t.Parallel()
+	c := fuzzComponent(t)
+	c.st.authorizers["wxa1b2c3d4e5f60718"] = &App{appID: "wxa1b2c3d4e5f60718"}
+	msg := fmt.Appendf(nil, "<xml><AppId>%s</AppId><CreateTime>%d</CreateTime><InfoType>unauthorized</InfoType><AuthorizerAppid>wxa1b2c3d4e5f60718</AuthorizerAppid></xml>",
+		fuzzCompAppID, time.Now().Unix())
+	require.Equal(t, http.StatusOK, push(t, c, msg, time.Now()))
+	assert.Empty(t, c.st.authorizers)
 }

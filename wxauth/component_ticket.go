@@ -198,6 +198,13 @@ func writePushStatus(w http.ResponseWriter, status int) {
 // handlePush acts on a checked push and returns the status to answer.
 func (c *Component) handlePush(ctx context.Context, msg *pushMessage) int {
 	log := c.app.cfg.logger
+	if msg.InfoType == InfoUnauthorized && msg.AuthorizerAppID != "" {
+		// The app's tokens die with its authorization: this process stops
+		// caching them (the store's entry expires with its token).
+		c.st.mu.Lock()
+		delete(c.st.authorizers, msg.AuthorizerAppID)
+		c.st.mu.Unlock()
+	}
 	if msg.InfoType != InfoTicket {
 		if c.opts.events == nil {
 			log.LogAttrs(ctx, slog.LevelDebug, "wxauth: component: push without a handler", slog.String("info_type", msg.InfoType))
