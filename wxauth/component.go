@@ -67,11 +67,11 @@ var _ miniauth.Apps = (*Component)(nil)
 
 // Lifetimes and limits of the component's credentials.
 const (
-	// TicketTTL is how long a component_verify_ticket stays valid after
+	// ticketTTL is how long a component_verify_ticket stays valid after
 	// WeChat pushed it ("component_verify_ticket 的有效时间为12小时"): a
 	// component keeps minting tokens from the last ticket it received
 	// while pushes stall for less than that.
-	TicketTTL = 12 * time.Hour
+	ticketTTL = 12 * time.Hour
 	// maxTicketLen caps a ticket taken from a push.
 	maxTicketLen = 512
 	// maxAppIDLen caps an appid, a component's or an authorizer's. Real

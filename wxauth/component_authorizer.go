@@ -51,9 +51,6 @@ func (a *AuthorizerApp) Platform() miniauth.Platform { return miniauth.WeChat }
 // AppID returns the mini-program's appid.
 func (a *AuthorizerApp) AppID() string { return a.shell.appID }
 
-// Component returns the component the client belongs to.
-func (a *AuthorizerApp) Component() *Component { return a.c }
-
 // App makes an AuthorizerApp the [miniauth.Apps] of its one mini-program.
 func (a *AuthorizerApp) App(ctx context.Context, appID string) (miniauth.Client, error) {
 	return miniauth.SingleApp(ctx, a, appID)

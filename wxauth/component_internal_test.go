@@ -63,13 +63,13 @@ func TestTicketNeverRegresses(t *testing.T) {
 	st, err := c.store.Load(context.Background(), ticketKey(fuzzCompAppID))
 	require.NoError(t, err)
 	assert.Equal(t, "ticket@@@new", st.AccessToken)
-	assert.WithinDuration(t, time.Unix(now.Unix(), 0).Add(TicketTTL), st.ExpiresAt, 0, "12 hours from CreateTime")
+	assert.WithinDuration(t, time.Unix(now.Unix(), 0).Add(ticketTTL), st.ExpiresAt, 0, "12 hours from CreateTime")
 
 	require.Equal(t, http.StatusOK, push(t, c, ticketMsg(fuzzCompAppID, now.Add(time.Hour).Unix(), "ticket@@@future"), now))
 	st, err = c.store.Load(context.Background(), ticketKey(fuzzCompAppID))
 	require.NoError(t, err)
 	assert.Equal(t, "ticket@@@future", st.AccessToken)
-	assert.WithinDuration(t, now.Add(TicketTTL), st.ExpiresAt, 0, "a clock ahead of ours does not stretch the ticket's life")
+	assert.WithinDuration(t, now.Add(ticketTTL), st.ExpiresAt, 0, "a clock ahead of ours does not stretch the ticket's life")
 }
 
 // TestTicketStoreDown: a push that cannot be stored is answered 503 (WeChat

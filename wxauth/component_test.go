@@ -517,7 +517,7 @@ func TestComponentPushRefused(t *testing.T) {
 	cases := map[string]push{
 		"GET":           {http.MethodGet, okQuery, nil, http.StatusMethodNotAllowed},
 		"no query":      {http.MethodPost, "", okBody, http.StatusBadRequest},
-		"oversize":      {http.MethodPost, okQuery, []byte("<xml><Encrypt>" + strings.Repeat("A", wxauth.MaxPushLen) + "</Encrypt></xml>"), http.StatusRequestEntityTooLarge},
+		"oversize":      {http.MethodPost, okQuery, []byte("<xml><Encrypt>" + strings.Repeat("A", 64<<10) + "</Encrypt></xml>"), http.StatusRequestEntityTooLarge},
 		"body not XML":  {http.MethodPost, okQuery, []byte(`{"Encrypt":"x"}`), http.StatusBadRequest},
 		"empty body":    {http.MethodPost, okQuery, nil, http.StatusBadRequest},
 		"two documents": {http.MethodPost, okQuery, append(append([]byte{}, okBody...), okBody...), http.StatusBadRequest},

@@ -34,9 +34,9 @@ import (
 // the 4-byte big-endian length of the XML, the XML, and the appid of the
 // component.
 const (
-	// MaxPushLen caps the body of a push that [Component.TicketHandler]
-	// reads; a larger one is refused 413. Pushes are under 2 KiB.
-	MaxPushLen = 64 << 10
+	// maxPushLen caps the body of a push that [Component.TicketHandler]
+	// reads (64 KiB); a larger one is refused 413. Pushes are under 2 KiB.
+	maxPushLen = 64 << 10
 	// maxPushQueryLen caps each of msg_signature, timestamp and nonce.
 	maxPushQueryLen = 128
 	// aesBlock32 is the PKCS#7 block size of the pushes: 32, not AES's 16.
@@ -52,11 +52,14 @@ const (
 // InfoType values of the pushes WeChat sends a component
 // (https://developers.weixin.qq.com/doc/oplatform/Third-party_Platforms/2.0/api/Before_Develop/authorize_event.html).
 const (
-	InfoTicket           = "component_verify_ticket"
 	InfoAuthorized       = "authorized"
 	InfoUnauthorized     = "unauthorized"
 	InfoUpdateAuthorized = "updateauthorized"
 )
+
+// infoTicket is the InfoType of the ticket push, which TicketHandler keeps
+// itself.
+const infoTicket = "component_verify_ticket"
 
 // ComponentEvent is a push to [Component.TicketHandler] other than the
 // ticket, decrypted and checked, as [WithComponentEvents] receives it. Its
@@ -138,12 +141,12 @@ var errPush = errors.New("wxauth: component push refused")
 // with the component's Token, it decrypts with the EncodingAESKey, and the
 // appid it carries, inside the ciphertext and out, is the component's. An
 // accepted ticket is kept in the [TokenStore] with its CreateTime and
-// expiry ([TicketTTL]) and answered "success"; other push types are
+// expiry (12 hours) and answered "success"; other push types are
 // handed to [WithComponentEvents] and answered "success" (or 500 when that
 // handler fails, so that WeChat pushes again).
 //
 // A refused push never gets "success": 405 for a method other than POST,
-// 413 for a body over [MaxPushLen], 400 for a missing or wrong signature,
+// 413 for a body over 64 KiB, 400 for a missing or wrong signature,
 // a body that is not the XML envelope, a ciphertext that does not decrypt,
 // a foreign appid or a ticket that is malformed or older than its 12 hours.
 // A store that fails gets 503, and WeChat pushes again later.
@@ -164,7 +167,7 @@ func (c *Component) servePush(w http.ResponseWriter, r *http.Request) {
 		writePushStatus(w, http.StatusMethodNotAllowed)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxPushLen))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxPushLen))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
@@ -205,7 +208,7 @@ func (c *Component) handlePush(ctx context.Context, msg *pushMessage) int {
 		delete(c.st.authorizers, msg.AuthorizerAppID)
 		c.st.mu.Unlock()
 	}
-	if msg.InfoType != InfoTicket {
+	if msg.InfoType != infoTicket {
 		if c.opts.events == nil {
 			log.LogAttrs(ctx, slog.LevelDebug, "wxauth: component: push without a handler", slog.String("info_type", msg.InfoType))
 			return http.StatusOK
@@ -227,7 +230,7 @@ func (c *Component) handlePush(ctx context.Context, msg *pushMessage) int {
 	if msg.CreateTime <= 0 || issued.After(now) {
 		issued = now // a clock ahead of ours must not stretch the ticket's life
 	}
-	tok := &Token{AccessToken: msg.Ticket, IssuedAt: issued, ExpiresAt: issued.Add(TicketTTL)}
+	tok := &Token{AccessToken: msg.Ticket, IssuedAt: issued, ExpiresAt: issued.Add(ticketTTL)}
 	if !now.Before(tok.ExpiresAt) {
 		log.LogAttrs(ctx, slog.LevelWarn, "wxauth: component: push refused: ticket older than 12 hours",
 			slog.Time("create_time", issued))
