@@ -397,8 +397,19 @@ func (c *Component) currentTicket(ctx context.Context) (string, error) {
 	if best == nil {
 		return "", ErrNoTicket
 	}
+	if age := now.Sub(best.IssuedAt); age > staleTicketAge {
+		// Called once per token lifetime: a pointer for the operator
+		// before the ticket runs out.
+		c.app.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "wxauth: component: no ticket pushed lately; check the authorization event URL (WeChat pushes every ten minutes)",
+			slog.Duration("ticket_age", age.Round(time.Second)), slog.Time("ticket_expires_at", best.ExpiresAt))
+	}
 	return best.AccessToken, nil
 }
+
+// staleTicketAge is the age of the newest ticket past which minting a
+// token from it is logged at Warn: WeChat pushes every ten minutes, so an
+// hour without one means the pushes are not arriving.
+const staleTicketAge = time.Hour
 
 // validTicket reports whether t may be used as a component_verify_ticket.
 func validTicket(t string) bool {

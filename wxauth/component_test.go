@@ -213,6 +213,7 @@ func TestComponentTicketOutlivesStalledPushes(t *testing.T) {
 		e.clock.Advance(2 * time.Hour)
 	}
 	assert.Equal(t, 5, e.fake.Calls(wxauthtest.PathComponentToken))
+	assert.Contains(t, e.logs.String(), "no ticket pushed lately", "the operator hears of stalled pushes")
 	e.clock.Advance(2*time.Hour + time.Second) // the ticket is over 12 hours old
 	_, err = c.Code2Session(ctx, mp.Login(""))
 	require.ErrorIs(t, err, wxauth.ErrNoTicket)
