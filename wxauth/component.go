@@ -31,7 +31,11 @@ import (
 // [TokenStore] given with [WithTokenStore], which the instances of a fleet
 // share, so that the instance that received the push is not the only one
 // that can log users in, and one request per token lifetime mints the
-// token for the whole fleet.
+// token for the whole fleet. WeChat's pages do not say whether minting a
+// component or authorizer token retires the one before (as /cgi-bin/token
+// does); a Component assumes it does, and so, while the store is down, an
+// instance keeps using the tokens it holds until they expire but mints
+// none of its own, as [WithClassicToken] does.
 //
 // References: https://developers.weixin.qq.com/doc/oplatform/Third-party_Platforms/2.0/api/Before_Develop/component_verify_ticket.html,
 // https://developers.weixin.qq.com/doc/oplatform/Third-party_Platforms/2.0/api/ThirdParty/token/component_access_token.html,
