@@ -245,15 +245,12 @@ func newKeyedCache(a *App, key string, src TokenSource, failClosed bool) *tokenC
 	return t
 }
 
-// String returns "wxauth.Component{AppID: ...}": never the secret, the
-// token, the EncodingAESKey, a ticket or an access token.
-func (c Component) String() string { return fmt.Sprintf("wxauth.Component{AppID: %q}", c.appID) }
-
-// GoString is String, for %#v.
-func (c Component) GoString() string { return c.String() }
-
-// Format prints String whatever the verb.
-func (c Component) Format(f fmt.State, verb rune) { _, _ = f.Write([]byte(c.String())) }
+// Format prints "wxauth.Component{AppID: ...}" whatever the verb (%v, %+v,
+// %#v, %s...): never the secret, the token, the EncodingAESKey, a ticket
+// or an access token.
+func (c Component) Format(f fmt.State, verb rune) {
+	_, _ = fmt.Fprintf(f, "wxauth.Component{AppID: %q}", c.appID)
+}
 
 // AppID returns the component's appid.
 func (c *Component) AppID() string { return c.appID }

@@ -31,20 +31,6 @@ var (
 	_ miniauth.PhoneExchanger    = (*AuthorizerApp)(nil)
 )
 
-// String returns "wxauth.AuthorizerApp{AppID: ..., Component: ...}".
-func (a AuthorizerApp) String() string {
-	if a.shell == nil || a.c == nil { // the zero value: not made by Component.App
-		return "wxauth.AuthorizerApp{}"
-	}
-	return fmt.Sprintf("wxauth.AuthorizerApp{AppID: %q, Component: %q}", a.shell.appID, a.c.appID)
-}
-
-// GoString is String, for %#v.
-func (a AuthorizerApp) GoString() string { return a.String() }
-
-// Format prints String whatever the verb.
-func (a AuthorizerApp) Format(f fmt.State, verb rune) { _, _ = f.Write([]byte(a.String())) }
-
 // Platform returns [miniauth.WeChat].
 func (a *AuthorizerApp) Platform() miniauth.Platform { return miniauth.WeChat }
 
@@ -151,27 +137,22 @@ func (a *AuthorizerApp) GetPhoneNumber(ctx context.Context, code string, opts ..
 }
 
 // Authorization is what [Component.QueryAuth] returns: the mini-program
-// that authorized the component and its authorizer_refresh_token. A
-// printed Authorization never shows the token.
+// that authorized the component and its authorizer_refresh_token. Its
+// Format (every fmt verb), LogValue and encoding/json leave the token out.
 type Authorization struct {
 	// AuthorizerAppID is the appid of the mini-program.
-	AuthorizerAppID string
+	AuthorizerAppID string `json:"authorizer_appid"`
 	// RefreshToken is the authorizer_refresh_token: keep it in your
 	// database (a [RefreshTokenStore] serves it back to the component). It
-	// is never printed or logged.
-	RefreshToken string
+	// is never printed, logged or marshalled.
+	RefreshToken string `json:"-"`
 }
 
-// String returns the authorization without its refresh token.
-func (a Authorization) String() string {
-	return fmt.Sprintf("wxauth.Authorization{AuthorizerAppID: %q}", a.AuthorizerAppID)
+// Format prints the authorization without its refresh token, whatever the
+// verb.
+func (a Authorization) Format(f fmt.State, verb rune) {
+	_, _ = fmt.Fprintf(f, "wxauth.Authorization{AuthorizerAppID: %q}", a.AuthorizerAppID)
 }
-
-// GoString is String, for %#v.
-func (a Authorization) GoString() string { return a.String() }
-
-// Format prints String whatever the verb.
-func (a Authorization) Format(f fmt.State, verb rune) { _, _ = f.Write([]byte(a.String())) }
 
 // LogValue returns the authorization for log/slog without its refresh token.
 func (a Authorization) LogValue() slog.Value {

@@ -2,6 +2,7 @@ package wxauth_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -630,7 +631,11 @@ func TestComponentSecretsNeverShown(t *testing.T) {
 		}
 	}
 	printed := fmt.Sprintf("%v %+v %#v %v %+v %#v %v", e.comp, e.comp, *e.comp, c, c, *c, wxauth.Authorization{AuthorizerAppID: authAppID, RefreshToken: rt})
-	assert.Equal(t, "wxauth.AuthorizerApp{}", fmt.Sprint(wxauth.AuthorizerApp{}), "the zero value prints, never panics")
+	assert.NotPanics(t, func() { _ = fmt.Sprintf("%v %+v %#v", wxauth.AuthorizerApp{}, wxauth.Component{}, &wxauth.Component{}) })
+	j, err := json.Marshal(wxauth.Authorization{AuthorizerAppID: authAppID, RefreshToken: rt})
+	require.NoError(t, err)
+	assert.NotContains(t, string(j), rt)
+	assert.Contains(t, string(j), authAppID)
 	for _, s := range secrets {
 		assert.NotContains(t, e.logs.String(), s)
 		assert.NotContains(t, printed, s)

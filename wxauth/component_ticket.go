@@ -63,8 +63,9 @@ const infoTicket = "component_verify_ticket"
 
 // ComponentEvent is a push to [Component.TicketHandler] other than the
 // ticket, decrypted and checked, as [WithComponentEvents] receives it. Its
-// fields are those of WeChat's XML; fields a push type lacks are empty. It
-// never prints its AuthorizationCode (a credential).
+// fields are those of WeChat's XML; fields a push type lacks are empty. Its
+// Format (every fmt verb), LogValue and encoding/json leave its
+// AuthorizationCode (a credential) out.
 type ComponentEvent struct {
 	// AppID is the component's appid.
 	AppID string `xml:"AppId"`
@@ -77,7 +78,7 @@ type ComponentEvent struct {
 	AuthorizerAppID string `xml:"AuthorizerAppid"`
 	// AuthorizationCode (authorized, updateauthorized) is exchanged with
 	// [Component.QueryAuth] for the mini-program's refresh token.
-	AuthorizationCode string `xml:"AuthorizationCode"`
+	AuthorizationCode string `xml:"AuthorizationCode" json:"-"`
 	// AuthorizationCodeExpiredTime is when AuthorizationCode expires, in
 	// Unix seconds.
 	AuthorizationCodeExpiredTime int64 `xml:"AuthorizationCodeExpiredTime"`
@@ -96,12 +97,6 @@ func (e ComponentEvent) safe() string {
 	return fmt.Sprintf("wxauth.ComponentEvent{InfoType: %q, AppID: %q, AuthorizerAppID: %q, CreateTime: %d, AuthorizationCode: %q}",
 		e.InfoType, e.AppID, e.AuthorizerAppID, e.CreateTime, code)
 }
-
-// String returns the event without its authorization code.
-func (e ComponentEvent) String() string { return e.safe() }
-
-// GoString returns the event without its authorization code, for %#v.
-func (e ComponentEvent) GoString() string { return e.safe() }
 
 // Format prints the event without its authorization code, whatever the verb.
 func (e ComponentEvent) Format(f fmt.State, verb rune) { _, _ = f.Write([]byte(e.safe())) }
