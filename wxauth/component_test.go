@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -667,4 +668,59 @@ func TestComponentPreviousKey(t *testing.T) {
 			assert.Equal(t, want[i], rec.Code)
 		}
 	}
+}
+
+// TestAuthorizerRefreshTokenRotation: a refresh token WeChat hands back
+// changed is saved, once, and used from then on; one unchanged is not
+// written back.
+func TestAuthorizerRefreshTokenRotation(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var sent []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		switch r.URL.Path {
+		case "/cgi-bin/component/api_component_token":
+			_, _ = io.WriteString(w, `{"component_access_token":"component-token-0123456789","expires_in":7200}`)
+		case "/cgi-bin/component/api_authorizer_token":
+			var body struct {
+				RT string `json:"authorizer_refresh_token"`
+			}
+			_ = json.NewDecoder(r.Body).Decode(&body)
+			mu.Lock()
+			sent = append(sent, body.RT)
+			mu.Unlock()
+			_, _ = fmt.Fprintf(w, `{"authorizer_access_token":"authorizer-token-%d-0123456789","expires_in":7200,"authorizer_refresh_token":"refreshtoken@@@rotated"}`, len(sent))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	ctx := context.Background()
+	clk := wxauthtest.NewClock(time.Now())
+	key := wxauthtest.NewEncodingAESKey()
+	refresh := newMemRefresh()
+	require.NoError(t, refresh.SaveRefreshToken(ctx, authAppID, "refreshtoken@@@first"))
+	comp, err := wxauth.NewComponent(compAppID, compSecret, compToken, key, wxauth.WithBaseURL(srv.URL),
+		wxauth.WithRefreshTokens(refresh), wxauth.WithClock(clk.Now))
+	require.NoError(t, err)
+	q, body, err := wxauthtest.SealPush(compToken, key, compAppID, fmt.Appendf(nil,
+		"<xml><AppId>%s</AppId><CreateTime>%d</CreateTime><InfoType>component_verify_ticket</InfoType><ComponentVerifyTicket>ticket@@@x</ComponentVerifyTicket></xml>",
+		compAppID, clk.Now().Unix()), clk.Now())
+	require.NoError(t, err)
+	rec := httptest.NewRecorder()
+	comp.TicketHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/?"+q.Encode(), strings.NewReader(string(body))))
+	require.Equal(t, http.StatusOK, rec.Code)
+
+	a, err := comp.Authorizer(ctx, authAppID)
+	require.NoError(t, err)
+	tok, err := a.AccessToken(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "authorizer-token-1-0123456789", tok)
+	assert.Equal(t, "refreshtoken@@@rotated", refresh.m[authAppID], "the rotated refresh token is saved")
+	clk.Advance(2 * time.Hour) // the next mint uses the rotated one
+	tok, err = a.AccessToken(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "authorizer-token-2-0123456789", tok)
+	assert.Equal(t, []string{"refreshtoken@@@first", "refreshtoken@@@rotated"}, sent)
 }
