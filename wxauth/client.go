@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strconv"
 	"time"
@@ -77,13 +78,25 @@ func New(appID, secret string, opts ...Option) (*App, error) {
 			return nil, err
 		}
 	}
+	hc := cfg.httpClient
+	if cfg.apiSecurity != nil { // a layer around the transport, for the paths it wraps
+		var c http.Client
+		if hc != nil {
+			c = *hc
+		}
+		if c.Transport == nil {
+			c.Transport = engine.DefaultTransport()
+		}
+		c.Transport = newSecureTransport(cfg.apiSecurity, appID, cfg.baseURL, c.Transport, cfg.now)
+		hc = &c
+	}
 	if cfg.classicToken && cfg.tokenSource != nil {
 		return nil, errors.New("wxauth: WithClassicToken and WithTokenSource exclude each other")
 	}
 	eng, err := engine.New(engine.Config{
 		Package:        "wxauth",
 		Upstream:       "wechat",
-		HTTPClient:     cfg.httpClient,
+		HTTPClient:     hc,
 		Timeout:        cfg.timeout,
 		Retries:        cfg.retries,
 		BackoffBase:    cfg.backoffBase,

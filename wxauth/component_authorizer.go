@@ -3,6 +3,7 @@ package wxauth
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 
@@ -30,6 +31,17 @@ var (
 	_ miniauth.SignatureVerifier = (*AuthorizerApp)(nil)
 	_ miniauth.PhoneExchanger    = (*AuthorizerApp)(nil)
 )
+
+// Format prints "wxauth.AuthorizerApp{AppID: ..., Component: ...}" whatever
+// the verb: fmt would otherwise print the component it points to, secrets
+// included, under a verb such as %s.
+func (a AuthorizerApp) Format(f fmt.State, verb rune) {
+	if a.shell == nil || a.c == nil { // the zero value: not made by Component.App
+		_, _ = io.WriteString(f, "wxauth.AuthorizerApp{}")
+		return
+	}
+	_, _ = fmt.Fprintf(f, "wxauth.AuthorizerApp{AppID: %q, Component: %q}", a.shell.appID, a.c.appID)
+}
 
 // Platform returns [miniauth.WeChat].
 func (a *AuthorizerApp) Platform() miniauth.Platform { return miniauth.WeChat }

@@ -36,6 +36,7 @@ type config struct {
 	tokenStore   TokenStore
 	tokenSource  TokenSource
 	classicToken bool
+	apiSecurity  *apiSecurity // WithAPISecurity
 	// component holds the options of [NewComponent]; nil for [New], whose
 	// options refuse component options (component_options.go).
 	component *componentOptions
