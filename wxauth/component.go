@@ -153,8 +153,9 @@ func (e *sentinelErr) Unwrap() []error { return []error{e.err, e.sentinel} }
 // It takes the options of [New] (WithBaseURL, WithHTTPClient, WithTimeout,
 // WithRetry, WithBackoff, WithLogger, WithClock and, for a fleet,
 // WithTokenStore) and its own: [WithAuthorizerCheck], [WithRefreshTokens],
-// [WithComponentEvents]. WithClassicToken and WithTokenSource are refused:
-// the component's token comes from its ticket.
+// [WithComponentEvents], [WithPreviousEncodingAESKey]. WithClassicToken and
+// WithTokenSource are refused (the component's token comes from its
+// ticket), and so is WithAPISecurity (its keys are one mini-program's).
 //
 // An empty or malformed appid, an empty secret or token, or an
 // EncodingAESKey that is not 43 characters of base64 decoding to 32 bytes,
@@ -183,6 +184,11 @@ func NewComponent(componentAppID, componentSecret, token, encodingAESKey string,
 	}
 	if app.cfg.classicToken || app.cfg.tokenSource != nil {
 		return nil, errors.New("wxauth: WithClassicToken and WithTokenSource are options of New, not of NewComponent")
+	}
+	if app.cfg.apiSecurity != nil {
+		// Its keys are one mini-program's, and its transport signs for one
+		// appid: a component calls for many.
+		return nil, errors.New("wxauth: WithAPISecurity is an option of New, not of NewComponent")
 	}
 	if app.cfg.tokenStore == nil {
 		m := NewMemoryTokenStore()

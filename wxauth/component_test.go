@@ -447,6 +447,11 @@ func TestNewComponentValidates(t *testing.T) {
 			assert.NotContains(t, err.Error(), s, name)
 		}
 	}
+	// API security mode's keys are one mini-program's.
+	secured := wxauthtest.NewServer(testAppID, testSecret, wxauthtest.WithAPISecurity())
+	t.Cleanup(secured.Close)
+	_, err := wxauth.NewComponent(compAppID, compSecret, compToken, key, wxauth.WithAPISecurity(securityOf(t, secured)))
+	require.ErrorContains(t, err, "WithAPISecurity is an option of New")
 	// Component options are refused by New.
 	for _, o := range []wxauth.Option{
 		wxauth.WithAuthorizerCheck(func(context.Context, string) (bool, error) { return true, nil }),
