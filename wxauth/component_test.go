@@ -490,9 +490,14 @@ func TestComponentEvents(t *testing.T) {
 	assert.Equal(t, "notify_third_fasteregister", got[2].InfoType)
 	assert.Contains(t, string(got[2].Raw), "notify_third_fasteregister")
 	assert.Positive(t, got[1].AuthorizationCodeExpiredTime)
-	for _, v := range []string{fmt.Sprint(got[1]), fmt.Sprintf("%+v %#v", got[1], &got[1])} {
+	j, err := json.Marshal(got[1])
+	require.NoError(t, err)
+	var logged strings.Builder
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("event", "ev", got[1], "nested", struct{ E *wxauth.ComponentEvent }{&got[1]})
+	for _, v := range []string{fmt.Sprint(got[1]), fmt.Sprintf("%+v %#v %s", got[1], &got[1], got[1]), string(j), logged.String()} {
 		assert.NotContains(t, v, got[1].AuthorizationCode)
 	}
+	assert.Contains(t, string(j), authAppID)
 
 	quiet := newComponentEnv(t)
 	require.NoError(t, quiet.fake.PushEvent(ctx, quiet.handler.URL, wxauth.InfoAuthorized, authAppID))

@@ -85,8 +85,9 @@ type ComponentEvent struct {
 	// PreAuthCode is the pre-authorization code the authorization used.
 	PreAuthCode string `xml:"PreAuthCode"`
 	// Raw is the decrypted XML, for the fields of push types this struct
-	// does not know.
-	Raw []byte `xml:"-"`
+	// does not know. It holds the AuthorizationCode too, and is left out of
+	// printing, logs and JSON as that is.
+	Raw []byte `xml:"-" json:"-"`
 }
 
 func (e ComponentEvent) safe() string {
