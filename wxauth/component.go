@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/wxmp/miniauth"
+	"github.com/wxmp/miniauth/internal/engine"
+	"github.com/wxmp/miniauth/internal/redact"
 )
 
 // Component is a WeChat third-party platform (第三方平台, "component"): an
@@ -51,7 +53,7 @@ type Component struct {
 	app    *App
 	opts   componentOptions
 	store  TokenStore
-	tokens *tokenCache // the component_access_token
+	tokens *engine.TokenCache // the component_access_token
 	// st is the mutable state, behind a pointer so that a Component value
 	// stays free of locks (and prints as safely as a pointer).
 	st *componentState
@@ -191,9 +193,7 @@ func NewComponent(componentAppID, componentSecret, token, encodingAESKey string,
 		return nil, errors.New("wxauth: WithAPISecurity is an option of New, not of NewComponent")
 	}
 	if app.cfg.tokenStore == nil {
-		m := NewMemoryTokenStore()
-		m.now = app.cfg.now
-		app.cfg.tokenStore = m
+		app.cfg.tokenStore = miniauth.NewMemoryTokenStore(miniauth.MemoryTokenStoreClock(app.cfg.now))
 	}
 	c := &Component{
 		appID:  componentAppID,
@@ -208,7 +208,9 @@ func NewComponent(componentAppID, componentSecret, token, encodingAESKey string,
 	// Each api_component_token call is taken to mint a new token and
 	// retire the one before, as /cgi-bin/token does (WeChat's page does not
 	// say): like a classic token, it is not fetched without the store.
-	c.tokens = newKeyedCache(app, componentTokenKey(componentAppID), componentSource{c: c}, true)
+	if c.tokens, err = newKeyedCache(app, componentTokenKey(componentAppID), componentSource{c: c}, true); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -245,10 +247,14 @@ func validAppID(id string) bool {
 
 // newKeyedCache returns a token cache of a's settings whose tokens come
 // from src and are shared in a's store under key.
-func newKeyedCache(a *App, key string, src TokenSource, failClosed bool) *tokenCache {
-	t := newTokenCache(a)
-	t.appID, t.src, t.failClosed = key, src, failClosed
-	return t
+func newKeyedCache(a *App, key string, src TokenSource, failClosed bool) (*engine.TokenCache, error) {
+	return a.eng.NewTokenCache(engine.TokenConfig{
+		Key:        key,
+		Source:     src,
+		Store:      a.cfg.tokenStore,
+		FailClosed: failClosed,
+		Now:        a.cfg.now,
+	})
 }
 
 // Format prints "wxauth.Component{AppID: ...}" whatever the verb (%v, %+v,
@@ -303,7 +309,7 @@ func (c *Component) Authorizer(ctx context.Context, appID string) (*AuthorizerAp
 // When WeChat refuses the token (errcode 40001, 40014 or 42001), report it
 // with [Component.InvalidateAccessToken] before asking for a new one.
 func (c *Component) AccessToken(ctx context.Context) (string, error) {
-	tok, err := c.tokens.get(ctx)
+	tok, err := c.tokens.Get(ctx)
 	return tok, componentErr(err)
 }
 
@@ -311,30 +317,16 @@ func (c *Component) AccessToken(ctx context.Context) (string, error) {
 // component_access_token accessToken; it is dropped from memory and from the
 // store if it is still the current one, as [App.InvalidateAccessToken] does.
 func (c *Component) InvalidateAccessToken(ctx context.Context, accessToken string) {
-	c.tokens.invalidate(ctx, accessToken)
+	c.tokens.Invalidate(ctx, accessToken)
 }
 
 // call performs req with the component_access_token in its query. If
 // WeChat refuses that token, it is dropped (only it) and the call is
 // retried once with a new one, as [App]'s calls do with theirs.
 func (c *Component) call(ctx context.Context, req request, out reply) error {
-	tok, err := c.tokens.get(ctx)
-	if err != nil {
-		return componentErr(err)
-	}
-	err = c.callWith(ctx, req, tok, out)
-	if !isTokenError(err) {
-		return componentErr(err)
-	}
-	c.tokens.invalidate(ctx, tok)
-	fresh, ferr := c.tokens.get(ctx)
-	if ferr != nil {
-		return componentErr(fmt.Errorf("%w; then %w", err, ferr))
-	}
-	if fresh == tok {
-		return componentErr(err)
-	}
-	return componentErr(c.callWith(ctx, req, fresh, out))
+	return componentErr(c.tokens.Call(ctx, isTokenError, func(tok string) error {
+		return c.callWith(ctx, req, tok, out)
+	}))
 }
 
 func (c *Component) callWith(ctx context.Context, req request, tok string, out reply) error {
@@ -475,7 +467,11 @@ func (c *Component) authorizerApp(ctx context.Context, appID string) (*App, erro
 	a = &App{appID: appID, secret: c.secret, cfg: c.app.cfg, eng: c.app.eng}
 	// A refresh through api_authorizer_token is taken to retire the
 	// previous token, as a classic token is: not fetched without the store.
-	a.tokens = newKeyedCache(a, authorizerTokenKey(c.appID, appID), authorizerSource{c: c, appID: appID}, true)
+	tokens, err := newKeyedCache(a, authorizerTokenKey(c.appID, appID), authorizerSource{c: c, appID: appID}, true)
+	if err != nil {
+		return nil, err
+	}
+	a.tokens = tokens
 	c.st.authorizers[appID] = a
 	return a, nil
 }
@@ -530,7 +526,7 @@ func (s authorizerSource) Token(ctx context.Context) (*Token, error) {
 	if nrt := r.RefreshToken; nrt != "" && nrt != rt && validToken(nrt) {
 		if err := store.SaveRefreshToken(ctx, s.appID, nrt); err != nil {
 			c.app.cfg.logger.LogAttrs(ctx, slog.LevelError, "wxauth: component: saving a rotated authorizer_refresh_token failed",
-				slog.String("authorizer", s.appID), slog.String("error", scrubMsg(err.Error(), rt, nrt)))
+				slog.String("authorizer", s.appID), slog.String("error", redact.Strings(err.Error(), rt, nrt)))
 		}
 	}
 	return tok, nil

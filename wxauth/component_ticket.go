@@ -20,6 +20,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/wxmp/miniauth/internal/redact"
 )
 
 // How the component's pushes are framed and checked, from WeChat's
@@ -47,6 +49,9 @@ const (
 	pushLockWait = 2 * time.Second
 	// pushLockTTL is the store lock a push holds while it saves its ticket.
 	pushLockTTL = 5 * time.Second
+	// pushPoll is how long a push waits between tries of a taken lock
+	// (plus up to as much again of jitter).
+	pushPoll = 50 * time.Millisecond
 )
 
 // InfoType values of the pushes WeChat sends a component
@@ -212,7 +217,7 @@ func (c *Component) handlePush(ctx context.Context, msg *pushMessage) int {
 		ev := msg.ComponentEvent
 		if err := c.opts.events(ctx, &ev); err != nil {
 			log.LogAttrs(ctx, slog.LevelError, "wxauth: component: event handler failed; WeChat will push again",
-				slog.String("info_type", msg.InfoType), slog.String("error", scrubMsg(err.Error(), ev.AuthorizationCode)))
+				slog.String("info_type", msg.InfoType), slog.String("error", redact.Strings(err.Error(), ev.AuthorizationCode)))
 			return http.StatusInternalServerError
 		}
 		return http.StatusOK
@@ -235,7 +240,7 @@ func (c *Component) handlePush(ctx context.Context, msg *pushMessage) int {
 	c.keepTicket(tok)
 	if err := c.saveTicket(ctx, tok); err != nil {
 		log.LogAttrs(ctx, slog.LevelError, "wxauth: component: storing the ticket failed; WeChat will push again",
-			slog.String("error", scrubMsg(err.Error(), tok.AccessToken)))
+			slog.String("error", redact.Strings(err.Error(), tok.AccessToken)))
 		return http.StatusServiceUnavailable
 	}
 	log.LogAttrs(ctx, slog.LevelDebug, "wxauth: component: ticket received", slog.Time("expires_at", tok.ExpiresAt))
@@ -281,7 +286,7 @@ func (c *Component) saveTicket(ctx context.Context, tok *Token) error {
 		if time.Now().After(deadline) {
 			return errors.New("wxauth: component: the ticket's store lock stayed taken")
 		}
-		t := time.NewTimer(tokenPoll + rand.N(tokenPoll))
+		t := time.NewTimer(pushPoll + rand.N(pushPoll))
 		select {
 		case <-ctx.Done():
 			t.Stop()
