@@ -144,6 +144,19 @@ func TestComponentLoginHandler(t *testing.T) {
 	assert.Equal(t, app2, phones[1].Watermark.AppID)
 	mu.Unlock()
 
+	// An authorizer whose refresh token the app never stored logs in, but
+	// its phone codes cannot be exchanged: the operator's to fix (500).
+	const app3 = "wxc3d4e5f607182930"
+	mp3, _ := fake.Authorize(app3)
+	u3 := mp3.AddUser(wxauthtest.User{})
+	status, body = post("/login", "", `{"appid":"`+app3+`","code":"`+mp3.Login(u3)+`"}`)
+	require.Equal(t, http.StatusOK, status, body)
+	phoneCode, err = mp3.PhoneCode(u3)
+	require.NoError(t, err)
+	status, body = post("/phone", body["token"].(string), `{"phoneCode":"`+phoneCode+`"}`)
+	assert.Equal(t, http.StatusInternalServerError, status)
+	assert.Equal(t, "server_error", body["error"])
+
 	// A code of one app sent as the other's fails at WeChat.
 	status, _ = post("/login", "", `{"appid":"`+app2+`","code":"`+mp1.Login(u1)+`"}`)
 	assert.Equal(t, http.StatusUnauthorized, status)

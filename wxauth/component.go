@@ -108,8 +108,10 @@ var (
 	// ErrNoRefreshToken means the component has no authorizer_refresh_token
 	// for a mini-program, so it cannot mint the mini-program's
 	// authorizer_access_token: there is no [WithRefreshTokens], or its
-	// store has no token for the appid.
-	ErrNoRefreshToken = errors.New("wxauth: component: no authorizer_refresh_token for this app")
+	// store has no token for the appid. An operator must fix it, so it
+	// matches [ErrNotAllowed] too (session.LoginHandler answers 500 and
+	// logs it at Error).
+	ErrNoRefreshToken = fmt.Errorf("wxauth: component: no authorizer_refresh_token for this app: %w", ErrNotAllowed)
 )
 
 // componentSentinels maps the third-party platform's errcodes to the

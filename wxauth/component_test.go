@@ -393,6 +393,7 @@ func TestComponentNoRefreshToken(t *testing.T) {
 	require.NoError(t, err)
 	_, err = c.GetPhoneNumber(ctx, phoneCode)
 	require.ErrorIs(t, err, wxauth.ErrNoRefreshToken)
+	require.ErrorIs(t, err, miniauth.ErrNotAllowed, "an operator's to fix")
 	assert.Zero(t, e.fake.Calls(wxauthtest.PathAuthorizerToken))
 
 	// A refresh token WeChat refuses (61023) is a credential error.
