@@ -186,8 +186,9 @@ type loginHandler struct{ *flow }
 //	400 missing_code          no code (WeChat is not called)
 //	401 invalid_code          WeChat does not know the code, or it expired
 //	401 code_used             the code was already used
-//	400 invalid_phone_code    WeChat refused the phone code: unknown, expired, used, of another app or user (no token is issued)
-//	429 rate_limited          WeChat's per-user rate limit
+//	400 invalid_phone_code    WeChat refused the phone code: unknown, expired, used, of another app or user (no token is issued); its 40013 is also what an access token of another app gets, so that one is logged at Error once a burst
+//	429 rate_limited          WeChat's per-user rate limit (code2session's 45011)
+//	503 service_busy          WeChat's rate limit of the app (45011 on stable_token, token or getuserphonenumber; logged at Error once a burst)
 //	403 high_risk_user        WeChat blocked the user as high risk
 //	502 wechat_unavailable    WeChat busy, unreachable, or answering nonsense
 //	503 quota_exceeded        the app's daily quota of the API is spent (logged at Error)
@@ -198,7 +199,8 @@ type loginHandler struct{ *flow }
 //	401 identity_mismatch     encryptedData names another openId or unionId than the session
 //	400 encrypted_data_unverified  WithEncryptedDataCheck: WeChat did not produce encryptedData (the phone code is not spent)
 //	403 login_refused         the hook refused
-//	503 store_unavailable     the session store is down
+//	503 store_unavailable     the session store, or another dependency of the login (the account database, see [WithDependency]), is down; no code was spent: retry later with the same codes
+//	503 code_spent            a store or dependency failed after WeChat took the codes: call wx.login again (and ask for the phone number again, when a phoneCode was sent), then retry
 //
 // encryptedData is a profile, never an identity: the identity comes from
 // code2session. wx.getUserProfile's encryptedData has no openId and no
@@ -291,6 +293,9 @@ func (h loginHandler) login(w http.ResponseWriter, r *http.Request, c miniauth.C
 	}
 	sess, err := c.Code2Session(ctx, req.Code)
 	if err != nil {
+		if e := h.m.wechatFault(ctx, "login", err); e != nil {
+			return e
+		}
 		return WeChatError(ctx, err)
 	}
 	if sess == nil || sess.OpenID == "" {
@@ -334,13 +339,17 @@ func (h loginHandler) login(w http.ResponseWriter, r *http.Request, c miniauth.C
 		}
 		info.Phone = p
 	}
+	todo := spentLogin
+	if info.Phone != nil {
+		todo = spentLoginPhone
+	}
 	fields, e := h.callHook(ctx, info)
 	if e != nil {
-		return e
+		return spent(e, todo)
 	}
 	token, body, e := h.issue(ctx, sess, info, fields)
 	if e != nil {
-		return e
+		return spent(e, todo)
 	}
 	h.answer(w, token, body)
 	return nil
@@ -381,7 +390,9 @@ func (h loginHandler) decryptUserInfo(d miniauth.Decrypter, sess *miniauth.Sessi
 // handler of one's own answers as LoginHandler does: invalid or used login
 // codes 401, a refused phone code 400 invalid_phone_code, rate limits 429,
 // high-risk users 403, a misconfigured or refused app (wrong appid or
-// secret, [miniauth.ErrNotAllowed]) 500, the app's daily quota spent
+// secret, [miniauth.ErrNotAllowed]) 500, an app the platform says it does
+// not serve ([miniauth.ErrUnknownApp]: a mini-program that withdrew its
+// authorization of a third-party platform) 400 unknown_app, the app's daily quota spent
 // ([miniauth.ErrQuotaExceeded]) 503 quota_exceeded, WeChat down 502, a client
 // that went away 499. The statuses of 500 and up other than 502 are logged
 // at Error by the handlers of this package: they need an operator.
@@ -410,6 +421,11 @@ func WeChatError(ctx context.Context, err error) *HTTPError {
 	case errors.Is(err, miniauth.ErrHighRisk):
 		e.Status, e.Code, e.Message = http.StatusForbidden, CodeHighRisk,
 			"WeChat refused this login: the user is blocked as high risk"
+	case errors.Is(err, miniauth.ErrUnknownApp):
+		// The platform itself says the app is not served (WeChat 61003: a
+		// mini-program that withdrew its authorization of a third-party
+		// platform): as when the Apps refuses it, nothing to retry.
+		return unknownApp(err)
 	case errors.Is(err, miniauth.ErrQuotaExceeded):
 		e.Status, e.Code, e.Message = http.StatusServiceUnavailable, CodeQuotaExceeded,
 			"the service has reached its daily limit: try again tomorrow"

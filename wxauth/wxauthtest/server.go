@@ -134,6 +134,7 @@ type Server struct {
 
 	mu         sync.Mutex
 	users      map[string]*user
+	phones     int                    // users given a default phone number
 	codes      map[string]*issuedCode // login codes
 	phoneCodes map[string]*issuedCode
 	tokens     tokens
@@ -258,7 +259,9 @@ func (s *Server) Handle(pattern string, h http.Handler) {
 func (s *Server) Close() {
 	s.once.Do(func() {
 		close(s.closed)
-		s.ts.Close()
+		if s.ts != nil { // an authorizer's fake of a ComponentServer does not listen
+			s.ts.Close()
+		}
 	})
 }
 
