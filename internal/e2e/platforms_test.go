@@ -9,7 +9,9 @@ import (
 	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -353,5 +355,77 @@ func TestRefusedBeforeUpstream(t *testing.T) {
 	} {
 		status, m := a.post("/login", "", body)
 		assert.Equal(t, http.StatusOK, status, "%v: %v", body, m)
+	}
+}
+
+// TestEveryPlatformConcurrently logs users of the seven platforms in at
+// once through the one handler: every login gets its own user's session,
+// on its own platform and app.
+func TestEveryPlatformConcurrently(t *testing.T) {
+	t.Parallel()
+	f, apps := setup(t)
+	a := newAPI(t, apps)
+	const perPlatform = 8
+	type login struct {
+		platform miniauth.Platform
+		appID    string
+		openID   string
+		body     map[string]string
+	}
+	var logins []login
+	for i := range perPlatform {
+		wx := f.wx.AddUser(wxauthtest.User{})
+		qq := f.qq.AddUser(qqauthtest.User{})
+		tt := f.tt.AddUser(douyinauthtest.User{})
+		zf := f.zf.AddUser(alipayauthtest.User{})
+		bd := f.bd.AddUser(baiduauthtest.User{})
+		ks := f.ks.AddUser(kuaishouauthtest.User{})
+		qy := "member-" + strconv.Itoa(i)
+		logins = append(logins,
+			login{miniauth.WeChat, wxAppID, wx, map[string]string{"appid": wxAppID, "platform": "wechat", "code": f.wx.Login(wx)}},
+			login{miniauth.QQ, qqAppID, qq, map[string]string{"appid": qqAppID, "code": f.qq.Login(qq)}},
+			login{miniauth.Douyin, ttAppID, tt, map[string]string{"appid": ttAppID, "code": f.tt.Login(tt)}},
+			login{miniauth.Alipay, zfbAppID, zf, map[string]string{"appid": zfbAppID, "code": f.zf.AuthCode(zf)}},
+			login{miniauth.Baidu, bdAppKey, bd, map[string]string{"appid": bdAppKey, "code": f.bd.Login(bd)}},
+			login{miniauth.Kuaishou, ksAppID, ks, map[string]string{"appid": ksAppID, "code": f.ks.Login(ks)}},
+			login{miniauth.WeCom, wxAppID, qy, map[string]string{"appid": wxAppID, "platform": "wecom", "code": f.qy.Login(qy)}},
+		)
+	}
+	type result struct {
+		status int
+		token  string
+		answer map[string]any
+	}
+	results := make([]result, len(logins))
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i, l := range logins {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			b, _ := json.Marshal(l.body)
+			resp, err := a.srv.Client().Post(a.srv.URL+"/login", "application/json", strings.NewReader(string(b)))
+			if err != nil {
+				results[i] = result{answer: map[string]any{"transport": err.Error()}}
+				return
+			}
+			defer resp.Body.Close()
+			var m map[string]any
+			_ = json.NewDecoder(resp.Body).Decode(&m)
+			tok, _ := m["token"].(string)
+			results[i] = result{status: resp.StatusCode, token: tok, answer: m}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	for i, l := range logins {
+		r := results[i]
+		require.Equal(t, http.StatusOK, r.status, "%s %s: %v", l.platform, l.openID, r.answer)
+		rec, err := a.m.Validate(context.Background(), r.token)
+		require.NoError(t, err)
+		assert.Equal(t, l.platform, rec.Platform)
+		assert.Equal(t, l.appID, rec.AppID)
+		assert.Equal(t, l.openID, rec.OpenID)
 	}
 }
