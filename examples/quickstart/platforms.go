@@ -73,7 +73,7 @@ func manyPlatforms(ctx context.Context, step func(string, ...any), wechat *wxaut
 	}
 	sessions := session.NewManager(nil)
 	defer sessions.Close()
-	hook := session.WithOnLogin(account.OnLogin(account.New(account.NewMemoryStore())))
+	hook := session.WithOnLogin(account.OnLogin(account.NewLinker(account.NewMemoryStore())))
 	mux := http.NewServeMux()
 	mux.Handle("POST /api/login", session.LoginHandler(apps, sessions, hook))
 	mux.Handle("GET /api/me", sessions.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

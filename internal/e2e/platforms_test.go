@@ -145,7 +145,7 @@ type api struct {
 func newAPI(t *testing.T, apps miniauth.Apps) *api {
 	t.Helper()
 	m := session.NewManager(nil)
-	hook := session.WithOnLogin(account.OnLogin(account.New(account.NewMemoryStore())))
+	hook := session.WithOnLogin(account.OnLogin(account.NewLinker(account.NewMemoryStore())))
 	mux := http.NewServeMux()
 	mux.Handle("POST /login", session.LoginHandler(apps, m, hook))
 	mux.Handle("POST /phone", session.PhoneHandler(apps, m, hook))
