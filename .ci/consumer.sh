@@ -54,7 +54,7 @@ packages() {
 export GOPROXY="file://$tmp/proxy,file://$download"
 export GOMODCACHE="$tmp/modcache"
 export GOFLAGS="-mod=mod -trimpath" # -trimpath: the build cache serves the next run, whatever GOMODCACHE is
-export GONOSUMDB="$core" GONOSUMCHECK=1 GOPRIVATE= GONOPROXY= GOINSECURE=
+export GONOSUMDB="$core" GOPRIVATE= GONOPROXY= GOINSECURE=
 export GOTOOLCHAIN=local GOWORK=off
 step() { echo "consumer: $*"; "$@"; }
 
