@@ -49,7 +49,7 @@ func BenchmarkLoginLoad(b *testing.B) {
 				var store session.Store // nil: the memory store
 				if body == "redis" {
 					c := redistest.Client(b)
-					s, err := redisstore.New(c, redisstore.WithPrefix(redistest.Prefix(b, c)))
+					s, err := redisstore.New(c, redisstore.WithKeyPrefix(redistest.Prefix(b, c)))
 					if err != nil {
 						b.Fatal(err)
 					}

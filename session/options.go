@@ -30,6 +30,8 @@ type config struct {
 	errorHandler ErrorHandler
 	origins      *http.CrossOriginProtection // checks unsafe requests in cookie mode
 	storeTimeout time.Duration
+	depTimeout   time.Duration
+	dependencies []registered
 }
 
 func defaultConfig() config {
@@ -40,6 +42,7 @@ func defaultConfig() config {
 		errorHandler: WriteError,
 		origins:      http.NewCrossOriginProtection(),
 		storeTimeout: DefaultStoreTimeout,
+		depTimeout:   DefaultDependencyTimeout,
 	}
 }
 
