@@ -34,7 +34,13 @@ type Record struct {
 	UnionID    string    `json:"unionid,omitempty"`
 	SessionKey string    `json:"-"`
 	IssuedAt   time.Time `json:"issuedAt"`
-	ExpiresAt  time.Time `json:"expiresAt"`
+	// ExpiresAt is the end of the session's absolute lifetime ([WithTTL]):
+	// no use extends it.
+	ExpiresAt time.Time `json:"expiresAt"`
+	// IdleExpiresAt is when the session ends unless it is used before
+	// ([WithIdleTimeout]): each use moves it later, never past ExpiresAt.
+	// It is zero for a session of a Manager without an idle timeout.
+	IdleExpiresAt time.Time `json:"idleExpiresAt,omitzero"`
 }
 
 func (r Record) safe() string {
@@ -42,8 +48,12 @@ func (r Record) safe() string {
 	if r.SessionKey != "" {
 		key = redact.Placeholder
 	}
-	return fmt.Sprintf("session.Record{Subject: %q, AppID: %q, OpenID: %q, UnionID: %q, SessionKey: %q, IssuedAt: %s, ExpiresAt: %s}",
-		r.Subject, r.AppID, r.OpenID, r.UnionID, key, r.IssuedAt.Format(time.RFC3339), r.ExpiresAt.Format(time.RFC3339))
+	idle := ""
+	if !r.IdleExpiresAt.IsZero() {
+		idle = ", IdleExpiresAt: " + r.IdleExpiresAt.Format(time.RFC3339)
+	}
+	return fmt.Sprintf("session.Record{Subject: %q, AppID: %q, OpenID: %q, UnionID: %q, SessionKey: %q, IssuedAt: %s, ExpiresAt: %s%s}",
+		r.Subject, r.AppID, r.OpenID, r.UnionID, key, r.IssuedAt.Format(time.RFC3339), r.ExpiresAt.Format(time.RFC3339), idle)
 }
 
 // String returns the record without its session_key.
@@ -57,7 +67,7 @@ func (r Record) Format(f fmt.State, verb rune) { _, _ = f.Write([]byte(r.safe())
 
 // LogValue returns the record for log/slog without its session_key.
 func (r Record) LogValue() slog.Value {
-	attrs := make([]slog.Attr, 0, 6)
+	attrs := make([]slog.Attr, 0, 7)
 	if r.Subject != "" {
 		attrs = append(attrs, slog.String("subject", r.Subject))
 	}
@@ -69,6 +79,9 @@ func (r Record) LogValue() slog.Value {
 		attrs = append(attrs, slog.String("unionid", r.UnionID))
 	}
 	attrs = append(attrs, slog.Time("issuedAt", r.IssuedAt), slog.Time("expiresAt", r.ExpiresAt))
+	if !r.IdleExpiresAt.IsZero() {
+		attrs = append(attrs, slog.Time("idleExpiresAt", r.IdleExpiresAt))
+	}
 	return slog.GroupValue(attrs...)
 }
 
@@ -88,6 +101,8 @@ type storedRecord struct {
 	SessionKey string    `json:"session_key"`
 	IssuedAt   time.Time `json:"issued_at"`
 	ExpiresAt  time.Time `json:"expires_at"`
+	// Records of versions before idle timeouts have none: zero.
+	IdleExpiresAt time.Time `json:"idle_expires_at,omitzero"`
 }
 
 // MarshalRecord encodes r as JSON for a [Store] that keeps bytes (Redis, a

@@ -33,11 +33,28 @@ const CodePhoneTaken = "phone_taken"
 //	503 store_unavailable  the store failed (logged by the handler)
 //	500 server_error       the session has no AppID, or the phone WeChat gave is not a number
 //
+// With [WithRule], the user a login resolves to is asked about too:
+//
+//	403 login_refused      the rule refused the user (a ban)
+//	503 store_unavailable  the rule could not decide
+//
+// The context the hook hands [Linker.Resolve], and so the [WithNewUser]
+// callback, carries the login ([LoginFromContext]): its profile, to fill
+// the new user's row.
+//
 // A session whose client does not set [wxauth.Session.AppID] (wxauth.App's
-// Code2Session does) cannot be resolved: every login is refused 500.
-func OnLogin(l *Linker) session.OnLoginFunc {
+// Code2Session does) cannot be resolved: every login is refused 500. A nil
+// Linker or option panics.
+func OnLogin(l *Linker, opts ...HookOption) session.OnLoginFunc {
 	if l == nil {
 		panic("account: OnLogin: nil Linker")
+	}
+	var h hook
+	for _, o := range opts {
+		if o == nil {
+			panic("account: OnLogin: nil option")
+		}
+		o(&h)
 	}
 	return func(ctx context.Context, info *session.LoginInfo) (map[string]any, error) {
 		s := info.Session
@@ -45,7 +62,12 @@ func OnLogin(l *Linker) session.OnLoginFunc {
 			return nil, errors.New("account: login hook: no session")
 		}
 		id := Identity{AppID: s.AppID, OpenID: s.OpenID, UnionID: s.UnionID, Phone: PhoneFrom(info.Phone)}
-		uid, created, err := l.Resolve(ctx, id)
+		uid, created, err := l.Resolve(context.WithValue(ctx, loginKey{}, info), id)
+		if err == nil && h.rule != nil {
+			if err := h.rule(ctx, uid); err != nil {
+				return nil, ruleError(ctx, err)
+			}
+		}
 		switch {
 		case err == nil:
 			info.Subject = uid
@@ -64,4 +86,16 @@ func OnLogin(l *Linker) session.OnLoginFunc {
 		return nil, &session.HTTPError{Status: http.StatusServiceUnavailable, Code: session.CodeStoreUnavailable,
 			Message: "accounts cannot be checked right now: try again later", Err: err}
 	}
+}
+
+// ruleError maps an error of a [Rule] at login as the hook maps its own.
+func ruleError(ctx context.Context, err error) error {
+	switch {
+	case errors.Is(err, session.ErrLoginRefused):
+		return err // 403 login_refused
+	case ctx.Err() != nil:
+		return err // 499: the client left
+	}
+	return &session.HTTPError{Status: http.StatusServiceUnavailable, Code: session.CodeStoreUnavailable,
+		Message: "accounts cannot be checked right now: try again later", Err: err}
 }

@@ -307,3 +307,54 @@ func (s *Store) DeleteSubject(ctx context.Context, subject string) error {
 	}
 	return nil
 }
+
+var _ session.RenewStore = (*Store)(nil)
+
+// renewIndexScript moves a record key's score in its owner's index to the
+// record's new expiry, in microseconds of the Redis clock, if the key is a
+// member and the score is later (ZADD XX GT: a key that a Delete or
+// DeleteSubject took out stays out), and makes the index expire with its
+// last member.
+//
+// KEYS[1]: the index; ARGV[1]: the record key; ARGV[2]: its new TTL in
+// microseconds.
+var renewIndexScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+redis.call('ZADD', KEYS[1], 'XX', 'GT', now + tonumber(ARGV[2]), ARGV[1])
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if last[2] then
+  redis.call('PEXPIREAT', KEYS[1], math.ceil(tonumber(last[2]) / 1000))
+end
+return 0
+`)
+
+// Renew replaces the record under key with rec for ttl only if a record is
+// there (see [session.RenewStore]); otherwise it returns
+// [session.ErrNotFound] and writes no record. It first moves the record's
+// member in its owner's index to the new expiry, so that the index never
+// lets go of a record that lives on, then writes the record with SET ... XX:
+// the check that the record is there and the write are one command, so a
+// record that a Delete or DeleteSubject removed stays removed. Each step
+// touches one key, as Redis Cluster needs. rec must have the stored
+// record's owner ([session.Record.Owner]), as the Manager's renewals do.
+func (s *Store) Renew(ctx context.Context, key string, rec *session.Record, ttl time.Duration) error {
+	if err := session.CheckPut(key, rec, ttl); err != nil {
+		return fmt.Errorf("redisstore: renew: %w", err)
+	}
+	b, err := session.MarshalRecord(rec)
+	if err != nil {
+		return fmt.Errorf("redisstore: renew: %w", err)
+	}
+	if err := renewIndexScript.Run(ctx, s.client, []string{s.indexKey(rec.Owner())}, key, ttl.Microseconds()).Err(); err != nil {
+		return unavailable("renew", err)
+	}
+	err = s.client.SetArgs(ctx, s.prefix+key, b, redis.SetArgs{Mode: "XX", TTL: ttl}).Err()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return session.ErrNotFound
+	case err != nil:
+		return unavailable("renew", err)
+	}
+	return nil
+}
