@@ -81,9 +81,9 @@ func newRecord(n int) *session.Record {
 	issued := time.Date(2025, 3, 4, 5, 6, 7, 891_011_121, time.FixedZone("UTC+8", 8*60*60)).
 		Add(time.Duration(n) * time.Second)
 	return &session.Record{
-		OpenID:     fmt.Sprintf("oGZUI0egBJY1zhBYw2KhdUf-%d", n),
-		UnionID:    fmt.Sprintf("ocMvos6NjeKLIBqg5Mr9Qjx-%d", n),
-		SessionKey: fmt.Sprintf("tiihtNczf5v6AKRyjwEU-%d==", n),
+		OpenID:        fmt.Sprintf("oGZUI0egBJY1zhBYw2KhdUf-%d", n),
+		UnionID:       fmt.Sprintf("ocMvos6NjeKLIBqg5Mr9Qjx-%d", n),
+		SessionKey:    fmt.Sprintf("tiihtNczf5v6AKRyjwEU-%d==", n),
 		IssuedAt:      issued,
 		ExpiresAt:     issued.Add(7 * 24 * time.Hour),
 		IdleExpiresAt: issued.Add(30 * time.Minute),
