@@ -4,34 +4,40 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"time"
 
-	"github.com/wxmp/miniauth/wxauth"
+	"github.com/wxmp/miniauth"
 )
 
-// flow is what [LoginHandler] and [PhoneHandler] share: the WeChat client,
-// the Manager, the hook, and the steps both take.
+// flow is what [LoginHandler] and [PhoneHandler] share: the apps they
+// serve, the Manager, the hook, and the steps both take.
 type flow struct {
-	client  wxauth.Client
-	phones  PhoneClient // client, when it can exchange phone codes
+	apps miniauth.Apps
+	// single is apps when it is itself a client (one app, as a
+	// *wxauth.App is): it serves its own app, and a capability it lacks is
+	// a wiring mistake known at construction.
+	single  miniauth.Client
+	appFrom func(*http.Request) string // WithAppIDFrom, or nil
 	m       *Manager
 	onLogin OnLoginFunc
 	err     error // misconfiguration: every request gets 500
 }
 
-func newFlow(name string, client wxauth.Client, m *Manager, opts []LoginOption) *flow {
-	f := &flow{client: client, m: m}
-	f.phones, _ = client.(PhoneClient)
+func newFlow(name string, apps miniauth.Apps, m *Manager, opts []LoginOption) *flow {
+	f := &flow{apps: apps, m: m}
+	f.single, _ = apps.(miniauth.Client)
 	switch {
 	case m == nil:
 		f.err = errors.New("session: " + name + ": nil manager")
 		f.m = brokenManager(f.err)
 	case m.err != nil:
 		f.err = m.unusable()
-	case client == nil:
-		f.err = errors.New("session: " + name + ": nil wxauth client")
+	case isNil(apps):
+		f.err = errors.New("session: " + name + ": nil apps (a client, miniauth.NewApps or miniauth.AppsFunc)")
 	}
 	for _, o := range opts {
 		if o != nil {
@@ -39,6 +45,78 @@ func newFlow(name string, client wxauth.Client, m *Manager, opts []LoginOption) 
 		}
 	}
 	return f
+}
+
+// isNil reports whether apps is nil or a nil pointer in an interface.
+func isNil(apps miniauth.Apps) bool {
+	if apps == nil {
+		return true
+	}
+	v := reflect.ValueOf(apps)
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Func, reflect.Map, reflect.Interface, reflect.Slice:
+		return v.IsNil()
+	}
+	return false
+}
+
+// maxAppIDLen caps the appid and platform a login body names.
+const maxAppIDLen = 128
+
+// client returns the client of the app a request names (appID and platform
+// from its body, or [WithAppIDFrom]): 400 unknown_app for an app not served
+// here, or none named where several are, before anything is sent upstream;
+// 503 when the apps cannot be looked up (a tenant database down).
+func (f *flow) client(r *http.Request, platform, appID string) (miniauth.Client, *HTTPError) {
+	if appID == "" && f.appFrom != nil {
+		appID = f.appFrom(r)
+	}
+	if len(appID) > maxAppIDLen || !printable(appID) {
+		return nil, invalidRequest("appid must be at most 128 bytes of printable ASCII", nil)
+	}
+	p := miniauth.Platform(platform)
+	if p != "" && !p.Known() {
+		return nil, unknownApp(fmt.Errorf("session: unknown platform: %w", miniauth.ErrUnknownApp))
+	}
+	ctx := r.Context()
+	var c miniauth.Client
+	var err error
+	if f.single != nil {
+		// Not f.single.App: a type that embeds *wxauth.App (a test's fake)
+		// would answer with the embedded App, not itself.
+		c, err = miniauth.SingleApp(ctx, f.single, appID)
+		if err == nil && p != "" && c.Platform() != p {
+			err = fmt.Errorf("session: the app is not served on this platform: %w", miniauth.ErrUnknownApp)
+		}
+	} else {
+		c, err = miniauth.ResolveApp(ctx, f.apps, p, appID)
+	}
+	switch {
+	case err == nil && c == nil:
+		return nil, unknownApp(miniauth.ErrUnknownApp)
+	case err == nil:
+		return c, nil
+	case errors.Is(err, miniauth.ErrUnknownApp):
+		return nil, unknownApp(err)
+	case ctx.Err() != nil:
+		return nil, canceled(err)
+	}
+	return nil, &HTTPError{Status: http.StatusServiceUnavailable, Code: CodeStoreUnavailable,
+		Message: "the service is unavailable: try again later", Err: fmt.Errorf("session: looking up the app: %w", err)}
+}
+
+// unknownApp is the answer to a login for an app not served here.
+func unknownApp(err error) *HTTPError {
+	return &HTTPError{Status: http.StatusBadRequest, Code: CodeUnknownApp,
+		Message: "unknown app: send the appid (and platform) of the mini-program", Err: err}
+}
+
+// notSupported is the answer to a request that needs a capability the
+// app's platform does not have.
+func notSupported(c miniauth.Client, what string) *HTTPError {
+	return &HTTPError{Status: http.StatusBadRequest, Code: CodeNotSupported,
+		Message: what + " is not supported on " + string(c.Platform().OrWeChat()),
+		Err:     fmt.Errorf("session: %s: the %s client has no such capability", what, c.Platform().OrWeChat())}
 }
 
 // brokenManager stands in for a nil Manager given to a handler: every call
@@ -76,9 +154,23 @@ func acceptPost(m *Manager, err error, w http.ResponseWriter, r *http.Request, o
 	return true
 }
 
+// phoneExchanger returns c's phone-code capability, or the answer to a
+// request that needs it: 500 for the one client a handler was built with (a
+// wiring mistake: a wrapper that hides it), 400 not_supported for an app of
+// a platform that has none.
+func (f *flow) phoneExchanger(c miniauth.Client) (miniauth.PhoneExchanger, *HTTPError) {
+	if px, ok := c.(miniauth.PhoneExchanger); ok {
+		return px, nil
+	}
+	if f.single != nil {
+		return nil, serverError(errors.New("session: a phoneCode was sent, but the handler's client has no GetPhoneNumber (see session.PhoneClient)"))
+	}
+	return nil, notSupported(c, "phoneCode")
+}
+
 // exchangePhone exchanges a phone code for the number of the user openID.
-func (f *flow) exchangePhone(ctx context.Context, code, openID string) (*wxauth.PhoneNumber, *HTTPError) {
-	p, err := f.phones.GetPhoneNumber(ctx, code, wxauth.ForOpenID(openID))
+func (f *flow) exchangePhone(ctx context.Context, px miniauth.PhoneExchanger, code, openID string) (*miniauth.PhoneNumber, *HTTPError) {
+	p, err := px.GetPhoneNumber(ctx, code, miniauth.ForOpenID(openID))
 	if err == nil && p == nil {
 		err = errors.New("session: getuserphonenumber returned no phone number")
 	}
@@ -127,7 +219,7 @@ var reservedFields = func() map[string]bool {
 // issue issues the token of a checked login and returns it with the body of
 // the answer: {token, expiresIn, openid, unionid?, userInfo?} and the hook's
 // fields (without the token in cookie mode).
-func (f *flow) issue(ctx context.Context, sess *wxauth.Session, info *LoginInfo, fields map[string]any) (string, []byte, *HTTPError) {
+func (f *flow) issue(ctx context.Context, sess *miniauth.Session, info *LoginInfo, fields map[string]any) (string, []byte, *HTTPError) {
 	token, err := f.m.Issue(ctx, sess, ForSubject(info.Subject))
 	if err != nil {
 		return "", nil, f.m.tokenError(err)

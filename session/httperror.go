@@ -29,6 +29,16 @@ const (
 	// CodeInvalidRequest (400): the request body is not the expected JSON
 	// object, or a field of it has the wrong form.
 	CodeInvalidRequest = "invalid_request"
+	// CodeUnknownApp (400): the login names an app this server does not
+	// serve, names none where the server serves several, or names an appid
+	// that several platforms serve without a platform. Nothing was sent
+	// upstream: the code is unspent.
+	CodeUnknownApp = "unknown_app"
+	// CodeNotSupported (400): the request needs what the app's platform does
+	// not have (a phoneCode on a platform without phone codes, rawData
+	// signatures or encryptedData where the platform sends none). Nothing
+	// was sent upstream.
+	CodeNotSupported = "not_supported"
 	// CodeMissingCode (400): the login body has no code.
 	CodeMissingCode = "missing_code"
 	// CodeInvalidCode (401): WeChat does not know the code, or it expired.

@@ -4,9 +4,10 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 
+	"github.com/wxmp/miniauth"
 	"github.com/wxmp/miniauth/crypto"
-	"github.com/wxmp/miniauth/wxauth"
 )
 
 // MaxLoginBodyLen is the largest request body [LoginHandler] and
@@ -24,7 +25,7 @@ type LoginInfo struct {
 	// Session is the user's session from code2session (for [PhoneHandler]:
 	// the one kept with the request's token). Its OpenID and UnionID are the
 	// user's identity. Its SessionKey must stay on the server.
-	Session *wxauth.Session
+	Session *miniauth.Session
 	// RawData is the rawData the client sent, its signature checked; empty
 	// when none was sent. It is authenticated: only WeChat and this server
 	// know the session_key that signs it.
@@ -36,11 +37,11 @@ type LoginInfo struct {
 	// authenticated: AES-CBC has no integrity and the client picks the iv,
 	// so it controls the first block of the plaintext. Trust [RawData] (or
 	// what the user typed in) for anything that matters.
-	UserInfo *wxauth.UserInfo
+	UserInfo *miniauth.UserInfo
 	// Phone is the phone number WeChat gave for the phone code the client
 	// sent (phoneCode), exchanged for the session's openid; nil when none
 	// was sent.
-	Phone *wxauth.PhoneNumber
+	Phone *miniauth.PhoneNumber
 	// Subject is the application's own id of the user. The hook sets it
 	// (when it knows or creates the user); the token issued carries it in
 	// [Record.Subject]. Left empty, the session belongs to an openid not
@@ -77,6 +78,35 @@ type OnLoginFunc func(ctx context.Context, info *LoginInfo) (fields map[string]a
 // A LoginOption configures [LoginHandler] or [PhoneHandler].
 type LoginOption func(*flow)
 
+// WithAppIDFrom sets how the handler learns the app of a request whose
+// body names none: from the path (func(r) string { return
+// r.PathValue("appid") }), a header, or the Referer WeChat sets on a
+// mini-program's requests ([RefererAppID]). The body's appid, when sent,
+// wins. The result only picks a client: a code works with its own app
+// alone, so a wrong pick fails at the platform, never logs in to another
+// app. A nil f means none.
+func WithAppIDFrom(f func(r *http.Request) string) LoginOption {
+	return func(h *flow) { h.appFrom = f }
+}
+
+// RefererAppID returns the appid in the Referer that WeChat's mini-program
+// runtime sets on every request, https://servicewechat.com/{appid}/{version}/page-frame.html,
+// or "" when the Referer is not of that form. It is a hint for
+// [WithAppIDFrom], never an authentication: any client can send any
+// Referer.
+func RefererAppID(r *http.Request) string {
+	const prefix = "https://servicewechat.com/"
+	ref := r.Referer()
+	if !strings.HasPrefix(ref, prefix) {
+		return ""
+	}
+	id, _, ok := strings.Cut(ref[len(prefix):], "/")
+	if !ok || id == "" || len(id) > maxAppIDLen || !printable(id) {
+		return ""
+	}
+	return id
+}
+
 // WithOnLogin sets the hook the handler calls for each checked login (see
 // [OnLoginFunc]). A nil hook means none.
 func WithOnLogin(f OnLoginFunc) LoginOption {
@@ -85,6 +115,8 @@ func WithOnLogin(f OnLoginFunc) LoginOption {
 
 // loginRequest is the JSON body of a login.
 type loginRequest struct {
+	AppID         string `json:"appid"`
+	Platform      string `json:"platform"`
 	Code          string `json:"code"`
 	PhoneCode     string `json:"phoneCode"`
 	RawData       string `json:"rawData"`
@@ -96,10 +128,22 @@ type loginRequest struct {
 type loginHandler struct{ *flow }
 
 // LoginHandler returns the handler of a mini-program's login request: a POST
-// with the JSON body {code, phoneCode?, rawData?, signature?, encryptedData?,
-// iv?} made of what wx.login (and the phone-number button, or
-// wx.getUserProfile) returned. It exchanges the code with WeChat through
-// client, checks the signature of rawData and decrypts encryptedData when
+// with the JSON body {appid?, platform?, code, phoneCode?, rawData?,
+// signature?, encryptedData?, iv?} made of what the platform's login call
+// (wx.login, tt.login, my.getAuthCode, qq.login, swan.login, ks.login,
+// wx.qy.login), and the phone-number button or the user-info call,
+// returned.
+//
+// apps says which client serves the request: the body's appid (appId folds
+// to it, as encoding/json folds keys) picks the app, and platform
+// ("wechat", "douyin", ...) picks between two platforms that serve one
+// appid. A single client (a *wxauth.App, a *douyinauth.App, ...) is the
+// Apps of its own app and needs no appid; [miniauth.NewApps] and
+// [miniauth.AppsFunc] serve several, and then a body without an appid, or
+// with one they do not serve, is refused 400 unknown_app before anything is
+// sent upstream. See also [WithAppIDFrom].
+//
+// It exchanges the code with the app's platform, checks the signature of rawData and decrypts encryptedData when
 // they are sent, exchanges the phone code when one is sent, calls the
 // [WithOnLogin] hook, issues a token with m and answers 200 with
 //
@@ -110,12 +154,13 @@ type loginHandler struct{ *flow }
 // session_key never leaves the server.
 //
 // The phone code (e.detail.code of the phone-number button) is exchanged
-// last, with [wxauth.ForOpenID] of the session's openid, and only when the
+// last, with [miniauth.ForOpenID] of the session's openid, and only when the
 // login itself succeeded: WeChat bills each press of the button and a code
 // works once, so a refused login code leaves it unspent, and the client can
 // log in again with a fresh wx.login code and the same phone code. The hook sees
 // the number in [LoginInfo.Phone]. Exchanging needs a client that is also a
-// [PhoneClient] (as *wxauth.App is).
+// [miniauth.PhoneExchanger] (as *wxauth.App is); rawData needs a
+// [miniauth.SignatureVerifier] and encryptedData a [miniauth.Decrypter].
 //
 // Refusals are JSON {"error": code, "message": text} (see [WithErrorHandler]),
 // with a fixed message per code that never repeats WeChat's error text:
@@ -124,6 +169,8 @@ type loginHandler struct{ *flow }
 //	403 cross_origin_request  cookie mode only: a browser's request from another origin
 //	413 request_too_large     body over 64 KiB
 //	400 invalid_request       not a JSON object of strings; a field repeated; rawData without signature, encryptedData without iv, a code or phoneCode over 256 bytes or not printable
+//	400 unknown_app           no app of apps has the body's appid (and platform), or none was named where apps serves several
+//	400 not_supported         a field the app's platform cannot use: phoneCode, rawData or encryptedData
 //	400 missing_code          no code (WeChat is not called)
 //	401 invalid_code          WeChat does not know the code, or it expired
 //	401 code_used             the code was already used
@@ -150,8 +197,8 @@ type loginHandler struct{ *flow }
 // A nil client or Manager, or a Manager whose options failed
 // ([Manager.Err]), makes a handler that answers every request 500 and logs
 // why at Error.
-func LoginHandler(client wxauth.Client, m *Manager, opts ...LoginOption) http.Handler {
-	return loginHandler{newFlow("login handler", client, m, opts)}
+func LoginHandler(apps miniauth.Apps, m *Manager, opts ...LoginOption) http.Handler {
+	return loginHandler{newFlow("login handler", apps, m, opts)}
 }
 
 func (h loginHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -159,63 +206,100 @@ func (h loginHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !h.accept(w, r, op) {
 		return
 	}
-	req, e := h.readLoginRequest(w, r)
+	req, c, e := h.readLoginRequest(w, r)
 	if e == nil {
-		e = h.login(w, r, req)
+		e = h.login(w, r, c, req)
 	}
 	if e != nil {
 		h.m.refuse(w, r, op, e)
 	}
 }
 
-// readLoginRequest reads and checks the body of a login request.
-func (h loginHandler) readLoginRequest(w http.ResponseWriter, r *http.Request) (*loginRequest, *HTTPError) {
+// readLoginRequest reads and checks the body of a login request, and
+// returns it with the client of its app.
+func (h loginHandler) readLoginRequest(w http.ResponseWriter, r *http.Request) (*loginRequest, miniauth.Client, *HTTPError) {
 	var req loginRequest
-	if e := readJSONBody(w, r, &req, "the body must be a JSON object with string fields code, phoneCode, rawData, signature, encryptedData and iv"); e != nil {
-		return nil, e
+	if e := readJSONBody(w, r, &req, "the body must be a JSON object with string fields appid, platform, code, phoneCode, rawData, signature, encryptedData and iv"); e != nil {
+		return nil, nil, e
 	}
+	if e := checkLoginRequest(&req); e != nil {
+		return nil, nil, e
+	}
+	c, e := h.client(r, req.Platform, req.AppID)
+	if e != nil {
+		return nil, nil, e
+	}
+	// What the request needs of the platform, refused before the code is
+	// spent.
+	if req.RawData != "" {
+		if _, ok := c.(miniauth.SignatureVerifier); !ok {
+			return nil, nil, notSupported(c, "rawData")
+		}
+	}
+	if req.EncryptedData != "" {
+		if _, ok := c.(miniauth.Decrypter); !ok {
+			return nil, nil, notSupported(c, "encryptedData")
+		}
+	}
+	if req.PhoneCode != "" {
+		if _, e := h.phoneExchanger(c); e != nil {
+			return nil, nil, e
+		}
+	}
+	return &req, c, nil
+}
+
+// checkLoginRequest checks the form of a login body.
+func checkLoginRequest(req *loginRequest) *HTTPError {
 	switch {
 	case req.Code == "":
-		return nil, &HTTPError{Status: http.StatusBadRequest, Code: CodeMissingCode,
+		return &HTTPError{Status: http.StatusBadRequest, Code: CodeMissingCode,
 			Message: "code is required: send the code from wx.login"}
-	case len(req.Code) > wxauth.MaxCodeLen:
-		return nil, invalidRequest("code is too long", nil)
+	case len(req.Code) > miniauth.MaxCodeLen:
+		return invalidRequest("code is too long", nil)
 	case (req.RawData == "") != (req.Signature == ""):
-		return nil, invalidRequest("rawData and signature must be sent together", nil)
+		return invalidRequest("rawData and signature must be sent together", nil)
 	case (req.EncryptedData == "") != (req.IV == ""):
-		return nil, invalidRequest("encryptedData and iv must be sent together", nil)
+		return invalidRequest("encryptedData and iv must be sent together", nil)
 	// Checks of form, made before the single-use code is spent at WeChat.
 	// None depends on the ciphertext, so none tells a padding oracle anything.
 	case req.Signature != "" && !isHexSHA1(req.Signature):
-		return nil, invalidRequest("signature must be 40 hex digits", nil)
+		return invalidRequest("signature must be 40 hex digits", nil)
 	case req.IV != "" && crypto.CheckIV(req.IV) != nil:
-		return nil, invalidRequest("iv must be base64 of 16 bytes", nil)
+		return invalidRequest("iv must be base64 of 16 bytes", nil)
 	case req.PhoneCode != "" && !validPhoneCode(req.PhoneCode):
-		return nil, invalidRequest("phoneCode must be 1 to 256 bytes of printable ASCII", nil)
-	case req.PhoneCode != "" && h.phones == nil:
-		// A wiring mistake, refused before either code is spent.
-		return nil, serverError(errors.New("session: login: a phoneCode was sent, but the handler's wxauth client has no GetPhoneNumber (see session.PhoneClient)"))
+		return invalidRequest("phoneCode must be 1 to 256 bytes of printable ASCII", nil)
 	}
-	return &req, nil
+	return nil
 }
 
 // login checks a login request with WeChat, issues its token and writes the
 // answer.
-func (h loginHandler) login(w http.ResponseWriter, r *http.Request, req *loginRequest) *HTTPError {
+func (h loginHandler) login(w http.ResponseWriter, r *http.Request, c miniauth.Client, req *loginRequest) *HTTPError {
 	ctx := r.Context()
 	if e := h.m.loginGate(ctx); e != nil { // the store is down: keep the code for the retry
 		return e
 	}
-	sess, err := h.client.Code2Session(ctx, req.Code)
+	sess, err := c.Code2Session(ctx, req.Code)
 	if err != nil {
 		return WeChatError(ctx, err)
 	}
 	if sess == nil || sess.OpenID == "" {
 		return WeChatError(ctx, errors.New("session: login: code2session returned no openid"))
 	}
+	if sess.Platform == "" || sess.AppID == "" { // a client of one's own may leave them to us
+		s := *sess
+		if s.Platform == "" {
+			s.Platform = c.Platform()
+		}
+		if s.AppID == "" {
+			s.AppID = c.AppID()
+		}
+		sess = &s
+	}
 	info := &LoginInfo{Session: sess}
 	if req.RawData != "" {
-		if err := h.client.VerifySignature(sess.SessionKey, req.RawData, req.Signature); err != nil {
+		if err := c.(miniauth.SignatureVerifier).VerifySignature(sess.SessionKey, req.RawData, req.Signature); err != nil {
 			if !errors.Is(err, crypto.ErrSignature) {
 				return serverError(err)
 			}
@@ -225,14 +309,18 @@ func (h loginHandler) login(w http.ResponseWriter, r *http.Request, req *loginRe
 		info.RawData = req.RawData
 	}
 	if req.EncryptedData != "" {
-		ui, e := h.decryptUserInfo(sess, req)
+		ui, e := h.decryptUserInfo(c.(miniauth.Decrypter), sess, req)
 		if e != nil {
 			return e
 		}
 		info.UserInfo = ui
 	}
 	if req.PhoneCode != "" { // last: the login is good, the code may be spent
-		p, e := h.exchangePhone(ctx, req.PhoneCode, sess.OpenID)
+		px, e := h.phoneExchanger(c)
+		if e != nil {
+			return e
+		}
+		p, e := h.exchangePhone(ctx, px, req.PhoneCode, sess.OpenID)
 		if e != nil {
 			return e
 		}
@@ -252,10 +340,10 @@ func (h loginHandler) login(w http.ResponseWriter, r *http.Request, req *loginRe
 
 // decryptUserInfo decrypts the request's encryptedData and checks that it
 // does not name another user than the session's.
-func (h loginHandler) decryptUserInfo(sess *wxauth.Session, req *loginRequest) (*wxauth.UserInfo, *HTTPError) {
-	var ui wxauth.UserInfo
-	if err := h.client.Decrypt(sess.SessionKey, req.EncryptedData, req.IV, &ui); err != nil {
-		if errors.Is(err, wxauth.ErrWatermark) {
+func (h loginHandler) decryptUserInfo(d miniauth.Decrypter, sess *miniauth.Session, req *loginRequest) (*miniauth.UserInfo, *HTTPError) {
+	var ui miniauth.UserInfo
+	if err := d.Decrypt(sess.SessionKey, req.EncryptedData, req.IV, &ui); err != nil {
+		if errors.Is(err, miniauth.ErrWatermark) {
 			return nil, &HTTPError{Status: http.StatusUnauthorized, Code: CodeWatermarkMismatch,
 				Message: "encryptedData was not made for this mini-program", Err: err}
 		}
@@ -279,13 +367,14 @@ func (h loginHandler) decryptUserInfo(sess *wxauth.Session, req *loginRequest) (
 	return &ui, nil
 }
 
-// WeChatError maps an error of a [wxauth.Client] call (code2session,
-// getuserphonenumber) to the answer [LoginHandler] gives it, so that a
+// WeChatError maps an error of a platform client's call (Code2Session,
+// GetPhoneNumber: on any platform, through the [miniauth] sentinels) to the
+// answer [LoginHandler] gives it, so that a
 // handler of one's own answers as LoginHandler does: invalid or used login
 // codes 401, a refused phone code 400 invalid_phone_code, rate limits 429,
 // high-risk users 403, a misconfigured or refused app (wrong appid or
-// secret, [wxauth.ErrNotAllowed]) 500, the app's daily quota spent
-// ([wxauth.ErrQuotaExceeded]) 503 quota_exceeded, WeChat down 502, a client
+// secret, [miniauth.ErrNotAllowed]) 500, the app's daily quota spent
+// ([miniauth.ErrQuotaExceeded]) 503 quota_exceeded, WeChat down 502, a client
 // that went away 499. The statuses of 500 and up other than 502 are logged
 // at Error by the handlers of this package: they need an operator.
 //
@@ -298,26 +387,26 @@ func WeChatError(ctx context.Context, err error) *HTTPError {
 	switch {
 	case ctx.Err() != nil:
 		return canceled(err)
-	case errors.Is(err, wxauth.ErrInvalidCode):
+	case errors.Is(err, miniauth.ErrInvalidCode):
 		e.Status, e.Code, e.Message = http.StatusUnauthorized, CodeInvalidCode,
 			"the login code is invalid or expired: call wx.login again"
-	case errors.Is(err, wxauth.ErrCodeUsed):
+	case errors.Is(err, miniauth.ErrCodeUsed):
 		e.Status, e.Code, e.Message = http.StatusUnauthorized, CodeCodeUsed,
 			"the login code was already used: call wx.login again"
-	case errors.Is(err, wxauth.ErrInvalidPhoneCode):
+	case errors.Is(err, miniauth.ErrInvalidPhoneCode):
 		e.Status, e.Code, e.Message = http.StatusBadRequest, CodeInvalidPhoneCode,
 			"the phone code is invalid, expired or used: ask for the phone number again"
-	case errors.Is(err, wxauth.ErrRateLimited):
+	case errors.Is(err, miniauth.ErrRateLimited):
 		e.Status, e.Code, e.Message = http.StatusTooManyRequests, CodeRateLimited,
 			"too many logins: try again later"
-	case errors.Is(err, wxauth.ErrHighRisk):
+	case errors.Is(err, miniauth.ErrHighRisk):
 		e.Status, e.Code, e.Message = http.StatusForbidden, CodeHighRisk,
 			"WeChat refused this login: the user is blocked as high risk"
-	case errors.Is(err, wxauth.ErrQuotaExceeded):
+	case errors.Is(err, miniauth.ErrQuotaExceeded):
 		e.Status, e.Code, e.Message = http.StatusServiceUnavailable, CodeQuotaExceeded,
 			"the service has reached its daily limit: try again tomorrow"
-	case errors.Is(err, wxauth.ErrInvalidCredential), errors.Is(err, wxauth.ErrNotAllowed),
-		errors.Is(err, wxauth.ErrRequestRejected):
+	case errors.Is(err, miniauth.ErrInvalidCredential), errors.Is(err, miniauth.ErrNotAllowed),
+		errors.Is(err, miniauth.ErrRequestRejected):
 		// The app's appid or secret is wrong, WeChat refuses this app or
 		// server (IP whitelist, frozen secret, API not authorized), or it
 		// cannot use the requests this server makes: nothing the user can do,

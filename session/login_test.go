@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wxmp/miniauth"
 	"github.com/wxmp/miniauth/crypto"
 	"github.com/wxmp/miniauth/session"
 	"github.com/wxmp/miniauth/wxauth"
@@ -32,7 +33,7 @@ const (
 // fakeClient is a wxauth.Client whose Code2Session returns what the test
 // says; VerifySignature and Decrypt are the real ones of an App for testAppID.
 type fakeClient struct {
-	*wxauth.App
+	app   *wxauth.App
 	sess  *wxauth.Session
 	err   error
 	calls atomic.Int32
@@ -41,6 +42,21 @@ type fakeClient struct {
 	phoneErr   error
 	phoneCalls atomic.Int32
 	phoneOpts  atomic.Int32 // options GetPhoneNumber was given in its last call
+}
+
+// A fakeClient is the miniauth.Client and Apps of testAppID on WeChat; it
+// names the methods it takes from its App (an embedded *wxauth.App would
+// make App a field, hiding the Apps method).
+func (f *fakeClient) Platform() miniauth.Platform { return miniauth.WeChat }
+func (f *fakeClient) AppID() string               { return f.app.AppID() }
+func (f *fakeClient) App(ctx context.Context, appID string) (miniauth.Client, error) {
+	return miniauth.SingleApp(ctx, f, appID)
+}
+func (f *fakeClient) VerifySignature(sessionKey, rawData, signature string) error {
+	return f.app.VerifySignature(sessionKey, rawData, signature)
+}
+func (f *fakeClient) Decrypt(sessionKey, encryptedData, iv string, v any) error {
+	return f.app.Decrypt(sessionKey, encryptedData, iv, v)
 }
 
 // GetPhoneNumber answers for the phone code what the test says, without a
@@ -54,8 +70,16 @@ func (f *fakeClient) GetPhoneNumber(_ context.Context, _ string, opts ...wxauth.
 	return f.phone, nil
 }
 
-// plainClient is a wxauth.Client and nothing more: no GetPhoneNumber.
+// plainClient is a wxauth.Client and a miniauth.Client, and nothing more: no
+// GetPhoneNumber. (Since the third round a handler takes a miniauth.Apps: a
+// client must say its platform and appid.)
 type plainClient struct{ wxauth.Client }
+
+func (plainClient) Platform() miniauth.Platform { return miniauth.WeChat }
+func (plainClient) AppID() string               { return testAppID }
+func (p plainClient) App(ctx context.Context, appID string) (miniauth.Client, error) {
+	return miniauth.SingleApp(ctx, p, appID)
+}
 
 func phoneErr(code int) error {
 	return &wxauth.APIError{Op: "getuserphonenumber", Code: code, Msg: wechatText}
@@ -65,7 +89,7 @@ func newFakeClient(t testing.TB, sess *wxauth.Session, err error) *fakeClient {
 	t.Helper()
 	app, e := wxauth.New(testAppID, testSecret)
 	require.NoError(t, e)
-	return &fakeClient{App: app, sess: sess, err: err}
+	return &fakeClient{app: app, sess: sess, err: err}
 }
 
 func (f *fakeClient) Code2Session(ctx context.Context, code string) (*wxauth.Session, error) {
@@ -304,7 +328,7 @@ func TestLoginHandlerRefuses(t *testing.T) {
 			}
 			client := newFakeClient(t, s, tt.c2sErr)
 			client.phoneErr = tt.phoneErr
-			var wx wxauth.Client = client
+			var wx miniauth.Apps = client
 			if tt.plain {
 				wx = plainClient{client}
 			}

@@ -7,7 +7,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/wxmp/miniauth/wxauth"
+	"github.com/wxmp/miniauth"
 )
 
 // expiredGrace is how long a store keeps a record past its expiry, so that a
@@ -123,7 +123,7 @@ func ForSubject(subject string) IssueOption {
 // is given. A nil session, an empty OpenID, or an AppID, OpenID, UnionID,
 // SessionKey or subject over 256 bytes is an error. A store failure wraps the store's error
 // ([ErrStoreUnavailable] when it is down).
-func (m *Manager) Issue(ctx context.Context, s *wxauth.Session, opts ...IssueOption) (string, error) {
+func (m *Manager) Issue(ctx context.Context, s *miniauth.Session, opts ...IssueOption) (string, error) {
 	if m.err != nil {
 		return "", m.unusable()
 	}
@@ -132,6 +132,7 @@ func (m *Manager) Issue(ctx context.Context, s *wxauth.Session, opts ...IssueOpt
 	}
 	now := m.cfg.now()
 	rec := &Record{
+		Platform:   s.Platform,
 		AppID:      s.AppID,
 		OpenID:     s.OpenID,
 		UnionID:    s.UnionID,

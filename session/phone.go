@@ -5,17 +5,17 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/wxmp/miniauth/wxauth"
+	"github.com/wxmp/miniauth"
 )
 
-// PhoneClient is a [wxauth.Client] that can also exchange the code of the
-// phone-number button for the user's number, as *wxauth.App does
-// ([wxauth.App.GetPhoneNumber]). [LoginHandler] needs one to accept a
-// phoneCode, and [PhoneHandler] always does. Implementations must be safe
-// for concurrent use.
+// PhoneClient is a [miniauth.Client] that can also exchange the code of the
+// phone-number button for the user's number ([miniauth.PhoneExchanger]), as
+// *wxauth.App does. [LoginHandler] needs one to accept a phoneCode, and
+// [PhoneHandler] always does. Implementations must be safe for concurrent
+// use.
 type PhoneClient interface {
-	wxauth.Client
-	GetPhoneNumber(ctx context.Context, code string, opts ...wxauth.PhoneOption) (*wxauth.PhoneNumber, error)
+	miniauth.Client
+	miniauth.PhoneExchanger
 }
 
 // phoneRequest is the JSON body of [PhoneHandler].
@@ -28,9 +28,10 @@ type phoneHandler struct{ *flow }
 // PhoneHandler returns the handler that binds a phone number to a logged-in
 // session: a POST with the JSON body {"phoneCode": "..."} (e.detail.code of
 // the phone-number button) from a client that carries its token, as
-// [Manager.Middleware] reads it. It exchanges the code with WeChat for the
-// session's openid ([wxauth.ForOpenID]: the code of another user is
-// refused), calls the [WithOnLogin] hook with a [LoginInfo] built from the
+// [Manager.Middleware] reads it. It exchanges the code with the platform of
+// the session's app (the client apps gives for the [Record]'s Platform and
+// AppID) for the session's openid ([miniauth.ForOpenID]: the code of another
+// user is refused), calls the [WithOnLogin] hook with a [LoginInfo] built from the
 // session ([LoginInfo.Session] with its AppID, OpenID, UnionID and
 // SessionKey, [LoginInfo.Phone] set, and [LoginInfo.Subject] pre-set to the
 // session's [Record.Subject]), then issues a NEW token carrying the hook's
@@ -50,13 +51,17 @@ type phoneHandler struct{ *flow }
 // code leaves the old token valid. The hook may refuse after WeChat has
 // exchanged the code (the user then presses the button, billed, again).
 //
-// client must be a [PhoneClient]; a client that is not, a nil client or
-// Manager, or a Manager whose options failed make a handler that answers
-// every request 500 and logs why at Error.
-func PhoneHandler(client wxauth.Client, m *Manager, opts ...LoginOption) http.Handler {
-	f := newFlow("phone handler", client, m, opts)
-	if f.err == nil && f.phones == nil {
-		f.err = errors.New("session: phone handler: the wxauth client has no GetPhoneNumber (see session.PhoneClient)")
+// A session whose app apps no longer serves is refused 400 unknown_app, and
+// one whose platform has no phone codes 400 not_supported. A single client
+// that is not a [PhoneClient], nil apps or Manager, or a Manager whose
+// options failed make a handler that answers every request 500 and logs why
+// at Error.
+func PhoneHandler(apps miniauth.Apps, m *Manager, opts ...LoginOption) http.Handler {
+	f := newFlow("phone handler", apps, m, opts)
+	if f.err == nil && f.single != nil {
+		if _, ok := f.single.(miniauth.PhoneExchanger); !ok {
+			f.err = errors.New("session: phone handler: the client has no GetPhoneNumber (see session.PhoneClient)")
+		}
 	}
 	return phoneHandler{f}
 }
@@ -86,15 +91,25 @@ func (h phoneHandler) bind(w http.ResponseWriter, r *http.Request, rec *Record) 
 	if !validPhoneCode(req.PhoneCode) {
 		return invalidRequest("phoneCode is required: 1 to 256 bytes of printable ASCII from the phone-number button", nil)
 	}
+	// The session's own app, never one the body names: a token of one app
+	// cannot spend a phone code at another.
+	c, e := h.client(r, string(rec.Platform), rec.AppID)
+	if e != nil {
+		return e
+	}
+	px, e := h.phoneExchanger(c)
+	if e != nil {
+		return e
+	}
 	ctx := r.Context()
 	if e := h.m.loginGate(ctx); e != nil { // the store is down: keep the billed phone code for the retry
 		return e
 	}
-	phone, e := h.exchangePhone(ctx, req.PhoneCode, rec.OpenID)
+	phone, e := h.exchangePhone(ctx, px, req.PhoneCode, rec.OpenID)
 	if e != nil {
 		return e
 	}
-	sess := &wxauth.Session{AppID: rec.AppID, OpenID: rec.OpenID, UnionID: rec.UnionID, SessionKey: rec.SessionKey}
+	sess := &miniauth.Session{Platform: rec.Platform, AppID: rec.AppID, OpenID: rec.OpenID, UnionID: rec.UnionID, SessionKey: rec.SessionKey}
 	info := &LoginInfo{Session: sess, Phone: phone, Subject: rec.Subject}
 	fields, e := h.callHook(ctx, info)
 	if e != nil {

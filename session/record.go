@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/wxmp/miniauth"
 	"github.com/wxmp/miniauth/internal/redact"
 )
 
@@ -28,6 +29,10 @@ type Record struct {
 	// has not given a phone number), which handlers must treat as "not
 	// registered", never as a user with an empty id.
 	Subject string `json:"subject,omitempty"`
+	// Platform is the platform of the app the login came from; empty for
+	// records made before miniauth served several platforms, which means
+	// [miniauth.WeChat].
+	Platform miniauth.Platform `json:"platform,omitempty"`
 	// AppID is the appid of the mini-program the login came from.
 	AppID      string    `json:"appid,omitempty"`
 	OpenID     string    `json:"openid"`
@@ -52,6 +57,10 @@ func (r Record) safe() string {
 	if !r.IdleExpiresAt.IsZero() {
 		idle = ", IdleExpiresAt: " + r.IdleExpiresAt.Format(time.RFC3339)
 	}
+	if r.Platform != "" {
+		return fmt.Sprintf("session.Record{Subject: %q, Platform: %q, AppID: %q, OpenID: %q, UnionID: %q, SessionKey: %q, IssuedAt: %s, ExpiresAt: %s%s}",
+			r.Subject, r.Platform, r.AppID, r.OpenID, r.UnionID, key, r.IssuedAt.Format(time.RFC3339), r.ExpiresAt.Format(time.RFC3339), idle)
+	}
 	return fmt.Sprintf("session.Record{Subject: %q, AppID: %q, OpenID: %q, UnionID: %q, SessionKey: %q, IssuedAt: %s, ExpiresAt: %s%s}",
 		r.Subject, r.AppID, r.OpenID, r.UnionID, key, r.IssuedAt.Format(time.RFC3339), r.ExpiresAt.Format(time.RFC3339), idle)
 }
@@ -70,6 +79,9 @@ func (r Record) LogValue() slog.Value {
 	attrs := make([]slog.Attr, 0, 7)
 	if r.Subject != "" {
 		attrs = append(attrs, slog.String("subject", r.Subject))
+	}
+	if r.Platform != "" {
+		attrs = append(attrs, slog.String("platform", string(r.Platform)))
 	}
 	if r.AppID != "" {
 		attrs = append(attrs, slog.String("appid", r.AppID))
@@ -94,13 +106,14 @@ const maxFieldLen = 256
 
 // storedRecord is a Record as stores keep it: with its session_key.
 type storedRecord struct {
-	Subject    string    `json:"subject,omitempty"`
-	AppID      string    `json:"appid,omitempty"`
-	OpenID     string    `json:"openid"`
-	UnionID    string    `json:"unionid,omitempty"`
-	SessionKey string    `json:"session_key"`
-	IssuedAt   time.Time `json:"issued_at"`
-	ExpiresAt  time.Time `json:"expires_at"`
+	Subject    string            `json:"subject,omitempty"`
+	Platform   miniauth.Platform `json:"platform,omitempty"`
+	AppID      string            `json:"appid,omitempty"`
+	OpenID     string            `json:"openid"`
+	UnionID    string            `json:"unionid,omitempty"`
+	SessionKey string            `json:"session_key"`
+	IssuedAt   time.Time         `json:"issued_at"`
+	ExpiresAt  time.Time         `json:"expires_at"`
 	// Records of versions before idle timeouts have none: zero.
 	IdleExpiresAt time.Time `json:"idle_expires_at,omitzero"`
 }
@@ -139,8 +152,8 @@ func checkRecord(r *Record) error {
 	if err := checkIdentity(r.OpenID, r.UnionID, r.SessionKey); err != nil {
 		return err
 	}
-	if len(r.Subject) > maxFieldLen || len(r.AppID) > maxFieldLen {
-		return fmt.Errorf("subject and appid must be at most %d bytes", maxFieldLen)
+	if len(r.Subject) > maxFieldLen || len(r.AppID) > maxFieldLen || len(r.Platform) > maxFieldLen {
+		return fmt.Errorf("subject, platform and appid must be at most %d bytes", maxFieldLen)
 	}
 	return nil
 }

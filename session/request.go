@@ -9,7 +9,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/wxmp/miniauth/wxauth"
+	"github.com/wxmp/miniauth"
 )
 
 // readJSONBody reads the JSON object body of a POST to a handler of this
@@ -105,9 +105,9 @@ func smallestFold(r rune) rune {
 }
 
 // validPhoneCode reports whether code has the form of a phone-number button
-// code wxauth sends: 1 to [wxauth.MaxCodeLen] bytes of printable ASCII.
+// code wxauth sends: 1 to [miniauth.MaxCodeLen] bytes of printable ASCII.
 func validPhoneCode(code string) bool {
-	if code == "" || len(code) > wxauth.MaxCodeLen {
+	if code == "" || len(code) > miniauth.MaxCodeLen {
 		return false
 	}
 	for i := 0; i < len(code); i++ {
@@ -134,4 +134,15 @@ func isHexSHA1(s string) bool {
 
 func invalidRequest(msg string, err error) *HTTPError {
 	return &HTTPError{Status: http.StatusBadRequest, Code: CodeInvalidRequest, Message: msg, Err: err}
+}
+
+// printable reports whether s is printable ASCII without spaces (the empty
+// string is).
+func printable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }

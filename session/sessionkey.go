@@ -5,7 +5,7 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/wxmp/miniauth/wxauth"
+	"github.com/wxmp/miniauth"
 )
 
 // CodeSessionKeyExpired (401) is the machine code [Manager.RequireSessionKey]
@@ -16,7 +16,7 @@ const CodeSessionKeyExpired = "session_key_expired"
 
 // SessionKeyChecker asks WeChat whether a user's session_key is still valid.
 // *wxauth.App implements it ([wxauth.App.CheckSessionKey]): it returns nil
-// for a valid key and an error matching [wxauth.ErrSessionKeyExpired] for a
+// for a valid key and an error matching [miniauth.ErrSessionKeyExpired] for a
 // key WeChat no longer accepts. Implementations must be safe for concurrent
 // use.
 type SessionKeyChecker interface {
@@ -55,7 +55,7 @@ func (m *Manager) RequireSessionKey(checker SessionKeyChecker, next http.Handler
 			next.ServeHTTP(w, r)
 			return
 		}
-		if errors.Is(err, wxauth.ErrSessionKeyExpired) {
+		if errors.Is(err, miniauth.ErrSessionKeyExpired) {
 			m.refuse(w, r, "session key", &HTTPError{Status: http.StatusUnauthorized, Code: CodeSessionKeyExpired,
 				Message: "the WeChat session has changed: call wx.login and log in again", Err: err})
 			return

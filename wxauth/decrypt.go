@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 
+	"github.com/wxmp/miniauth"
 	"github.com/wxmp/miniauth/crypto"
 )
 
@@ -47,9 +48,9 @@ func (a *App) Decrypt(sessionKey, encryptedData, iv string, v any) error {
 	// that v is left untouched when the data is refused.
 	switch p := v.(type) {
 	case *UserInfo:
-		return decodeChecked(plain, p, a.appID)
+		return decodeChecked(plain, p, a.appID, func(u *UserInfo) crypto.Watermark { return u.Watermark })
 	case *PhoneNumber:
-		return decodeChecked(plain, p, a.appID)
+		return decodeChecked(plain, p, a.appID, func(n *PhoneNumber) crypto.Watermark { return n.Watermark })
 	}
 	var wm struct {
 		Watermark crypto.Watermark `json:"watermark"`
@@ -66,23 +67,14 @@ func (a *App) Decrypt(sessionKey, encryptedData, iv string, v any) error {
 	return nil
 }
 
-// watermarked is a payload type that carries WeChat's watermark.
-type watermarked interface{ watermark() crypto.Watermark }
-
-func (u *UserInfo) watermark() crypto.Watermark    { return u.Watermark }
-func (p *PhoneNumber) watermark() crypto.Watermark { return p.Watermark }
-
 // decodeChecked unmarshals plain into a fresh T, checks its watermark
-// against appID, and only then stores it in dst.
-func decodeChecked[T any, PT interface {
-	*T
-	watermarked
-}](plain []byte, dst PT, appID string) error {
+// (read by wm) against appID, and only then stores it in dst.
+func decodeChecked[T any](plain []byte, dst *T, appID string, wm func(*T) crypto.Watermark) error {
 	var v T
-	if json.Unmarshal(plain, PT(&v)) != nil {
+	if json.Unmarshal(plain, &v) != nil {
 		return fmt.Errorf("wxauth: decrypt: %w", crypto.ErrDecrypt)
 	}
-	if PT(&v).watermark().AppID != appID {
+	if wm(&v).AppID != appID {
 		return fmt.Errorf("wxauth: decrypt: %w", ErrWatermark)
 	}
 	*dst = v
@@ -95,57 +87,11 @@ func decodeChecked[T any, PT interface {
 // empty for wx.getUserProfile, whose encryptedData carries neither
 // (https://developers.weixin.qq.com/miniprogram/dev/api/open-api/user-info/wx.getUserProfile.html);
 // wx.getUserInfo's carries both.
-type UserInfo struct {
-	OpenID    string           `json:"openId,omitempty"`
-	UnionID   string           `json:"unionId,omitempty"`
-	NickName  string           `json:"nickName"`
-	Gender    int              `json:"gender"` // 0 unknown, 1 male, 2 female
-	Language  string           `json:"language"`
-	City      string           `json:"city"`
-	Province  string           `json:"province"`
-	Country   string           `json:"country"`
-	AvatarURL string           `json:"avatarUrl"`
-	Watermark crypto.Watermark `json:"watermark"`
-}
+//
+// It is [miniauth.UserInfo], the type every platform decrypts into.
+type UserInfo = miniauth.UserInfo
 
 // PhoneNumber is a user's phone number, from the encryptedData of the
-// phone-number button or from getuserphonenumber's phone_info.
-type PhoneNumber struct {
-	// PhoneNumber has the country code for numbers outside mainland China.
-	PhoneNumber string `json:"phoneNumber"`
-	// PurePhoneNumber is the number without its country code.
-	PurePhoneNumber string `json:"purePhoneNumber"`
-	// CountryCode is the country calling code, such as "86". WeChat sends it
-	// as a string or a number; both decode.
-	CountryCode string           `json:"countryCode"`
-	Watermark   crypto.Watermark `json:"watermark"`
-}
-
-// UnmarshalJSON decodes a PhoneNumber whose countryCode is a string or a number.
-func (p *PhoneNumber) UnmarshalJSON(b []byte) error {
-	type plain PhoneNumber
-	var aux struct {
-		plain
-		CountryCode json.RawMessage `json:"countryCode"`
-	}
-	if err := json.Unmarshal(b, &aux); err != nil {
-		return err
-	}
-	*p = PhoneNumber(aux.plain)
-	cc := aux.CountryCode
-	switch {
-	case len(cc) == 0 || string(cc) == "null":
-		p.CountryCode = ""
-	case cc[0] == '"':
-		if err := json.Unmarshal(cc, &p.CountryCode); err != nil {
-			return err
-		}
-	default:
-		var n json.Number
-		if err := json.Unmarshal(cc, &n); err != nil {
-			return fmt.Errorf("wxauth: countryCode is neither a string nor a number")
-		}
-		p.CountryCode = n.String()
-	}
-	return nil
-}
+// phone-number button or from getuserphonenumber's phone_info. It is
+// [miniauth.PhoneNumber], the type every platform returns.
+type PhoneNumber = miniauth.PhoneNumber

@@ -2,38 +2,41 @@ package wxauth
 
 import (
 	"errors"
+
 	"fmt"
+	"github.com/wxmp/miniauth"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 )
 
 // Sentinel errors, matched with [errors.Is]. An [*APIError] matches the
-// sentinel of its errcode; errors from this package that do not come from
+// sentinel of its errcode. Those that every platform shares are the values
+// of package miniauth (wxauth.ErrInvalidCode is miniauth.ErrInvalidCode); errors from this package that do not come from
 // WeChat wrap one of these too where one fits.
 var (
 	// ErrInvalidCode is errcode 40029: the code is unknown or expired. It also
 	// matches a code refused before any request (empty, too long, not
 	// printable ASCII).
-	ErrInvalidCode = errors.New("wxauth: invalid code")
+	ErrInvalidCode = miniauth.ErrInvalidCode
 	// ErrCodeUsed is errcode 40163: the code was already exchanged.
-	ErrCodeUsed = errors.New("wxauth: code already used")
+	ErrCodeUsed = miniauth.ErrCodeUsed
 	// ErrRateLimited is errcode 45011: too many calls for this user.
-	ErrRateLimited = errors.New("wxauth: rate limited")
+	ErrRateLimited = miniauth.ErrRateLimited
 	// ErrHighRisk is errcode 40226: WeChat blocked this user as high risk.
-	ErrHighRisk = errors.New("wxauth: user blocked as high risk")
+	ErrHighRisk = miniauth.ErrHighRisk
 	// ErrSystemBusy is errcode -1: WeChat is busy. It is retried before it
 	// reaches the caller.
-	ErrSystemBusy = errors.New("wxauth: wechat system busy")
+	ErrSystemBusy = miniauth.ErrSystemBusy
 	// ErrInvalidCredential is errcode 40001, 40013, 40125, 40014, 42001 or
 	// 41002: a wrong appid or secret, or a bad or expired access_token. The
 	// server is misconfigured; the end user can do nothing about it. On
 	// getuserphonenumber 40013 is [ErrInvalidPhoneCode] instead.
-	ErrInvalidCredential = errors.New("wxauth: invalid app credential")
+	ErrInvalidCredential = miniauth.ErrInvalidCredential
 	// ErrSessionKeyExpired is errcode 87009 (the session_key signature is
 	// invalid, usually because the user logged in again and the key rotated)
 	// or 87007 (resetusersessionkey: the session_key is no longer valid).
-	ErrSessionKeyExpired = errors.New("wxauth: session key invalid or expired")
+	ErrSessionKeyExpired = miniauth.ErrSessionKeyExpired
 	// ErrNotAllowed means WeChat refuses this app or this server for a
 	// reason only an operator can fix: 40164 (the server's IP is not in the
 	// app's whitelist; the errmsg names the IP), 40243 (the AppSecret is
@@ -41,11 +44,11 @@ var (
 	// app), 50004 and 50007 (API forbidden, account frozen), 89503, 89506 and
 	// 89507 (an administrator must confirm the call). Retrying does not help;
 	// the [*APIError]'s Msg says what to fix.
-	ErrNotAllowed = errors.New("wxauth: wechat refuses this app or server")
+	ErrNotAllowed = miniauth.ErrNotAllowed
 	// ErrQuotaExceeded is errcode 45009: the app's daily quota of calls to
 	// this API is spent. It resets at midnight (Beijing time) or by an
 	// operator's clear_quota.
-	ErrQuotaExceeded = errors.New("wxauth: daily api quota exceeded")
+	ErrQuotaExceeded = miniauth.ErrQuotaExceeded
 	// ErrInvalidPhoneCode means WeChat refused the code of the phone-number
 	// button on getuserphonenumber: unknown, expired or used (40029), made
 	// for another appid (40013), or not the phone code of the openid sent
@@ -54,23 +57,27 @@ var (
 	// [ErrInvalidCode] or [ErrInvalidCredential], so that a caller can tell a
 	// bad phone code from a bad login code: the client presses the button
 	// again.
-	ErrInvalidPhoneCode = errors.New("wxauth: invalid phone code")
+	ErrInvalidPhoneCode = miniauth.ErrInvalidPhoneCode
 	// ErrRequestRejected means WeChat could not use the request itself:
 	// 40097 (invalid arguments) or the API security mode's 40234 (invalid
 	// signature), 40235 (invalid encryption) and 934011 (no signed body),
 	// which the app's MP console setting demands and this package does not
 	// do. No retry helps; Msg and RID say what WeChat objected to, for an
 	// operator or a bug report.
-	ErrRequestRejected = errors.New("wxauth: wechat rejected the request")
+	ErrRequestRejected = miniauth.ErrRequestRejected
 	// ErrWatermark means decrypted data carries another app's appid (or none):
 	// it was not encrypted for this mini-program.
-	ErrWatermark = errors.New("wxauth: watermark appid mismatch")
+	ErrWatermark = miniauth.ErrWatermark
 	// ErrInvalidOpenID means an openid was refused before any request: empty,
 	// too long or not printable ASCII.
 	ErrInvalidOpenID = errors.New("wxauth: invalid openid")
 	// ErrBadResponse means WeChat's reply could not be used: not JSON, cut
 	// short, over the size limit, or missing a field it must have.
-	ErrBadResponse = errors.New("wxauth: malformed reply from wechat")
+	ErrBadResponse = miniauth.ErrBadResponse
+	// ErrUnknownApp is [miniauth.ErrUnknownApp]: no client serves the
+	// requested app (a [Component] asked for an app that has not
+	// authorized it, or an [App] asked for another appid).
+	ErrUnknownApp = miniauth.ErrUnknownApp
 )
 
 // codeSentinels maps WeChat errcodes to the sentinel they match.
@@ -169,14 +176,14 @@ type APIError struct {
 // newAPIError builds an APIError from a reply, splitting off the rid,
 // removing any secret the message may echo, and only then cutting it to a
 // sane length (cutting first could split a secret and keep half of it).
-func newAPIError(op string, code int, msg string, secrets ...string) *APIError {
+func newAPIError(op string, code int, msg string, scrub func(string) string) *APIError {
 	e := &APIError{Op: op, Code: code}
 	if i := strings.LastIndex(msg, "rid:"); i >= 0 {
 		e.RID = strings.TrimSpace(msg[i+len("rid:"):])
 		msg = strings.TrimRight(msg[:i], " ,;")
 	}
-	e.Msg = cleanMsg(scrubMsg(msg, secrets...))
-	e.RID = cleanMsg(scrubMsg(e.RID, secrets...))
+	e.Msg = cleanMsg(scrub(msg))
+	e.RID = cleanMsg(scrub(e.RID))
 	return e
 }
 

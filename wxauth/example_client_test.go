@@ -47,7 +47,7 @@ func ExampleApp_Code2Session() {
 	}
 	// Output:
 	// openid: oGZUI0egBJY1zhBYw2KhdUfwVJJE
-	// wxauth.Session{AppID: "wx4f4bc4dec97d474b", OpenID: "oGZUI0egBJY1zhBYw2KhdUfwVJJE", UnionID: "", SessionKey: "REDACTED"}
+	// miniauth.Session{Platform: "wechat", AppID: "wx4f4bc4dec97d474b", OpenID: "oGZUI0egBJY1zhBYw2KhdUfwVJJE", UnionID: "", SessionKey: "REDACTED"}
 	// ask the mini-program to call wx.login again: wxauth: code2session: errcode 40029: invalid code (rid: 6523f1a2)
 }
 

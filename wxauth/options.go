@@ -2,13 +2,11 @@ package wxauth
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"time"
 
-	"github.com/wxmp/miniauth/internal/redact"
+	"github.com/wxmp/miniauth/internal/engine"
 )
 
 // DefaultBaseURL is the address of WeChat's API.
@@ -57,42 +55,13 @@ func defaultConfig() config {
 // absolute http or https URL; a trailing slash is ignored.
 func WithBaseURL(base string) Option {
 	return func(c *config) error {
-		u, err := url.Parse(base)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("wxauth: base URL must be an absolute http(s) URL, got %q", safeURL(base))
+		b, err := engine.BaseURL("wxauth", base)
+		if err != nil {
+			return err
 		}
-		if u.RawQuery != "" || u.ForceQuery || u.User != nil || u.Fragment != "" {
-			return fmt.Errorf("wxauth: base URL must not carry userinfo, a query or a fragment, got %q", safeURL(base))
-		}
-		for len(base) > 0 && base[len(base)-1] == '/' {
-			base = base[:len(base)-1]
-		}
-		c.baseURL = base
+		c.baseURL = b
 		return nil
 	}
-}
-
-// safeURL returns raw as an error may quote it: userinfo (a proxy's
-// password), query, fragment and opaque part replaced by REDACTED, and text
-// that does not parse as a URL not shown at all.
-func safeURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return redact.Placeholder
-	}
-	if u.User != nil {
-		u.User = url.User(redact.Placeholder)
-	}
-	if u.Opaque != "" {
-		u.Opaque = redact.Placeholder
-	}
-	if u.RawQuery != "" || u.ForceQuery {
-		u.RawQuery, u.ForceQuery = redact.Placeholder, false
-	}
-	if u.Fragment != "" {
-		u.Fragment, u.RawFragment = redact.Placeholder, ""
-	}
-	return u.String()
 }
 
 // WithHTTPClient sets the *http.Client requests go through: the place for a

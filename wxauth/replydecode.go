@@ -1,14 +1,20 @@
 package wxauth
 
-import "bytes"
+import (
+	"bytes"
+	"encoding/json"
+)
 
-// fastReply is a reply with a decoder of its own for the common shape of
-// WeChat's answer. decodeFast returns false for anything else, and the
-// reply is then decoded by encoding/json, which has the last word: the fast
-// path gives the same result as encoding/json or none (FuzzDecodeFast).
-type fastReply interface {
-	reply
-	decodeFast(body []byte) bool
+// DecodeBody decodes jscode2session's reply for the engine: by decodeFast
+// when the reply has the common shape of WeChat's answer, and otherwise by
+// encoding/json, which has the last word: the fast path gives the same
+// result as encoding/json or none (FuzzDecodeFast).
+func (r *code2SessionReply) DecodeBody(body []byte) error {
+	if r.decodeFast(body) {
+		return nil
+	}
+	*r = code2SessionReply{}
+	return json.Unmarshal(body, r)
 }
 
 // decodeFast decodes jscode2session's reply: a flat JSON object of ASCII

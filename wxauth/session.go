@@ -3,66 +3,29 @@ package wxauth
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 
+	"github.com/wxmp/miniauth"
 	"github.com/wxmp/miniauth/crypto"
-	"github.com/wxmp/miniauth/internal/redact"
 )
 
 // MaxCodeLen is the longest code [App.Code2Session] sends to WeChat. Real
 // codes are 32 characters.
-const MaxCodeLen = 256
+const MaxCodeLen = miniauth.MaxCodeLen
 
 // Session is what code2session returns for a user: the openid (the user's
 // id in this mini-program), the unionid (the user's id across the apps of
 // one WeChat Open Platform account, when there is one) and the session_key,
-// with the appid of the mini-program it was issued for.
+// with the platform ([miniauth.WeChat]) and the appid of the mini-program it
+// was issued for. It is [miniauth.Session], the type every platform
+// returns.
 //
 // The session_key decrypts the user's data and must stay on the server. A
 // Session never shows it: String, GoString, Format (every fmt verb), LogValue
 // (log/slog) and encoding/json all leave it out. Read the field itself to
 // store it.
-type Session struct {
-	// AppID is the appid of the mini-program the session belongs to: the
-	// App's own appid, set by [App.Code2Session]. An openid means something
-	// only together with its appid.
-	AppID      string `json:"appid,omitempty"`
-	OpenID     string `json:"openid"`
-	UnionID    string `json:"unionid,omitempty"`
-	SessionKey string `json:"-"`
-}
-
-func (s Session) safe() string {
-	key := ""
-	if s.SessionKey != "" {
-		key = redact.Placeholder
-	}
-	return fmt.Sprintf("wxauth.Session{AppID: %q, OpenID: %q, UnionID: %q, SessionKey: %q}", s.AppID, s.OpenID, s.UnionID, key)
-}
-
-// String returns the session without its key.
-func (s Session) String() string { return s.safe() }
-
-// GoString returns the session without its key, for %#v.
-func (s Session) GoString() string { return s.safe() }
-
-// Format prints the session without its key, whatever the verb.
-func (s Session) Format(f fmt.State, verb rune) { _, _ = f.Write([]byte(s.safe())) }
-
-// LogValue returns the session for log/slog without its key.
-func (s Session) LogValue() slog.Value {
-	attrs := make([]slog.Attr, 0, 3)
-	if s.AppID != "" {
-		attrs = append(attrs, slog.String("appid", s.AppID))
-	}
-	attrs = append(attrs, slog.String("openid", s.OpenID))
-	if s.UnionID != "" {
-		attrs = append(attrs, slog.String("unionid", s.UnionID))
-	}
-	return slog.GroupValue(attrs...)
-}
+type Session = miniauth.Session
 
 type code2SessionReply struct {
 	baseReply
@@ -106,7 +69,7 @@ func (a *App) Code2Session(ctx context.Context, code string) (*Session, error) {
 	if crypto.CheckSessionKey(r.SessionKey) != nil {
 		return nil, badReply(op, "no valid session_key")
 	}
-	return &Session{AppID: a.appID, OpenID: r.OpenID, UnionID: r.UnionID, SessionKey: r.SessionKey}, nil
+	return &Session{Platform: miniauth.WeChat, AppID: a.appID, OpenID: r.OpenID, UnionID: r.UnionID, SessionKey: r.SessionKey}, nil
 }
 
 // checkCode refuses, with [ErrInvalidCode] ([ErrInvalidPhoneCode] for a

@@ -23,7 +23,7 @@ func TestSessionNeverPrintsKey(t *testing.T) {
 			assert.NotContains(t, out, "tiihtNczf5v6", "format %s of %T", format, v)
 		}
 	}
-	assert.Equal(t, `wxauth.Session{AppID: "", OpenID: "o1", UnionID: "u1", SessionKey: "REDACTED"}`, s.String())
+	assert.Equal(t, `miniauth.Session{AppID: "", OpenID: "o1", UnionID: "u1", SessionKey: "REDACTED"}`, s.String())
 	assert.Equal(t, s.String(), s.GoString())
 
 	var buf bytes.Buffer
@@ -40,5 +40,5 @@ func TestSessionNeverPrintsKey(t *testing.T) {
 func TestSessionEmptyKeyPrintsEmpty(t *testing.T) {
 	t.Parallel()
 	s := wxauth.Session{OpenID: "o1"}
-	assert.Equal(t, `wxauth.Session{AppID: "", OpenID: "o1", UnionID: "", SessionKey: ""}`, fmt.Sprint(s))
+	assert.Equal(t, `miniauth.Session{AppID: "", OpenID: "o1", UnionID: "", SessionKey: ""}`, fmt.Sprint(s))
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 
+	"github.com/wxmp/miniauth"
 	"github.com/wxmp/miniauth/crypto"
 )
 
@@ -83,12 +84,9 @@ type phoneReply struct {
 	PhoneInfo *PhoneNumber `json:"phone_info"`
 }
 
-// A PhoneOption configures one [App.GetPhoneNumber] call.
-type PhoneOption func(*phoneRequest)
-
-type phoneRequest struct {
-	openID string
-}
+// A PhoneOption configures one [App.GetPhoneNumber] call. It is
+// [miniauth.PhoneOption].
+type PhoneOption = miniauth.PhoneOption
 
 // phoneBody is the JSON body of getuserphonenumber.
 type phoneBody struct {
@@ -100,10 +98,8 @@ type phoneBody struct {
 // WeChat refuses a phone code that another user's button press produced
 // (a stolen or replayed code). Pass the openid of the logged-in session the
 // code arrived with; a login endpoint should always do so. An empty openid
-// sends none.
-func ForOpenID(openid string) PhoneOption {
-	return func(r *phoneRequest) { r.openID = openid }
-}
+// sends none. It is [miniauth.ForOpenID].
+func ForOpenID(openid string) PhoneOption { return miniauth.ForOpenID(openid) }
 
 // GetPhoneNumber exchanges the code from the mini-program's phone-number
 // button (getPhoneNumber or getRealtimePhoneNumber event, e.detail.code) for
@@ -133,13 +129,8 @@ func (a *App) GetPhoneNumber(ctx context.Context, code string, opts ...PhoneOpti
 	if err := checkCode(op, code); err != nil {
 		return nil, err
 	}
-	var pr phoneRequest
-	for _, o := range opts {
-		if o != nil {
-			o(&pr)
-		}
-	}
-	if pr.openID != "" && !validID(pr.openID) {
+	pr := miniauth.NewPhoneOptions(opts...)
+	if pr.OpenID != "" && !validID(pr.OpenID) {
 		return nil, fmt.Errorf("wxauth: %s: openid must be 1 to %d bytes of printable ASCII: %w", op, MaxOpenIDLen, ErrInvalidOpenID)
 	}
 	var r phoneReply
@@ -147,7 +138,7 @@ func (a *App) GetPhoneNumber(ctx context.Context, code string, opts ...PhoneOpti
 		op:      op,
 		method:  http.MethodPost,
 		path:    "/wxa/business/getuserphonenumber",
-		body:    phoneBody{Code: code, OpenID: pr.openID},
+		body:    phoneBody{Code: code, OpenID: pr.OpenID},
 		secrets: []string{code},
 	}, &r)
 	if err != nil {

@@ -22,9 +22,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/wxmp/miniauth"
 	"github.com/wxmp/miniauth/internal/adapter"
 	"github.com/wxmp/miniauth/session"
-	"github.com/wxmp/miniauth/wxauth"
 )
 
 // recordKey is the echo context key of the Record.
@@ -37,13 +37,13 @@ func Handler(h http.Handler) echo.HandlerFunc {
 	return echo.WrapHandler(h)
 }
 
-// Login returns the login route: [session.LoginHandler] on client and m,
+// Login returns the login route: [session.LoginHandler] on apps and m,
 // for a POST of {code, ...} from the mini-program.
 //
 // It panics when m is nil.
-func Login(client wxauth.Client, m *session.Manager, opts ...session.LoginOption) echo.HandlerFunc {
+func Login(apps miniauth.Apps, m *session.Manager, opts ...session.LoginOption) echo.HandlerFunc {
 	adapter.MustManager("echoauth", m)
-	return Handler(session.LoginHandler(client, m, opts...))
+	return Handler(session.LoginHandler(apps, m, opts...))
 }
 
 // Middleware returns echo middleware that lets a request on only with a
@@ -80,17 +80,17 @@ func Record(c echo.Context) (*session.Record, bool) {
 	return rec, ok && rec != nil
 }
 
-// Phone returns the phone route: [session.PhoneHandler] on client and m,
+// Phone returns the phone route: [session.PhoneHandler] on apps and m,
 // for a POST of {phoneCode} with the session's token. It binds the phone
 // to the session through the same [session.WithOnLogin] hook as [Login]
 // (pass the same opts) and answers a new token that carries the hook's
-// subject; the old token is revoked. client must be a [session.PhoneClient]
+// subject; the old token is revoked. The session's app must be a [session.PhoneClient]
 // (as *wxauth.App is), or the route answers 500.
 //
 // It panics when m is nil.
-func Phone(client wxauth.Client, m *session.Manager, opts ...session.LoginOption) echo.HandlerFunc {
+func Phone(apps miniauth.Apps, m *session.Manager, opts ...session.LoginOption) echo.HandlerFunc {
 	adapter.MustManager("echoauth", m)
-	return Handler(session.PhoneHandler(client, m, opts...))
+	return Handler(session.PhoneHandler(apps, m, opts...))
 }
 
 // Logout returns the logout route: [session.LogoutHandler], for a POST

@@ -26,9 +26,9 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
 
+	"github.com/wxmp/miniauth"
 	"github.com/wxmp/miniauth/internal/adapter"
 	"github.com/wxmp/miniauth/session"
-	"github.com/wxmp/miniauth/wxauth"
 )
 
 // recordKey is the c.Locals key of the Record.
@@ -61,13 +61,13 @@ func request(c *fiber.Ctx) (*http.Request, error) {
 	return r.WithContext(c.UserContext()), nil
 }
 
-// Login returns the login route: [session.LoginHandler] on client and m,
+// Login returns the login route: [session.LoginHandler] on apps and m,
 // for a POST of {code, ...} from the mini-program.
 //
 // It panics when m is nil.
-func Login(client wxauth.Client, m *session.Manager, opts ...session.LoginOption) fiber.Handler {
+func Login(apps miniauth.Apps, m *session.Manager, opts ...session.LoginOption) fiber.Handler {
 	adapter.MustManager("fiberauth", m)
-	return Handler(session.LoginHandler(client, m, opts...))
+	return Handler(session.LoginHandler(apps, m, opts...))
 }
 
 // Middleware returns Fiber middleware that lets a request on only with a
@@ -102,17 +102,17 @@ func Record(c *fiber.Ctx) (*session.Record, bool) {
 	return rec, ok && rec != nil
 }
 
-// Phone returns the phone route: [session.PhoneHandler] on client and m,
+// Phone returns the phone route: [session.PhoneHandler] on apps and m,
 // for a POST of {phoneCode} with the session's token. It binds the phone
 // to the session through the same [session.WithOnLogin] hook as [Login]
 // (pass the same opts) and answers a new token that carries the hook's
-// subject; the old token is revoked. client must be a [session.PhoneClient]
+// subject; the old token is revoked. The session's app must be a [session.PhoneClient]
 // (as *wxauth.App is), or the route answers 500.
 //
 // It panics when m is nil.
-func Phone(client wxauth.Client, m *session.Manager, opts ...session.LoginOption) fiber.Handler {
+func Phone(apps miniauth.Apps, m *session.Manager, opts ...session.LoginOption) fiber.Handler {
 	adapter.MustManager("fiberauth", m)
-	return Handler(session.PhoneHandler(client, m, opts...))
+	return Handler(session.PhoneHandler(apps, m, opts...))
 }
 
 // Logout returns the logout route: [session.LogoutHandler], for a POST

@@ -26,18 +26,18 @@ import (
 
 	"github.com/zeromicro/go-zero/rest"
 
+	"github.com/wxmp/miniauth"
 	"github.com/wxmp/miniauth/internal/adapter"
 	"github.com/wxmp/miniauth/session"
-	"github.com/wxmp/miniauth/wxauth"
 )
 
-// Login returns the login route's handler: [session.LoginHandler] on client
+// Login returns the login route's handler: [session.LoginHandler] on apps
 // and m, for a POST of {code, ...} from the mini-program.
 //
 // It panics when m is nil.
-func Login(client wxauth.Client, m *session.Manager, opts ...session.LoginOption) http.HandlerFunc {
+func Login(apps miniauth.Apps, m *session.Manager, opts ...session.LoginOption) http.HandlerFunc {
 	adapter.MustManager("zeroauth", m)
-	return session.LoginHandler(client, m, opts...).ServeHTTP
+	return session.LoginHandler(apps, m, opts...).ServeHTTP
 }
 
 // Middleware returns [session.Manager.Middleware] as go-zero route
@@ -54,17 +54,17 @@ func Middleware(m *session.Manager) rest.Middleware {
 	}
 }
 
-// Phone returns the phone route: [session.PhoneHandler] on client and m,
+// Phone returns the phone route: [session.PhoneHandler] on apps and m,
 // for a POST of {phoneCode} with the session's token. It binds the phone
 // to the session through the same [session.WithOnLogin] hook as [Login]
 // (pass the same opts) and answers a new token that carries the hook's
-// subject; the old token is revoked. client must be a [session.PhoneClient]
+// subject; the old token is revoked. The session's app must be a [session.PhoneClient]
 // (as *wxauth.App is), or the route answers 500.
 //
 // It panics when m is nil.
-func Phone(client wxauth.Client, m *session.Manager, opts ...session.LoginOption) http.HandlerFunc {
+func Phone(apps miniauth.Apps, m *session.Manager, opts ...session.LoginOption) http.HandlerFunc {
 	adapter.MustManager("zeroauth", m)
-	return session.PhoneHandler(client, m, opts...).ServeHTTP
+	return session.PhoneHandler(apps, m, opts...).ServeHTTP
 }
 
 // Logout returns the logout route's handler: [session.LogoutHandler], for a POST

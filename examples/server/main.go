@@ -40,6 +40,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/wxmp/miniauth"
 	"github.com/wxmp/miniauth/session"
 	"github.com/wxmp/miniauth/wxauth"
 	"github.com/wxmp/miniauth/wxauth/wxauthtest"
@@ -153,7 +154,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 
 // routes wires the login API over a new, in-memory account store. fake, when not nil,
 // adds GET /dev/code and GET /dev/phonecode.
-func routes(app wxauth.Client, sessions *session.Manager, fake *wxauthtest.Server) http.Handler {
+func routes(app miniauth.Apps, sessions *session.Manager, fake *wxauthtest.Server) http.Handler {
 	hook := session.WithOnLogin(loginHook())
 	mux := http.NewServeMux()
 	// The handlers answer other methods 405 themselves.

@@ -24,6 +24,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wxmp/miniauth"
 	"github.com/wxmp/miniauth/session"
 	"github.com/wxmp/miniauth/session/account"
 	"github.com/wxmp/miniauth/wxauth"
@@ -32,7 +33,7 @@ import (
 
 // Service is what an adapter's test mounts on its framework's server.
 type Service struct {
-	Client  wxauth.Client
+	Client  miniauth.Apps
 	Manager *session.Manager
 	// Options are the options of the login and phone routes: a
 	// session.WithOnLogin hook that gives a session with a phone its user.

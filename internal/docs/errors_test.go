@@ -32,6 +32,8 @@ var messagesZH = map[string]string{
 	session.CodeMethodNotAllowed:  "登录接口只接受 POST 请求",
 	session.CodeRequestTooLarge:   "请求内容过大",
 	session.CodeInvalidRequest:    "请求格式不正确",
+	session.CodeUnknownApp:        "未知的小程序，请检查 appid",
+	session.CodeNotSupported:      "当前平台不支持该操作",
 	session.CodeMissingCode:       "缺少登录 code",
 	session.CodeInvalidCode:       "登录 code 无效或已过期，请重新调用 wx.login",
 	session.CodeCodeUsed:          "登录 code 已被使用，请重新调用 wx.login",

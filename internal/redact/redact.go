@@ -10,8 +10,11 @@ import (
 // Placeholder replaces every secret this package removes.
 const Placeholder = "REDACTED"
 
-// sensitiveParams are the query parameters WeChat's APIs carry credentials in.
-var sensitiveParams = [...]string{"secret", "js_code", "code", "access_token", "signature", "session_key", "appsecret"}
+// sensitiveParams are the query parameters the platforms' APIs carry
+// credentials in: WeChat's, and its siblings' (Baidu's sk and
+// client_secret, Kuaishou's app_secret, the component and refresh tokens).
+var sensitiveParams = [...]string{"secret", "js_code", "code", "access_token", "signature", "session_key", "appsecret",
+	"sk", "client_secret", "app_secret", "component_access_token", "refresh_token", "component_appsecret"}
 
 // URL returns raw with the values of credential-carrying query parameters
 // (secret, js_code, access_token, ...) replaced by [Placeholder], and any

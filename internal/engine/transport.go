@@ -1,4 +1,4 @@
-package wxauth
+package engine
 
 import (
 	"net"
@@ -6,19 +6,19 @@ import (
 	"time"
 )
 
-// The connection pool of the default transport, as WithHTTPClient's doc
-// states it.
+// The connection pool of the default transport, as the platforms'
+// WithHTTPClient docs state it.
 const (
-	// maxIdleConnsPerHost is how many idle keep-alive connections to
-	// WeChat the default transport keeps: enough for a login server's
+	// MaxIdleConnsPerHost is how many idle keep-alive connections to a
+	// platform the default transport keeps: enough for a login server's
 	// concurrent calls, so that each call reuses a connection instead of
-	// opening (and, against WeChat, TLS-handshaking) a new one.
-	maxIdleConnsPerHost = 100
-	// idleConnTimeout is how long an idle connection is kept.
-	idleConnTimeout = 90 * time.Second
+	// opening (and TLS-handshaking) a new one.
+	MaxIdleConnsPerHost = 100
+	// IdleConnTimeout is how long an idle connection is kept.
+	IdleConnTimeout = 90 * time.Second
 )
 
-// defaultTransport returns the transport of an App that was given no
+// DefaultTransport returns the transport of a [Client] that was given no
 // transport of its own: a clone of http.DefaultTransport (proxy from the
 // environment, dial and TLS timeouts, HTTP/2 where the server offers it)
 // whose idle pool is sized for concurrent calls. http.DefaultTransport
@@ -27,9 +27,9 @@ const (
 // socket in TIME_WAIT when it closes.
 //
 // A program may have replaced http.DefaultTransport by a RoundTripper that
-// is no *http.Transport (a tracing wrapper, httpmock.Activate): the App then
-// builds one with net/http's default settings, as resty did before.
-func defaultTransport() *http.Transport {
+// is no *http.Transport (a tracing wrapper, httpmock.Activate): the Client
+// then builds one with net/http's default settings, as resty did before.
+func DefaultTransport() *http.Transport {
 	t, ok := http.DefaultTransport.(*http.Transport)
 	if ok {
 		t = t.Clone()
@@ -41,9 +41,9 @@ func defaultTransport() *http.Transport {
 			ExpectContinueTimeout: time.Second,
 		}
 	}
-	t.MaxIdleConns = maxIdleConnsPerHost
-	t.MaxIdleConnsPerHost = maxIdleConnsPerHost
-	t.IdleConnTimeout = idleConnTimeout
+	t.MaxIdleConns = MaxIdleConnsPerHost
+	t.MaxIdleConnsPerHost = MaxIdleConnsPerHost
+	t.IdleConnTimeout = IdleConnTimeout
 	t.ForceAttemptHTTP2 = true
 	return t
 }

@@ -1,0 +1,91 @@
+// Package engine is the machinery every platform client of miniauth shares:
+// the request loop (per-attempt timeouts, retries with backoff under the
+// context's deadline, reply bodies read under 1 MiB into pooled buffers,
+// redaction of secrets from every error and log line, a silent resty) and,
+// driven by the platform, the error envelope of each endpoint. A platform
+// package (wxauth, qqauth, douyinauth, ...) is a dialect on it: its
+// endpoints, its reply types and its errors.
+//
+// # Building a client
+//
+// A platform's New resolves its options, then builds one [Client] from a
+// [Config] and keeps it:
+//
+//	eng, err := engine.New(engine.Config{
+//		Package:        "kuaishouauth",     // prefix of errors and log lines
+//		Upstream:       "kuaishou",         // "malformed reply from kuaishou"
+//		HTTPClient:     cfg.httpClient,     // copied; nil: DefaultTransport
+//		Timeout:        cfg.timeout,        // per attempt
+//		Retries:        cfg.retries,
+//		BackoffBase:    cfg.backoffBase,
+//		BackoffLimit:   cfg.backoffLimit,
+//		Logger:         cfg.logger,
+//		Secrets:        []string{secret},   // scrubbed from every error and log line
+//		ErrBadResponse: ErrBadResponse,     // what malformed replies match
+//	})
+//
+// [BaseURL] checks a WithBaseURL argument; [DefaultTransport] is what a
+// client without a transport of its own gets.
+//
+// # The dialect: one reply type per envelope
+//
+// A reply type says whether a decoded reply failed and builds the
+// platform's typed error for it; embed it in each endpoint's reply struct.
+// The envelope belongs to the endpoint, not to the platform (Douyin has
+// three: err_no/err_tips, err_no/err_msg, data.error_code/description), so
+// a platform may have several. Kuaishou's result≠1:
+//
+//	type baseReply struct {
+//		Result   int    `json:"result"`
+//		ErrorMsg string `json:"error_msg"`
+//	}
+//
+//	func (r *baseReply) Failed() bool { return r.Result != 1 }
+//
+//	func (r *baseReply) Err(op string, s engine.Scrubber) (retry bool, err error) {
+//		return false, &APIError{Op: op, Code: r.Result, Msg: s.Scrub(r.ErrorMsg)}
+//	}
+//
+//	type code2SessionReply struct {
+//		baseReply
+//		OpenID     string `json:"open_id"`
+//		SessionKey string `json:"session_key"`
+//	}
+//
+// Err returns retry=true only for the platform's "busy, try again" code,
+// never for a code after which the single-use login code may be spent. Its
+// error should be typed (errors.As) and match the shared sentinels
+// (errors.Is) by the platform's own table of codes. Codes sent as strings
+// (Baidu's "invalid_grant", Alipay's "isv.code-invalid") are the reply
+// type's business: decode them into whatever the table is keyed by.
+//
+// A reply type that needs the raw body (Alipay verifies an RSA2 signature
+// over the raw JSON of its response) or decodes a hot endpoint faster than
+// encoding/json implements [BodyDecoder]; it reports a body it refuses with
+// [Malformed]. The body is reused after the call: keep no slice of it.
+//
+// # Calling
+//
+// Each call is a [Request] value and one [Client.Do]:
+//
+//	var r code2SessionReply
+//	err := a.eng.Do(ctx, engine.Request{
+//		Op:      "code2session",
+//		Method:  http.MethodPost,
+//		Base:    a.baseURL,                 // one per host: Douyin has two
+//		Path:    "/oauth2/mp/code2session",
+//		Form:    url.Values{"app_id": {a.appID}, "app_secret": {a.secret}, "js_code": {code}},
+//		Secrets: []string{code},            // this call's secrets
+//	}, &r)
+//
+// A Request carries a query (Query, or a pre-encoded RawQuery for a hot
+// path), a JSON or a form body, extra headers (Douyin's access-token: list
+// the token in Secrets too) and the call's secrets. Do retries a dial
+// error, a 5xx and what Err calls retryable, never a timeout; it returns
+// Err's error, Config.StatusError's for a status other than 200 (default
+// [StatusError]), a [ReplyError] matching ErrBadResponse for a reply that
+// cannot be decoded or is too long, and for a request that got no reply a
+// scrubbed error that still unwraps to its cause. The checks of a decoded
+// success (an openid present, a session_key of the platform's length) are
+// the platform's: [Client.BadReply] makes their error.
+package engine
