@@ -50,6 +50,7 @@ var messagesZH = map[string]string{
 	session.CodeInvalidPhoneCode:  "手机号授权已失效，请重新点击获取手机号",
 	session.CodeQuotaExceeded:     "服务今日调用次数已达上限，请明天再试",
 	session.CodeCrossOrigin:       "拒绝跨站请求",
+	session.CodeNotRegistered:     "请先完成注册（授权手机号）",
 }
 
 func localizedErrors(w http.ResponseWriter, r *http.Request, e *session.HTTPError) {
