@@ -1,7 +1,7 @@
 # Sourced by .ci/run (bash, set -euo pipefail): installs MariaDB and PostgreSQL
 # when missing (Debian packages), starts a throwaway server of each on a free
 # loopback port in a temp dir, waits for them, creates a database and user in
-# each, exports MYSQL_DSN and PG_DSN for the session/account/sqlstore tests,
+# each, exports MYSQL_DSN and PG_DSN for the account/sqlstore tests,
 # and stops them at exit. Local use: `. .ci/sql.sh` in a bash shell.
 
 if declare -F step >/dev/null; then step "mariadb + postgresql"; fi

@@ -115,10 +115,10 @@ func WithOnLogin(f OnLoginFunc) LoginOption {
 
 // loginRequest is the JSON body of a login.
 type loginRequest struct {
-	AppID         string `json:"appid"`
-	Platform      string `json:"platform"`
-	Code          string `json:"code"`
-	PhoneCode     string `json:"phoneCode"`
+	AppID    string `json:"appid"`
+	Platform string `json:"platform"`
+	Code     string `json:"code"`
+	phoneInput
 	RawData       string `json:"rawData"`
 	Signature     string `json:"signature"`
 	EncryptedData string `json:"encryptedData"`
@@ -128,8 +128,9 @@ type loginRequest struct {
 type loginHandler struct{ *flow }
 
 // LoginHandler returns the handler of a mini-program's login request: a POST
-// with the JSON body {appid?, platform?, code, phoneCode?, rawData?,
-// signature?, encryptedData?, iv?} made of what the platform's login call
+// with the JSON body {appid?, platform?, code, phoneCode?, phoneResponse?,
+// phoneEncryptedData?, phoneIv?, rawData?, signature?, encryptedData?, iv?}
+// made of what the platform's login call
 // (wx.login, tt.login, my.getAuthCode, qq.login, swan.login, ks.login,
 // wx.qy.login), and the phone-number button or the user-info call,
 // returned.
@@ -153,6 +154,17 @@ type loginHandler struct{ *flow }
 // the hook's fields; no token in cookie mode, see [WithTokenCookie]). The
 // session_key never leaves the server.
 //
+// The phone number comes in the form the app's platform gives it, at most
+// one per request: phoneCode, the one-time code of the phone-number button
+// (WeChat, Douyin; a [miniauth.PhoneExchanger]); phoneResponse, the signed
+// and encrypted response of Alipay's my.getPhoneNumber (a
+// [miniauth.PhoneDecrypter]); phoneEncryptedData and phoneIv, the encrypted
+// number of the button's callback (Baidu, Kuaishou; a [miniauth.Decrypter],
+// with the login's session key). A phone response or encrypted data that
+// does not verify or decrypt is 400 invalid_phone_code, as a refused code
+// is. Decrypted numbers are as trustworthy as the platform's scheme: AES-CBC
+// has no integrity, but the client does not know the session key.
+//
 // The phone code (e.detail.code of the phone-number button) is exchanged
 // last, with [miniauth.ForOpenID] of the session's openid, and only when the
 // login itself succeeded: WeChat bills each press of the button and a code
@@ -168,9 +180,9 @@ type loginHandler struct{ *flow }
 //	405 method_not_allowed    not a POST
 //	403 cross_origin_request  cookie mode only: a browser's request from another origin
 //	413 request_too_large     body over 64 KiB
-//	400 invalid_request       not a JSON object of strings; a field repeated; rawData without signature, encryptedData without iv, a code or phoneCode over 256 bytes or not printable
+//	400 invalid_request       not a JSON object of strings; a field repeated; rawData without signature, encryptedData without iv, a code or phoneCode over 256 bytes or not printable; two phone fields
 //	400 unknown_app           no app of apps has the body's appid (and platform), or none was named where apps serves several
-//	400 not_supported         a field the app's platform cannot use: phoneCode, rawData or encryptedData
+//	400 not_supported         a field the app's platform cannot use: phoneCode, phoneResponse, phoneEncryptedData, rawData or encryptedData
 //	400 missing_code          no code (WeChat is not called)
 //	401 invalid_code          WeChat does not know the code, or it expired
 //	401 code_used             the code was already used
@@ -219,7 +231,7 @@ func (h loginHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // returns it with the client of its app.
 func (h loginHandler) readLoginRequest(w http.ResponseWriter, r *http.Request) (*loginRequest, miniauth.Client, *HTTPError) {
 	var req loginRequest
-	if e := readJSONBody(w, r, &req, "the body must be a JSON object with string fields appid, platform, code, phoneCode, rawData, signature, encryptedData and iv"); e != nil {
+	if e := readJSONBody(w, r, &req, "the body must be a JSON object with string fields appid, platform, code, phoneCode, phoneResponse, phoneEncryptedData, phoneIv, rawData, signature, encryptedData and iv"); e != nil {
 		return nil, nil, e
 	}
 	if e := checkLoginRequest(&req); e != nil {
@@ -241,10 +253,8 @@ func (h loginHandler) readLoginRequest(w http.ResponseWriter, r *http.Request) (
 			return nil, nil, notSupported(c, "encryptedData")
 		}
 	}
-	if req.PhoneCode != "" {
-		if _, e := h.phoneExchanger(c); e != nil {
-			return nil, nil, e
-		}
+	if e := h.phoneSupported(c, &req.phoneInput); e != nil {
+		return nil, nil, e
 	}
 	return &req, c, nil
 }
@@ -267,10 +277,8 @@ func checkLoginRequest(req *loginRequest) *HTTPError {
 		return invalidRequest("signature must be 40 hex digits", nil)
 	case req.IV != "" && crypto.CheckIV(req.IV) != nil:
 		return invalidRequest("iv must be base64 of 16 bytes", nil)
-	case req.PhoneCode != "" && !validPhoneCode(req.PhoneCode):
-		return invalidRequest("phoneCode must be 1 to 256 bytes of printable ASCII", nil)
 	}
-	return nil
+	return req.phoneInput.check()
 }
 
 // login checks a login request with WeChat, issues its token and writes the
@@ -315,12 +323,8 @@ func (h loginHandler) login(w http.ResponseWriter, r *http.Request, c miniauth.C
 		}
 		info.UserInfo = ui
 	}
-	if req.PhoneCode != "" { // last: the login is good, the code may be spent
-		px, e := h.phoneExchanger(c)
-		if e != nil {
-			return e
-		}
-		p, e := h.exchangePhone(ctx, px, req.PhoneCode, sess.OpenID)
+	if !req.phoneInput.empty() { // last: the login is good, the phone code may be spent
+		p, e := h.phone(ctx, c, &req.phoneInput, sess)
 		if e != nil {
 			return e
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wxmp/miniauth"
+	"github.com/wxmp/miniauth/crypto"
 	"github.com/wxmp/miniauth/session"
 	"github.com/wxmp/miniauth/wxauth"
 	"github.com/wxmp/miniauth/wxauth/wxauthtest"
@@ -323,4 +324,111 @@ func TestSingleClientServesItsOwnAppOnly(t *testing.T) {
 	status, resp := e.post(t, "/login", "", fmt.Sprintf(`{"appid":"wxother","code":%q}`, a.fake.Login(openID)))
 	assert.Equal(t, http.StatusBadRequest, status)
 	assert.Equal(t, session.CodeUnknownApp, resp["error"])
+}
+
+// phoneStub is a client of a platform whose phone number reaches the server
+// as Alipay's signed response, or as Baidu's encrypted data.
+type phoneStub struct {
+	stubClient
+	key string // the session key Code2Session hands out
+}
+
+func (s *phoneStub) Code2Session(ctx context.Context, code string) (*miniauth.Session, error) {
+	sess, err := s.stubClient.Code2Session(ctx, code)
+	if err == nil {
+		sess.SessionKey = s.key
+	}
+	return sess, err
+}
+
+// DecryptPhone accepts the response "signed:<number>" and nothing else.
+func (s *phoneStub) DecryptPhone(response string) (*miniauth.PhoneNumber, error) {
+	n, ok := strings.CutPrefix(response, "signed:")
+	if !ok {
+		return nil, fmt.Errorf("stub: bad signature: %w", miniauth.ErrInvalidPhoneCode)
+	}
+	return &miniauth.PhoneNumber{PhoneNumber: n, PurePhoneNumber: n}, nil
+}
+
+// Decrypt decrypts as WeChat does, without a watermark check.
+func (s *phoneStub) Decrypt(sessionKey, encryptedData, iv string, v any) error {
+	plain, err := crypto.Decrypt(sessionKey, encryptedData, iv)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(plain, v)
+}
+
+// aliStub has Alipay's capability alone: DecryptPhone, no Decrypt.
+type aliStub struct{ s *phoneStub }
+
+func (a aliStub) Platform() miniauth.Platform { return a.s.Platform() }
+func (a aliStub) AppID() string               { return a.s.AppID() }
+func (a aliStub) Code2Session(ctx context.Context, code string) (*miniauth.Session, error) {
+	return a.s.Code2Session(ctx, code)
+}
+func (a aliStub) DecryptPhone(response string) (*miniauth.PhoneNumber, error) {
+	return a.s.DecryptPhone(response)
+}
+
+func TestPhoneResponseAndEncryptedPhone(t *testing.T) {
+	t.Parallel()
+	ali := &phoneStub{stubClient: stubClient{p: miniauth.Alipay, id: "2021000000000001"}}
+	bd := &phoneStub{stubClient: stubClient{p: miniauth.Baidu, id: "baidukey1"}, key: testKey}
+	apps, err := miniauth.NewApps(aliStub{ali}, bd)
+	require.NoError(t, err)
+	var phones sync.Map // openid -> phone the hook saw
+	e := newMultiEnv(t, apps, session.WithOnLogin(func(_ context.Context, info *session.LoginInfo) (map[string]any, error) {
+		if info.Phone != nil {
+			phones.Store(info.Session.OpenID, info.Phone.PhoneNumber)
+			info.Subject = "u-" + info.Phone.PhoneNumber
+		}
+		return nil, nil
+	}))
+
+	// Alipay: the response of my.getPhoneNumber, in the login.
+	status, body := e.post(t, "/login", "", `{"appid":"2021000000000001","code":"a1","phoneResponse":"signed:13800138000"}`)
+	require.Equal(t, http.StatusOK, status, body)
+	got, _ := phones.Load("o-a1")
+	assert.Equal(t, "13800138000", got)
+	status, body = e.post(t, "/login", "", `{"appid":"2021000000000001","code":"a2","phoneResponse":"forged:13800138000"}`)
+	assert.Equal(t, http.StatusBadRequest, status)
+	assert.Equal(t, session.CodeInvalidPhoneCode, body["error"])
+
+	// Baidu: encrypted data, in a phone bind after a silent login.
+	status, body = e.post(t, "/login", "", `{"appid":"baidukey1","code":"b1"}`)
+	require.Equal(t, http.StatusOK, status, body)
+	token := body["token"].(string)
+	enc, err := crypto.Encrypt(testKey, testIV, []byte(`{"phoneNumber":"13900139000","purePhoneNumber":"13900139000","countryCode":"86"}`))
+	require.NoError(t, err)
+	status, body = e.post(t, "/phone", token, fmt.Sprintf(`{"phoneEncryptedData":%q,"phoneIv":%q}`, enc, testIV))
+	require.Equal(t, http.StatusOK, status, body)
+	got, _ = phones.Load("o-b1")
+	assert.Equal(t, "13900139000", got)
+	assert.Equal(t, "u-13900139000", e.me(t, body["token"].(string))["subject"])
+
+	// Refusals of form, before anything is spent.
+	calls := ali.calls.Load()
+	for name, tt := range map[string]struct {
+		body, code string
+	}{
+		"two phone fields": {`{"appid":"2021000000000001","code":"a3","phoneCode":"p","phoneResponse":"signed:1"}`, session.CodeInvalidRequest},
+		"data without iv":  {`{"appid":"baidukey1","code":"b3","phoneEncryptedData":"AAAA"}`, session.CodeInvalidRequest},
+		"bad iv":           {`{"appid":"baidukey1","code":"b3","phoneEncryptedData":"AAAA","phoneIv":"xx"}`, session.CodeInvalidRequest},
+		"code on alipay":   {`{"appid":"2021000000000001","code":"a3","phoneCode":"p1"}`, session.CodeNotSupported},
+		"data on alipay":   {`{"appid":"2021000000000001","code":"a3","phoneEncryptedData":"AAAA","phoneIv":"` + testIV + `"}`, session.CodeNotSupported},
+		"too long":         {`{"appid":"2021000000000001","code":"a3","phoneResponse":"` + strings.Repeat("x", 9000) + `"}`, session.CodeInvalidRequest},
+	} {
+		status, resp := e.post(t, "/login", "", tt.body)
+		assert.Equal(t, http.StatusBadRequest, status, name)
+		assert.Equal(t, tt.code, resp["error"], name)
+	}
+	assert.Equal(t, calls, ali.calls.Load(), "no code spent")
+
+	// Encrypted data that does not decrypt with the session key.
+	other, err := crypto.Encrypt(otherKey, testIV, []byte(`{"phoneNumber":"13900139000"}`))
+	require.NoError(t, err)
+	status, body = e.post(t, "/login", "", fmt.Sprintf(`{"appid":"baidukey1","code":"b4","phoneEncryptedData":%q,"phoneIv":%q}`, other, testIV))
+	assert.Equal(t, http.StatusBadRequest, status)
+	assert.Equal(t, session.CodeInvalidPhoneCode, body["error"])
 }

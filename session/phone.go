@@ -20,14 +20,16 @@ type PhoneClient interface {
 
 // phoneRequest is the JSON body of [PhoneHandler].
 type phoneRequest struct {
-	PhoneCode string `json:"phoneCode"`
+	phoneInput
 }
 
 type phoneHandler struct{ *flow }
 
 // PhoneHandler returns the handler that binds a phone number to a logged-in
 // session: a POST with the JSON body {"phoneCode": "..."} (e.detail.code of
-// the phone-number button) from a client that carries its token, as
+// the phone-number button; on Alipay {"phoneResponse": "..."}, on Baidu and
+// Kuaishou {"phoneEncryptedData": "...", "phoneIv": "..."}, as
+// [LoginHandler] reads them) from a client that carries its token, as
 // [Manager.Middleware] reads it. It exchanges the code with the platform of
 // the session's app (the client apps gives for the [Record]'s Platform and
 // AppID) for the session's openid ([miniauth.ForOpenID]: the code of another
@@ -85,11 +87,14 @@ func (h phoneHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // answer with a new token.
 func (h phoneHandler) bind(w http.ResponseWriter, r *http.Request, rec *Record) *HTTPError {
 	var req phoneRequest
-	if e := readJSONBody(w, r, &req, "the body must be a JSON object with the string field phoneCode"); e != nil {
+	if e := readJSONBody(w, r, &req, "the body must be a JSON object with the string field phoneCode (or phoneResponse, or phoneEncryptedData and phoneIv)"); e != nil {
 		return e
 	}
-	if !validPhoneCode(req.PhoneCode) {
-		return invalidRequest("phoneCode is required: 1 to 256 bytes of printable ASCII from the phone-number button", nil)
+	if req.empty() {
+		return invalidRequest("phoneCode is required: 1 to 256 bytes of printable ASCII from the phone-number button (Alipay: phoneResponse; Baidu, Kuaishou: phoneEncryptedData and phoneIv)", nil)
+	}
+	if e := req.check(); e != nil {
+		return e
 	}
 	// The session's own app, never one the body names: a token of one app
 	// cannot spend a phone code at another.
@@ -97,19 +102,18 @@ func (h phoneHandler) bind(w http.ResponseWriter, r *http.Request, rec *Record) 
 	if e != nil {
 		return e
 	}
-	px, e := h.phoneExchanger(c)
-	if e != nil {
+	if e := h.phoneSupported(c, &req.phoneInput); e != nil {
 		return e
 	}
 	ctx := r.Context()
 	if e := h.m.loginGate(ctx); e != nil { // the store is down: keep the billed phone code for the retry
 		return e
 	}
-	phone, e := h.exchangePhone(ctx, px, req.PhoneCode, rec.OpenID)
+	sess := &miniauth.Session{Platform: rec.Platform, AppID: rec.AppID, OpenID: rec.OpenID, UnionID: rec.UnionID, SessionKey: rec.SessionKey}
+	phone, e := h.phone(ctx, c, &req.phoneInput, sess)
 	if e != nil {
 		return e
 	}
-	sess := &miniauth.Session{Platform: rec.Platform, AppID: rec.AppID, OpenID: rec.OpenID, UnionID: rec.UnionID, SessionKey: rec.SessionKey}
 	info := &LoginInfo{Session: sess, Phone: phone, Subject: rec.Subject}
 	fields, e := h.callHook(ctx, info)
 	if e != nil {

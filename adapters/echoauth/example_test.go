@@ -13,9 +13,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/wxmp/miniauth/account"
 	"github.com/wxmp/miniauth/adapters/echoauth"
 	"github.com/wxmp/miniauth/session"
-	"github.com/wxmp/miniauth/session/account"
 	"github.com/wxmp/miniauth/wxauth"
 	"github.com/wxmp/miniauth/wxauth/wxauthtest"
 )
@@ -23,7 +23,7 @@ import (
 // newService is a whole mini-program login service on Echo: silent login
 // ({code}), phone login ({phoneCode}, with the silent login's token), me,
 // logout, and logout on every device. linker gives each session its user
-// (see package session/account).
+// (see package account).
 func newService(app *wxauth.App, sessions *session.Manager, linker *account.Linker) *echo.Echo {
 	hook := session.WithOnLogin(account.OnLogin(linker))
 	e := echo.New()

@@ -13,9 +13,9 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/wxmp/miniauth/account"
 	"github.com/wxmp/miniauth/adapters/fiberauth"
 	"github.com/wxmp/miniauth/session"
-	"github.com/wxmp/miniauth/session/account"
 	"github.com/wxmp/miniauth/wxauth"
 	"github.com/wxmp/miniauth/wxauth/wxauthtest"
 )
@@ -23,7 +23,7 @@ import (
 // newService is a whole mini-program login service on Fiber: silent login
 // ({code}), phone login ({phoneCode}, with the silent login's token), me,
 // logout, and logout on every device. linker gives each session its user
-// (see package session/account).
+// (see package account).
 func newService(wx *wxauth.App, sessions *session.Manager, linker *account.Linker) *fiber.App {
 	hook := session.WithOnLogin(account.OnLogin(linker))
 	app := fiber.New(fiber.Config{DisableStartupMessage: true})

@@ -9,9 +9,9 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/wxmp/miniauth/account"
+	"github.com/wxmp/miniauth/account/sqlstore"
 	"github.com/wxmp/miniauth/session"
-	"github.com/wxmp/miniauth/session/account"
-	"github.com/wxmp/miniauth/session/account/sqlstore"
 	"github.com/wxmp/miniauth/session/redisstore"
 	"github.com/wxmp/miniauth/wxauth"
 )

@@ -13,9 +13,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/wxmp/miniauth/account"
 	"github.com/wxmp/miniauth/adapters/ginauth"
 	"github.com/wxmp/miniauth/session"
-	"github.com/wxmp/miniauth/session/account"
 	"github.com/wxmp/miniauth/wxauth"
 	"github.com/wxmp/miniauth/wxauth/wxauthtest"
 )
@@ -23,7 +23,7 @@ import (
 // newService is a whole mini-program login service on gin: silent login
 // ({code}), phone login ({phoneCode}, with the silent login's token), me,
 // logout, and logout on every device. linker gives each session its user
-// (see package session/account).
+// (see package account).
 func newService(app *wxauth.App, sessions *session.Manager, linker *account.Linker) *gin.Engine {
 	hook := session.WithOnLogin(account.OnLogin(linker))
 	r := gin.New()

@@ -16,9 +16,9 @@ import (
 	"github.com/cloudwego/hertz/pkg/common/config"
 	"github.com/cloudwego/hertz/pkg/common/utils"
 
+	"github.com/wxmp/miniauth/account"
 	"github.com/wxmp/miniauth/adapters/hertzauth"
 	"github.com/wxmp/miniauth/session"
-	"github.com/wxmp/miniauth/session/account"
 	"github.com/wxmp/miniauth/wxauth"
 	"github.com/wxmp/miniauth/wxauth/wxauthtest"
 )
@@ -26,7 +26,7 @@ import (
 // newService is a whole mini-program login service on Hertz: silent login
 // ({code}), phone login ({phoneCode}, with the silent login's token), me,
 // logout, and logout on every device. linker gives each session its user
-// (see package session/account).
+// (see package account).
 func newService(app *wxauth.App, sessions *session.Manager, linker *account.Linker, opts ...config.Option) *server.Hertz {
 	hook := session.WithOnLogin(account.OnLogin(linker))
 	h := server.New(opts...)

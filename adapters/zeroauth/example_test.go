@@ -15,9 +15,9 @@ import (
 	"github.com/zeromicro/go-zero/rest/httpx"
 	"github.com/zeromicro/go-zero/rest/router"
 
+	"github.com/wxmp/miniauth/account"
 	"github.com/wxmp/miniauth/adapters/zeroauth"
 	"github.com/wxmp/miniauth/session"
-	"github.com/wxmp/miniauth/session/account"
 	"github.com/wxmp/miniauth/wxauth"
 	"github.com/wxmp/miniauth/wxauth/wxauthtest"
 )
@@ -25,7 +25,7 @@ import (
 // routes is a whole mini-program login service on go-zero: silent login
 // ({code}), phone login ({phoneCode}, with the silent login's token), me,
 // logout, and logout on every device. linker gives each session its user
-// (see package session/account). In main: server.AddRoutes(routes(...)).
+// (see package account). In main: server.AddRoutes(routes(...)).
 func routes(app *wxauth.App, sessions *session.Manager, linker *account.Linker) []rest.Route {
 	hook := session.WithOnLogin(account.OnLogin(linker))
 	return append([]rest.Route{

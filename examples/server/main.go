@@ -7,7 +7,7 @@
 //	GET  /api/me      behind session.Manager.Middleware: who the token belongs to
 //
 // A login hook binds WeChat users to the app's own with package
-// session/account (users.go): a silent login of an openid it does not know
+// account (users.go): a silent login of an openid it does not know
 // gets a token without a user ({"registered": false}); the phone code, in the
 // login or posted to /api/phone, binds the openid to the user of that phone
 // number, or creates one.

@@ -5,8 +5,8 @@ import (
 	"strconv"
 	"sync/atomic"
 
+	"github.com/wxmp/miniauth/account"
 	"github.com/wxmp/miniauth/session"
-	"github.com/wxmp/miniauth/session/account"
 )
 
 // loginHook returns the login hook of the server: package account binds the
@@ -18,7 +18,7 @@ import (
 // phone button and posts its code to /api/phone.
 //
 // The links live in memory here (account.NewMemoryStore). A real server
-// keeps them in its database with package session/account/sqlstore, and
+// keeps them in its database with package account/sqlstore, and
 // creates its users in the same transaction (account.WithNewUser). The user
 // ids here are "u1", "u2", ...
 func loginHook() session.OnLoginFunc {

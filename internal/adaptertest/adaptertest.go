@@ -26,8 +26,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wxmp/miniauth"
+	"github.com/wxmp/miniauth/account"
 	"github.com/wxmp/miniauth/session"
-	"github.com/wxmp/miniauth/session/account"
 	"github.com/wxmp/miniauth/wxauth"
 	"github.com/wxmp/miniauth/wxauth/wxauthtest"
 )
