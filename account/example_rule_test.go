@@ -11,7 +11,7 @@ import (
 	"sync"
 
 	"github.com/wxmp/miniauth/session"
-	"github.com/wxmp/miniauth/session/account"
+	"github.com/wxmp/miniauth/account"
 	"github.com/wxmp/miniauth/wxauth"
 )
 

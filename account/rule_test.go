@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wxmp/miniauth/session"
-	"github.com/wxmp/miniauth/session/account"
+	"github.com/wxmp/miniauth/account"
 	"github.com/wxmp/miniauth/wxauth"
 	"github.com/wxmp/miniauth/wxauth/wxauthtest"
 )
