@@ -19,6 +19,12 @@
 // Records written by versions of this package before the index have none:
 // RevokeAll misses them until they expire.
 //
+// A renewal ([session.WithIdleTimeout], [Store.Renew]) moves the record's
+// member in its owner's index to the new expiry (ZADD XX GT, so a member a
+// revocation removed stays out), then rewrites the record with SET ... XX,
+// which writes only while the record is there: the check and the write are
+// one command, so a renewal never brings back a revoked token.
+//
 // Every Lua script touches one key, and no command spans two keys, so the
 // store works on Redis Cluster; the braces put an owner's index in the slot
 // of its name. A record key and its index may live on different nodes: Put
