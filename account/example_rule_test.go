@@ -10,8 +10,8 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/wxmp/miniauth/session"
 	"github.com/wxmp/miniauth/account"
+	"github.com/wxmp/miniauth/session"
 	"github.com/wxmp/miniauth/wxauth"
 )
 

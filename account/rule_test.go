@@ -14,8 +14,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/wxmp/miniauth/session"
 	"github.com/wxmp/miniauth/account"
+	"github.com/wxmp/miniauth/session"
 	"github.com/wxmp/miniauth/wxauth"
 	"github.com/wxmp/miniauth/wxauth/wxauthtest"
 )
