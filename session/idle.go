@@ -99,18 +99,17 @@ func (m *Manager) idleEnd(now, end time.Time) time.Time {
 	return idle
 }
 
-// renewDue reports whether a use at now of a valid rec extends it: a tenth
-// of the idle timeout has passed since it was last extended, and it can
-// still move (it has not reached its absolute end).
-func (m *Manager) renewDue(rec *Record, now time.Time) bool {
-	if rec.IdleExpiresAt.IsZero() { // issued without an idle timeout
-		return true
+// idleState reports whether a valid rec, used at now, has been unused for
+// the idle timeout, and else whether the use extends it: a tenth of the
+// idle timeout has passed since it was last extended (renew leaves a record
+// that has reached its absolute end as it is). A record issued without an
+// idle timeout is extended at its first use.
+func (m *Manager) idleState(rec *Record, now time.Time) (expired, renew bool) {
+	if rec.IdleExpiresAt.IsZero() {
+		return false, true
 	}
-	if !rec.IdleExpiresAt.Before(rec.ExpiresAt) {
-		return false
-	}
-	extended := rec.IdleExpiresAt.Add(-m.cfg.idle)
-	return now.Sub(extended) >= m.cfg.idle/renewFraction
+	left := rec.IdleExpiresAt.Sub(now)
+	return left <= 0, left <= m.cfg.idle-m.cfg.idle/renewFraction
 }
 
 // renew extends rec, the record under key, for a use at now. It returns

@@ -202,18 +202,22 @@ func (m *Manager) Validate(ctx context.Context, token string) (*Record, error) {
 		return nil, ErrInvalidToken
 	}
 	now := m.cfg.now()
-	switch {
-	case !now.Before(rec.ExpiresAt):
+	if !now.Before(rec.ExpiresAt) {
 		return nil, ErrExpired
-	case m.cfg.idle > 0 && !rec.IdleExpiresAt.IsZero() && !now.Before(rec.IdleExpiresAt):
-		return nil, ErrExpired
+	}
+	renew := false
+	if m.cfg.idle > 0 {
+		var expired bool
+		if expired, renew = m.idleState(rec, now); expired {
+			return nil, ErrExpired
+		}
 	}
 	if m.cfg.recordCheck != nil {
 		if err := m.runRecordCheck(ctx, rec); err != nil {
 			return nil, err
 		}
 	}
-	if m.cfg.idle > 0 && m.renewDue(rec, now) {
+	if renew {
 		if err := m.renew(ctx, key, rec, now); err != nil {
 			return nil, err
 		}
