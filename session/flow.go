@@ -25,6 +25,9 @@ type flow struct {
 	m       *Manager
 	onLogin OnLoginFunc
 	err     error // misconfiguration: every request gets 500
+
+	// checkEncrypted: ask WeChat about encryptedData ([WithEncryptedDataCheck]).
+	checkEncrypted bool
 }
 
 func newFlow(name string, apps miniauth.Apps, m *Manager, opts []LoginOption) *flow {

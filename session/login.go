@@ -196,6 +196,7 @@ type loginHandler struct{ *flow }
 //	400 decrypt_failed        encryptedData and iv do not decrypt (one code and message whatever the cause)
 //	401 watermark_mismatch    encryptedData was made for another mini-program
 //	401 identity_mismatch     encryptedData names another openId or unionId than the session
+//	400 encrypted_data_unverified  WithEncryptedDataCheck: WeChat did not produce encryptedData (the phone code is not spent)
 //	403 login_refused         the hook refused
 //	503 store_unavailable     the session store is down
 //
@@ -318,6 +319,9 @@ func (h loginHandler) login(w http.ResponseWriter, r *http.Request, c miniauth.C
 	}
 	if req.EncryptedData != "" {
 		ui, e := h.decryptUserInfo(c.(miniauth.Decrypter), sess, req)
+		if e == nil {
+			e = h.verifyEncryptedData(ctx, c, req.EncryptedData)
+		}
 		if e != nil {
 			return e
 		}

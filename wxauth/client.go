@@ -2,16 +2,13 @@ package wxauth
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
-	"strconv"
-	"time"
 
 	"github.com/wxmp/miniauth"
 	"github.com/wxmp/miniauth/internal/engine"
-	"github.com/wxmp/miniauth/internal/redact"
 )
 
 // Client is what a login server needs from WeChat. [*App] implements it;
@@ -43,7 +40,7 @@ type App struct {
 	// every call goes through; a reply type must keep no slice of the
 	// body it is decoded from (see engine.Reply).
 	eng    *engine.Client
-	tokens *tokenCache
+	tokens *engine.TokenCache
 	// c2sQuery is jscode2session's query around the code: its parameters
 	// in url.Values.Encode order, the code going between the two parts.
 	c2sQuery [2]string
@@ -77,13 +74,25 @@ func New(appID, secret string, opts ...Option) (*App, error) {
 			return nil, err
 		}
 	}
+	hc := cfg.httpClient
+	if cfg.apiSecurity != nil { // a layer around the transport, for the paths it wraps
+		var c http.Client
+		if hc != nil {
+			c = *hc
+		}
+		if c.Transport == nil {
+			c.Transport = engine.DefaultTransport()
+		}
+		c.Transport = newSecureTransport(cfg.apiSecurity, appID, cfg.baseURL, c.Transport, cfg.now)
+		hc = &c
+	}
 	if cfg.classicToken && cfg.tokenSource != nil {
 		return nil, errors.New("wxauth: WithClassicToken and WithTokenSource exclude each other")
 	}
 	eng, err := engine.New(engine.Config{
 		Package:        "wxauth",
 		Upstream:       "wechat",
-		HTTPClient:     cfg.httpClient,
+		HTTPClient:     hc,
 		Timeout:        cfg.timeout,
 		Retries:        cfg.retries,
 		BackoffBase:    cfg.backoffBase,
@@ -103,39 +112,28 @@ func New(appID, secret string, opts ...Option) (*App, error) {
 		"appid=" + url.QueryEscape(appID) + "&grant_type=authorization_code&js_code=",
 		"&secret=" + url.QueryEscape(secret),
 	}
-	a.tokens = newTokenCache(a)
+	if a.tokens, err = newTokenCache(a); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 
-// newTokenCache builds a's access-token cache from its options.
-func newTokenCache(a *App) *tokenCache {
+// newTokenCache builds a's access-token cache from its options: WeChat's
+// renewal rule is the engine's default (stable_token renews in the last
+// five minutes), and a classic token fails closed when the store fails.
+func newTokenCache(a *App) (*engine.TokenCache, error) {
 	cfg := &a.cfg
 	src := cfg.tokenSource
 	if src == nil {
 		src = wechatSource{app: a, classic: cfg.classicToken}
 	}
-	store := cfg.tokenStore
-	if store == nil {
-		m := NewMemoryTokenStore()
-		m.now = cfg.now
-		store = m
-	}
-	// One fetch, retries included, fits in the store's lock, with the two
-	// margins the work under the lock keeps before the lock expires.
-	n := time.Duration(cfg.retries)
-	fetch := cfg.timeout*(n+1) + cfg.backoffLimit*n
-	lockTTL := fetch + 2*lockMargin(fetch)
-	return &tokenCache{
-		appID:      a.appID,
-		src:        src,
-		store:      store,
-		failClosed: cfg.classicToken,
-		now:        cfg.now,
-		log:        cfg.logger,
-		lockTTL:    lockTTL,
-		budget:     2*lockTTL + time.Second,
-		hold:       cfg.backoffLimit,
-	}
+	return a.eng.NewTokenCache(engine.TokenConfig{
+		Key:        a.appID,
+		Source:     src,
+		Store:      cfg.tokenStore,
+		FailClosed: cfg.classicToken,
+		Now:        cfg.now,
+	})
 }
 
 // String returns "wxauth.App{AppID: ...}": never the secret or a token.
@@ -198,30 +196,7 @@ func (r *baseReply) Err(op string, s engine.Scrubber) (retry bool, err error) {
 }
 
 // errCode decodes an errcode sent as a JSON number or a numeric string.
-type errCode int
-
-func (c *errCode) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		return nil
-	}
-	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		if s == "" {
-			*c = 0
-			return nil
-		}
-		b = []byte(s)
-	}
-	n, err := strconv.Atoi(string(b))
-	if err != nil {
-		return errors.New("errcode is not an integer")
-	}
-	*c = errCode(n)
-	return nil
-}
+type errCode = engine.IntCode
 
 // do performs req under the App's base URL with the engine's retries and
 // decodes the reply into out. It returns an *APIError for a non-zero
@@ -248,6 +223,3 @@ func decodeReply(body []byte, out reply) error { return engine.Decode(body, out)
 func badReply(op, why string) error {
 	return &engine.ReplyError{Package: "wxauth", Upstream: "wechat", Op: op, Why: why, Sentinel: ErrBadResponse}
 }
-
-// scrubMsg removes secrets from text that came from outside.
-func scrubMsg(s string, secrets ...string) string { return redact.Strings(s, secrets...) }

@@ -27,8 +27,12 @@
 //
 // WeChat's newer APIs take an access_token: [App.GetPhoneNumber] (phone
 // number from the button's code), [App.CheckSessionKey] (is a stored
-// session_key still valid) and [App.ResetSessionKey]. [App.AccessToken]
-// returns the token for APIs this package does not wrap.
+// session_key still valid), [App.ResetSessionKey] and [App.CheckEncryptedData]
+// (did WeChat produce this encryptedData). [App.AccessToken] returns the
+// token for APIs this package does not wrap; [XPayUserSignature] and
+// [XPayPaySignature] sign the virtual-payment calls among them. With the
+// console's API security mode on, [WithAPISecurity] encrypts and signs the
+// calls that support it and verifies their replies.
 //
 // The token comes from POST /cgi-bin/stable_token in normal mode, which
 // hands every caller the same token, counting its expires_in down, until
@@ -143,15 +147,19 @@
 //	40097    ErrRequestRejected    Invalid arguments: WeChat could not use the
 //	                               request. A bug to report with Msg and RID; no
 //	                               retry helps [500 server_error].
-//	40234, 40235, 934011
-//	         ErrRequestRejected    API security mode (服务端API签名): an invalid
+//	40230-40237, 40240, 934011
+//	         ErrRequestRejected    API security mode (服务端API签名): a Wechatmp-*
+//	                               header missing or invalid, an invalid
 //	                               signature (40234), invalid encryption (40235),
-//	                               or a request without the signed body the mode
-//	                               expects (934011). The app's API security setting
-//	                               in the MP console (开发管理 - 开发设置 - API安全)
-//	                               requires signed, encrypted requests, which this
-//	                               package does not make: turn it off for these
-//	                               APIs. Msg says which [500 server_error].
+//	                               a stale timestamp (40240), or a request without
+//	                               the encrypted body the mode expects (934011):
+//	                               the console (开发管理 - 开发设置 - API安全)
+//	                               demands the mode; give WithAPISecurity the
+//	                               console's keys. Msg says which [500 server_error].
+//	40238, 40239
+//	         ErrNotAllowed         API security mode: the console has no
+//	                               symmetric key (40238) or public key (40239) set
+//	                               [500 server_error].
 //
 // Any other errcode is an [*APIError] that matches no sentinel; read Code
 // and Msg with [errors.As].

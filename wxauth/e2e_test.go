@@ -204,3 +204,42 @@ func TestE2EWatermarkOfAnotherApp(t *testing.T) {
 	var user wxauth.UserInfo
 	require.ErrorIs(t, app.Decrypt(key, profile.EncryptedData, profile.IV, &user), wxauth.ErrWatermark)
 }
+
+func TestE2ECheckEncryptedData(t *testing.T) {
+	t.Parallel()
+	clock := wxauthtest.NewClock(time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC))
+	srv, app := e2eSetup(t, []wxauthtest.Option{wxauthtest.WithClock(clock.Now)}, wxauth.WithClock(clock.Now))
+	ctx := context.Background()
+	id := srv.AddUser(wxauthtest.User{City: "Shenzhen"})
+	srv.Login(id)
+	profile, err := srv.Profile(id)
+	require.NoError(t, err)
+	made := clock.Now()
+
+	valid, createdAt, err := app.CheckEncryptedData(ctx, profile.EncryptedData)
+	require.NoError(t, err)
+	assert.True(t, valid)
+	assert.True(t, made.Equal(createdAt), "created at %v, want %v", createdAt, made)
+
+	// A forged ciphertext (one byte of the base64 changed), and data the fake
+	// never made, are unknown to WeChat.
+	forged := []byte(profile.EncryptedData)
+	forged[10] ^= 0x01
+	for _, data := range []string{string(forged), "bm90IG1hZGUgYnkgV2VDaGF0"} {
+		valid, createdAt, err = app.CheckEncryptedData(ctx, data)
+		require.NoError(t, err)
+		assert.False(t, valid)
+		assert.True(t, createdAt.IsZero())
+	}
+
+	// Three days later WeChat no longer vouches for it.
+	clock.Advance(wxauthtest.EncryptedDataTTL - time.Second)
+	valid, _, err = app.CheckEncryptedData(ctx, profile.EncryptedData)
+	require.NoError(t, err)
+	assert.True(t, valid, "still within three days")
+	clock.Advance(time.Second)
+	valid, _, err = app.CheckEncryptedData(ctx, profile.EncryptedData)
+	require.NoError(t, err)
+	assert.False(t, valid, "three days old")
+	assert.Equal(t, 5, srv.Calls(wxauthtest.PathCheckEncrypted))
+}

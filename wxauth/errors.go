@@ -59,11 +59,13 @@ var (
 	// again.
 	ErrInvalidPhoneCode = miniauth.ErrInvalidPhoneCode
 	// ErrRequestRejected means WeChat could not use the request itself:
-	// 40097 (invalid arguments) or the API security mode's 40234 (invalid
-	// signature), 40235 (invalid encryption) and 934011 (no signed body),
-	// which the app's MP console setting demands and this package does not
-	// do. No retry helps; Msg and RID say what WeChat objected to, for an
-	// operator or a bug report.
+	// 40097 (invalid arguments) or one of the API security mode's refusals:
+	// 40230 to 40237 and 40240 (a Wechatmp-* header missing or invalid,
+	// 40234 a signature that does not verify, 40235 a body that does not
+	// decrypt, 40240 a stale timestamp) and 934011 (no encrypted body: the
+	// console demands the mode and [WithAPISecurity] is not given). No retry
+	// helps; Msg and RID say what WeChat objected to, for an operator or a
+	// bug report.
 	ErrRequestRejected = miniauth.ErrRequestRejected
 	// ErrWatermark means decrypted data carries another app's appid (or none):
 	// it was not encrypted for this mini-program.
@@ -109,6 +111,17 @@ var codeSentinels = map[int]error{
 	40234:  ErrRequestRejected, // API security mode: invalid signature
 	40235:  ErrRequestRejected, // API security mode: invalid encrypt
 	934011: ErrRequestRejected, // API security mode: request_body is required
+	// The API security mode's errcodes, from its guide:
+	// https://developers.weixin.qq.com/miniprogram/dev/server/getting_started/api_signature ("错误码").
+	40230: ErrRequestRejected, // Wechatmp-Serial missing
+	40231: ErrRequestRejected, // Wechatmp-TimeStamp missing
+	40232: ErrRequestRejected, // Wechatmp-Signature missing
+	40233: ErrRequestRejected, // Wechatmp-Appid missing
+	40236: ErrRequestRejected, // Wechatmp-Appid invalid
+	40237: ErrRequestRejected, // Wechatmp-Appid does not match the access token
+	40238: ErrNotAllowed,      // the console has no symmetric key set
+	40239: ErrNotAllowed,      // the console has no public key set
+	40240: ErrRequestRejected, // Wechatmp-TimeStamp expired
 }
 
 // phoneCodeSentinels overrides codeSentinels for getuserphonenumber, where

@@ -49,10 +49,5 @@ func testApp(t *testing.T, opts ...Option) (*App, *wxmock.Upstream, *fakeClock, 
 
 // waitRefresh waits for the refresh in flight, if any.
 func waitRefresh(a *App) {
-	a.tokens.mu.Lock()
-	f := a.tokens.fl
-	a.tokens.mu.Unlock()
-	if f != nil {
-		<-f.done
-	}
+	a.tokens.WaitRefresh()
 }

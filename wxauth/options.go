@@ -36,6 +36,7 @@ type config struct {
 	tokenStore   TokenStore
 	tokenSource  TokenSource
 	classicToken bool
+	apiSecurity  *apiSecurity // WithAPISecurity
 }
 
 func defaultConfig() config {

@@ -17,6 +17,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wxmp/miniauth"
+	"github.com/wxmp/miniauth/internal/engine"
 	"github.com/wxmp/miniauth/internal/wxmock"
 )
 
@@ -489,8 +491,7 @@ func TestMemoryTokenStoreFollowsItsClock(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	clk := newFakeClock()
-	m := NewMemoryTokenStore()
-	m.now = clk.Now
+	m := miniauth.NewMemoryTokenStore(miniauth.MemoryTokenStoreClock(clk.Now))
 	a, ok, err := m.TryLock(ctx, "app", time.Second) // instance A, slow fetch
 	require.NoError(t, err)
 	require.True(t, ok)
@@ -599,7 +600,7 @@ func TestLockedFetchEndsBeforeTheLockExpires(t *testing.T) {
 	defer src.mu.Unlock()
 	require.False(t, store.lockCalled.IsZero())
 	expires := store.lockCalled.Add(store.ttl) // no earlier than the store's own expiry
-	margin := lockMargin(store.ttl)
+	margin := engine.LockMargin(store.ttl)
 	require.Positive(t, margin)
 	require.False(t, src.deadline.IsZero(), "the fetch has a deadline")
 	require.False(t, store.saveDeadline.IsZero(), "Save has a deadline")

@@ -32,7 +32,7 @@ const MaxOpenIDLen = 128
 // When WeChat refuses the token (errcode 40001, 40014 or 42001), report it
 // with [App.InvalidateAccessToken] before asking for a new one.
 func (a *App) AccessToken(ctx context.Context) (string, error) {
-	return a.tokens.get(ctx)
+	return a.tokens.Get(ctx)
 }
 
 // InvalidateAccessToken tells the client that WeChat refused accessToken
@@ -42,30 +42,16 @@ func (a *App) AccessToken(ctx context.Context) (string, error) {
 // [App.AccessToken] fetches a new one. The methods of App that use the token
 // do this by themselves.
 func (a *App) InvalidateAccessToken(ctx context.Context, accessToken string) {
-	a.tokens.invalidate(ctx, accessToken)
+	a.tokens.Invalidate(ctx, accessToken)
 }
 
 // callWithToken performs req with the access token in its query. If WeChat
 // refuses that token, it is invalidated (only it) and the call is retried
 // once with a new one; a new token equal to the refused one is not tried.
 func (a *App) callWithToken(ctx context.Context, req request, out reply) error {
-	tok, err := a.tokens.get(ctx)
-	if err != nil {
-		return err
-	}
-	err = a.doWithToken(ctx, req, tok, out)
-	if !isTokenError(err) {
-		return err
-	}
-	a.tokens.invalidate(ctx, tok)
-	fresh, ferr := a.tokens.get(ctx)
-	if ferr != nil {
-		return fmt.Errorf("%w; then %w", err, ferr)
-	}
-	if fresh == tok {
-		return err
-	}
-	return a.doWithToken(ctx, req, fresh, out)
+	return a.tokens.Call(ctx, isTokenError, func(tok string) error {
+		return a.doWithToken(ctx, req, tok, out)
+	})
 }
 
 func (a *App) doWithToken(ctx context.Context, req request, tok string, out reply) error {

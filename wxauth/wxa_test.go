@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wxmp/miniauth/crypto"
+	"github.com/wxmp/miniauth/internal/engine"
 	"github.com/wxmp/miniauth/internal/wxmock"
 )
 
@@ -204,8 +205,8 @@ func FuzzTokenReply(f *testing.F) {
 		}
 		require.True(t, validToken(tok.AccessToken))
 		require.True(t, tok.ExpiresAt.After(now))
-		c := newCachedToken(tok, now)
-		require.True(t, now.Before(c.refreshAt))
-		require.False(t, c.refreshAt.After(c.expiresAt))
+		refreshAt := engine.RefreshAt(tok, now, engine.DefaultMargin)
+		require.True(t, now.Before(refreshAt))
+		require.False(t, refreshAt.After(tok.ExpiresAt))
 	})
 }

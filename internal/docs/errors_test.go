@@ -51,6 +51,8 @@ var messagesZH = map[string]string{
 	session.CodeQuotaExceeded:     "服务今日调用次数已达上限，请明天再试",
 	session.CodeCrossOrigin:       "拒绝跨站请求",
 	session.CodeNotRegistered:     "请先完成注册（授权手机号）",
+
+	session.CodeEncryptedDataUnverified: "加密数据未经微信确认，请重新获取后再登录",
 }
 
 func localizedErrors(w http.ResponseWriter, r *http.Request, e *session.HTTPError) {

@@ -254,6 +254,13 @@ func (c *Client) attempt(ctx context.Context, req *Request, out Reply) (retry bo
 	log.LogAttrs(ctx, slog.LevelDebug, c.msgRequest, slog.String("op", req.Op),
 		slog.Int("status", status), slog.Duration("took", time.Since(start)))
 	if status != http.StatusOK {
+		if req.ErrorStatus && status >= 400 && status < 500 {
+			// An OAuth-style endpoint says why in a 4xx's body: its error
+			// when the body says it failed, the status otherwise.
+			if Decode(body, out) == nil && out.Failed() {
+				return c.replyErr(ctx, req, out)
+			}
+		}
 		return status >= 500, c.cfg.StatusError(req.Op, status)
 	}
 	if err := Decode(body, out); err != nil {
@@ -267,13 +274,19 @@ func (c *Client) attempt(ctx context.Context, req *Request, out Reply) (retry bo
 	if !out.Failed() {
 		return false, nil
 	}
+	return c.replyErr(ctx, req, out)
+}
+
+// replyErr returns the error of a reply that says it failed, and whether
+// the call may be retried.
+func (c *Client) replyErr(ctx context.Context, req *Request, out Reply) (retry bool, err error) {
 	retry, err = out.Err(req.Op, Scrubber{secrets: c.secretsOf(req)})
 	if err == nil {
 		// A dialect that says "failed" owes an error; never let a failed
 		// reply pass for a success.
 		err = c.BadReply(req.Op, "an error without details")
 	}
-	log.LogAttrs(ctx, slog.LevelDebug, c.msgAPIError, slog.String("op", req.Op),
+	c.cfg.Logger.LogAttrs(ctx, slog.LevelDebug, c.msgAPIError, slog.String("op", req.Op),
 		slog.String("error", err.Error()))
 	return retry, err
 }

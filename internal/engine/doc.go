@@ -24,6 +24,11 @@
 //		ErrBadResponse: ErrBadResponse,     // what malformed replies match
 //	})
 //
+// [Settings] holds the options every platform shares (base URL, HTTP
+// client, timeout, retries, backoff, logger, clock, token store and
+// source) with setters that check them as wxauth does: a platform's config
+// embeds it, each of its With... options is one call, and
+// Settings.Config and Settings.TokenConfig build the two Configs.
 // [BaseURL] checks a WithBaseURL argument; [DefaultTransport] is what a
 // client without a transport of its own gets.
 //
@@ -80,7 +85,9 @@
 //
 // A Request carries a query (Query, or a pre-encoded RawQuery for a hot
 // path), a JSON or a form body, extra headers (Douyin's access-token: list
-// the token in Secrets too) and the call's secrets. Do retries a dial
+// the token in Secrets too), the call's secrets, and ErrorStatus for an
+// OAuth-style endpoint that answers a refusal with a 4xx and an error body
+// (Baidu's oauth/2.0/token). Do retries a dial
 // error, a 5xx and what Err calls retryable, never a timeout; it returns
 // Err's error, Config.StatusError's for a status other than 200 (default
 // [StatusError]), a [ReplyError] matching ErrBadResponse for a reply that
@@ -88,4 +95,42 @@
 // scrubbed error that still unwraps to its cause. The checks of a decoded
 // success (an openid present, a session_key of the platform's length) are
 // the platform's: [Client.BadReply] makes their error.
+//
+// # The app token
+//
+// A platform with an app access token (all but Alipay) builds one
+// [TokenCache] per app in its New, from its fetch and its renewal rule;
+// the token types are the root package's (miniauth.Token, TokenSource,
+// TokenStore, MemoryTokenStore), so one store serves every platform:
+//
+//	var src miniauth.TokenSource = engine.TokenSourceFunc(a.fetchToken)
+//	if cfg.tokenSource != nil {
+//		src = cfg.tokenSource // the user's WithTokenSource
+//	}
+//	a.tokens, err = a.eng.NewTokenCache(engine.TokenConfig{
+//		Key:        a.appID,
+//		Source:     src,
+//		Store:      cfg.tokenStore,       // nil: a MemoryTokenStore on Now
+//		Margin:     engine.DefaultMargin, // how long before expiry to renew
+//		FailClosed: true,                 // a fetch retires the old token (QQ, WeChat classic)
+//		Now:        cfg.now,
+//	})
+//
+// fetchToken calls the token endpoint with Do and checks the reply with
+// [TokenFromReply] (access token and expires_in, up to the platform's
+// longest life). [TokenCache.Get] returns the cached token without a lock
+// or an allocation, renews it in the background once due (one fetch per
+// process, and through the store's lock one per fleet), and waits for a
+// fetch only when there is no valid token. A call that carries the token
+// goes through [TokenCache.Call] with the dialect's "token refused" test
+// (WeChat's 40001, 40014, 42001; Douyin's 28001008): the refused token is
+// dropped, from the store too, and the call made once more with a new one.
+//
+// The renewal rules of the platforms, as TokenConfig says them: WeChat's
+// stable_token renews in its last five minutes and the old token stays
+// valid (DefaultMargin); WeChat's classic token and QQ's are retired by
+// the next fetch (FailClosed: a fleet must share one store); Douyin's
+// refetch leaves the old one five minutes (DefaultMargin stays inside
+// them); Kuaishou's 48 h and Baidu's 30-day tokens stay valid beside
+// their successor (DefaultMargin, or a longer Margin of the platform's).
 package engine

@@ -508,3 +508,45 @@ func (h cancelOnMessage) Handle(_ context.Context, r slog.Record) error {
 func (h cancelOnMessage) WithAttrs([]slog.Attr) slog.Handler { return h }
 
 func (h cancelOnMessage) WithGroup(string) slog.Handler { return h }
+
+// TestDoErrorStatus: with ErrorStatus, a 4xx whose body says it failed is
+// the dialect's error; a 4xx without such a body, a 5xx, or a request
+// without ErrorStatus is the status's error.
+func TestDoErrorStatus(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		errorStatus bool
+		rep         reply
+		wantCode    int // apiError's code, or 0 for a StatusError
+		wantStatus  int
+		wantReqs    int
+	}{
+		{"oauth refusal", true, reply{401, `{"code":40125,"msg":"invalid_client"}`, 0}, 40125, 0, 1},
+		{"4xx without an error body", true, reply{404, `not found`, 0}, 0, 404, 1},
+		{"4xx whose body says success", true, reply{400, `{"openid":"o"}`, 0}, 0, 400, 1},
+		{"5xx with an error body", true, reply{503, `{"code":40125}`, 0}, 0, 503, 3},
+		{"without ErrorStatus", false, reply{401, `{"code":40125,"msg":"invalid_client"}`, 0}, 0, 401, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := newServer(t, tt.rep)
+			c, _ := newClient(t, engine.Config{Retries: 2})
+			var r userReply
+			err := c.Do(context.Background(), engine.Request{Op: "token", Method: http.MethodPost, Base: srv.URL,
+				Form: url.Values{"client_secret": {testSecret}}, ErrorStatus: tt.errorStatus}, &r)
+			require.Error(t, err)
+			if tt.wantCode != 0 {
+				var ae *apiError
+				require.ErrorAs(t, err, &ae)
+				assert.Equal(t, tt.wantCode, ae.Code)
+			} else {
+				var se *engine.StatusError
+				require.ErrorAs(t, err, &se)
+				assert.Equal(t, tt.wantStatus, se.StatusCode)
+			}
+			assert.Equal(t, tt.wantReqs, srv.count())
+		})
+	}
+}

@@ -1,8 +1,11 @@
 package engine
 
 import (
+	"encoding/json"
 	"io"
 	"net/url"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -67,4 +70,50 @@ func (r *chunkReader) Read(p []byte) (int, error) {
 	n := copy(p[:min(len(p), r.n)], r.b)
 	r.b = r.b[n:]
 	return n, nil
+}
+
+// FuzzIntCode checks IntCode against strconv: a number or a numeric string
+// decodes to its value, null and "" to 0, and nothing else decodes.
+func FuzzIntCode(f *testing.F) {
+	for _, s := range []string{`40029`, `"40029"`, `-1`, `"-1"`, `null`, `""`, `1.5`, `"x"`, `true`, `"4\u0030"`, `99999999999999999999`, `"+1"`, ` 7 `} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var c IntCode
+		err := json.Unmarshal(b, &c)
+		var raw any
+		if json.Unmarshal(b, &raw) != nil {
+			if err == nil {
+				t.Fatalf("%q is not JSON, IntCode took it", b)
+			}
+			return
+		}
+		var text string
+		switch v := raw.(type) {
+		case nil:
+			if err != nil || c != 0 {
+				t.Fatalf("null: %d, %v", c, err)
+			}
+			return
+		case string:
+			if v == "" {
+				if err != nil || c != 0 {
+					t.Fatalf(`"": %d, %v`, c, err)
+				}
+				return
+			}
+			text = v
+		case float64:
+			text = strings.TrimSpace(string(b))
+		default:
+			if err == nil {
+				t.Fatalf("%q decoded as %d", b, c)
+			}
+			return
+		}
+		n, aerr := strconv.Atoi(text)
+		if (aerr == nil) != (err == nil) || (err == nil && int(c) != n) {
+			t.Fatalf("%q: IntCode %d, %v; strconv %d, %v", b, c, err, n, aerr)
+		}
+	})
 }

@@ -35,6 +35,12 @@ type Request struct {
 	// Header holds headers of this call beside the Client's (Douyin's
 	// access-token). A secret in a header value belongs in Secrets too.
 	Header map[string]string
+	// ErrorStatus makes a 4xx reply's body count: an OAuth-style endpoint
+	// (Baidu's oauth/2.0/token) answers a refusal with HTTP 400 or 401 and
+	// an error body. When the body decodes and the reply says it failed,
+	// the call fails with its Err; otherwise with the status's error. A
+	// 5xx is always the status's error, and retried.
+	ErrorStatus bool
 	// Secrets are values of this call that must never reach an error or a
 	// log line (a code, an access token, a signature); the Client's own
 	// ([Config.Secrets]) are always added.

@@ -64,6 +64,14 @@
 //     {errcode: 0, errmsg: "ok", openid, session_key}, which keeps the old
 //     key's expiry; the old one is invalid. A signature of an expired key, or
 //     of the key the current one replaced, is 87007.
+//   - POST /wxa/business/checkencryptedmsg?access_token=, JSON {encrypted_msg_hash}:
+//     {errcode: 0, errmsg: "ok", vaild: true, create_time} (WeChat's spelling)
+//     when the hash is the hex SHA-256 of an encryptedData the server handed
+//     out ([Server.Profile], [Server.UserInfo]) less than [EncryptedDataTTL]
+//     (3 days, by the server's clock) ago; otherwise errcode 1, "data not
+//     exit", as WeChat answers. A hash that is not 64 hex digits is 40097.
+//     WeChat's page says it records only phone-number encryptedData; the
+//     fake vouches for the profiles it makes, the only encryptedData it makes.
 //
 // On the APIs that take an access_token, a missing one is 41001, an unknown
 // or replaced one 40001, an expired one 42001. A GET endpoint called with
@@ -76,6 +84,16 @@
 // checksession with the old key is 87009. Session keys do not expire by time
 // unless [WithSessionKeyTTL] is set or [Server.ExpireSessionKey] is called;
 // an expired key is 87009 on checksession.
+//
+// # API security mode
+//
+// [WithAPISecurity] runs WeChat's API security mode (服务端 API 签名加密) on
+// the APIs whose pages say they support it, getuserphonenumber and
+// checkencryptedmsg: requests must come AES-256-GCM encrypted and RSA-PSS
+// signed, and replies come encrypted and signed with a platform certificate.
+// [Server.APISecurity] hands out the client's keys (for
+// wxauth.WithAPISecurity), [Server.RotatePlatformCertificate] rotates the
+// certificate as WeChat does, with the deprecated signature beside the new.
 //
 // # Tests of failures
 //

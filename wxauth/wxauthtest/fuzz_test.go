@@ -38,6 +38,7 @@ func FuzzServe(f *testing.F) {
 		{"GET", PathCheckSession, "access_token=" + token + "&openid=o1&sig_method=hmac_sha256&signature=ABCDEF", ""},
 		{"GET", PathResetSessionKey, "access_token=" + token + "&openid=o1&sig_method=hmac_sha256&signature=", ""},
 		{"DELETE", PathResetSessionKey, "", "x"},
+		{"POST", PathCheckEncrypted, "access_token=" + token, `{"encrypted_msg_hash":"` + phone + phone + `"}`},
 		{"GET", "/../../etc/passwd", "", ""},
 	}
 	for _, s := range seeds {

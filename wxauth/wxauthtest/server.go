@@ -26,6 +26,7 @@ const (
 	PathPhoneNumber     = "/wxa/business/getuserphonenumber"
 	PathCheckSession    = "/wxa/checksession"
 	PathResetSessionKey = "/wxa/resetusersessionkey"
+	PathCheckEncrypted  = "/wxa/business/checkencryptedmsg"
 )
 
 // Lifetimes WeChat gives what it issues.
@@ -59,6 +60,7 @@ var endpoints = map[string]endpoint{
 	PathPhoneNumber:     {http.MethodPost, (*Server).phoneNumber},
 	PathCheckSession:    {http.MethodGet, (*Server).checkSession},
 	PathResetSessionKey: {http.MethodGet, (*Server).resetSessionKey},
+	PathCheckEncrypted:  {http.MethodPost, (*Server).checkEncrypted},
 }
 
 // An Option configures a [Server]. Options validate their arguments:
@@ -70,6 +72,8 @@ type config struct {
 	latency   time.Duration
 	rateLimit int
 	keyTTL    time.Duration // session_key lifetime; 0: no expiry
+
+	apiSecurity bool // WithAPISecurity
 }
 
 // WithClock sets the clock the server reads for code and token expiry, rate
@@ -136,6 +140,8 @@ type Server struct {
 	calls      map[string]int
 	faults     map[string][]fault
 	lastSweep  time.Time
+	produced   producedData
+	sec        *apiSecurity
 	extra      *http.ServeMux // handlers added by Handle (safe for concurrent use)
 }
 
@@ -195,6 +201,13 @@ func Start(appID, secret string, opts ...Option) (*Server, error) {
 		}
 	}
 	s := newServer(appID, secret, cfg)
+	if cfg.apiSecurity {
+		sec, err := newAPISecurity(cfg.now())
+		if err != nil {
+			return nil, err
+		}
+		s.sec = sec
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		if l, err = net.Listen("tcp6", "[::1]:0"); err != nil {
@@ -353,6 +366,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return // the client went away
 		}
 	}
+	if s.isSecured(r.URL.Path) {
+		s.serveSecured(w, r, ep, body)
+		return
+	}
 	s.writeJSON(w, ep.handle(s, r.URL.Query(), body))
 }
 
@@ -456,13 +473,20 @@ var errMsgs = map[int]string{
 	87007: "session_key is not existed or expired",
 	87008: "invalid sig_method",
 	87009: "invalid signature",
+	1:     "data not exit", // checkencryptedmsg: WeChat's spelling
 	// For FailNext: codes the server itself never sends. Texts from
 	// https://developers.weixin.qq.com/doc/oplatform/developers/errCode/errCode.html
 	// and WeChat's replies as developers report them.
 	40097:  "invalid args",
 	40164:  "invalid ip, not in whitelist",
+	40230:  "API_Missing_Wechatmp_Serial",
+	40231:  "API_Missing_Wechatmp_Timestamp",
+	40232:  "API_Missing_Wechatmp_Signature",
+	40233:  "API_Missing_Wechatmp_Appid",
 	40234:  "invalid signature",
 	40235:  "invalid encrypt",
+	40236:  "API_Invalid_Wechatmp_Appid",
+	40240:  "API_Expired_Wechatmp_Timestamp",
 	48001:  "api unauthorized",
 	934011: "request_body is required",
 }

@@ -289,6 +289,7 @@ func (s *Server) profile(openID string, withIDs bool) (Profile, error) {
 	if err != nil { // unreachable: the key and iv are 16 random bytes
 		return Profile{}, fmt.Errorf("wxauthtest: encrypt profile: %w", err)
 	}
+	s.produced.remember(data, s.now())
 	return Profile{
 		RawData:       string(rawData),
 		Signature:     crypto.Sign(u.sessionKey, string(rawData)),

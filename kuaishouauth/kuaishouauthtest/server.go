@@ -1,0 +1,334 @@
+// Package kuaishouauthtest is a fake of Kuaishou's mini-program server API
+// for tests that run offline: POST /oauth2/mp/code2session and POST
+// /oauth2/access_token on a local port, with Kuaishou's form parameters and
+// its result / error_msg envelope, users whose ks.login codes work once for
+// five minutes, the encrypted profile and phone number the mini-program
+// receives, access tokens that stay valid for their 48 hours, fault
+// injection and call counts.
+//
+// Point a client at it with kuaishouauth.WithBaseURL(srv.URL):
+//
+//	srv := kuaishouauthtest.NewServer("ks671234567890123456", "ks-app-secret")
+//	defer srv.Close()
+//	app, _ := kuaishouauth.New("ks671234567890123456", "ks-app-secret", kuaishouauth.WithBaseURL(srv.URL))
+//	sess, err := app.Code2Session(ctx, srv.Login(""))
+//
+// The access-token call follows Kuaishou's page
+// (https://mp.kuaishou.com/docs/develop/server/getAccessToken.html); the
+// code2session reply and its result codes follow Kuaishou's SDKs (its page
+// could not be read), as package kuaishouauth documents.
+package kuaishouauthtest
+
+import (
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/wxmp/miniauth/internal/fakeplat"
+)
+
+// Paths of the endpoints, for [Server.FailNext] and [Server.Calls].
+const (
+	PathCode2Session = "/oauth2/mp/code2session"
+	PathAccessToken  = "/oauth2/access_token"
+)
+
+// Lifetimes and limits.
+const (
+	// CodeTTL is how long a ks.login code stays valid.
+	CodeTTL = 5 * time.Minute
+	// TokenTTL is how long an access token stays valid (48 hours).
+	TokenTTL = 48 * time.Hour
+	// DefaultRateLimit is how many code2session calls one user may make in
+	// a sliding minute before result 100200410.
+	DefaultRateLimit = 100
+)
+
+// Result codes the server sends.
+const (
+	ResultOK             = 1
+	ResultInvalidRequest = 100200100
+	ResultBadClient      = 100200101
+	ResultInvalidGrant   = 100200105
+	ResultRateLimited    = 100200410
+	ResultServerError    = 100200500
+)
+
+// An Option configures a [Server].
+type Option func(*config) error
+
+type config struct {
+	now       func() time.Time
+	latency   time.Duration
+	rateLimit int
+}
+
+// WithClock sets the server's clock (default time.Now); it must be safe
+// for concurrent use (wxauthtest.NewClock(t).Now is).
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error {
+		if now == nil {
+			return errors.New("kuaishouauthtest: clock must not be nil")
+		}
+		c.now = now
+		return nil
+	}
+}
+
+// WithLatency delays every reply by d of real time.
+func WithLatency(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return errors.New("kuaishouauthtest: latency must not be negative")
+		}
+		c.latency = d
+		return nil
+	}
+}
+
+// WithRateLimit sets how many code2session calls one user may make in a
+// sliding minute (default [DefaultRateLimit]).
+func WithRateLimit(perMinute int) Option {
+	return func(c *config) error {
+		if perMinute <= 0 {
+			return errors.New("kuaishouauthtest: rate limit must be positive")
+		}
+		c.rateLimit = perMinute
+		return nil
+	}
+}
+
+// Server is a fake Kuaishou server. It is safe for concurrent use.
+type Server struct {
+	// URL is the server's base URL, for kuaishouauth.WithBaseURL.
+	URL string
+
+	appID  string
+	secret string
+	cfg    config
+	core   *fakeplat.Core
+	codes  *fakeplat.Codes
+
+	mu     sync.Mutex
+	users  map[string]*user
+	tokens map[string]time.Time // token -> expiry
+	issued int
+}
+
+// NewServer starts a fake Kuaishou server for the app; it panics when it
+// cannot start ([Start] returns the error instead).
+func NewServer(appID, secret string, opts ...Option) *Server {
+	s, err := Start(appID, secret, opts...)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// Start is [NewServer] returning an error.
+func Start(appID, secret string, opts ...Option) (*Server, error) {
+	if appID == "" || secret == "" {
+		return nil, errors.New("kuaishouauthtest: appID and secret must not be empty")
+	}
+	cfg := config{now: time.Now, rateLimit: DefaultRateLimit}
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	s := &Server{appID: appID, secret: secret, cfg: cfg, users: map[string]*user{}, tokens: map[string]time.Time{}}
+	s.codes = fakeplat.NewCodes(CodeTTL, cfg.now)
+	core, err := fakeplat.Start(fakeplat.Config{
+		Endpoints: map[string]fakeplat.Endpoint{
+			PathCode2Session: {Method: http.MethodPost, Handle: s.code2Session},
+			PathAccessToken:  {Method: http.MethodPost, Handle: s.accessToken},
+		},
+		Now:     cfg.now,
+		Latency: cfg.latency,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("kuaishouauthtest: %w", err)
+	}
+	s.core, s.URL = core, core.URL
+	return s, nil
+}
+
+// Close shuts the server down. It may be called more than once.
+func (s *Server) Close() { s.core.Close() }
+
+// AppID returns the app_id the server was created with.
+func (s *Server) AppID() string { return s.appID }
+
+// String returns the server's address and app_id, never its secret.
+func (s *Server) String() string {
+	return fmt.Sprintf("kuaishouauthtest.Server{URL: %q, AppID: %q}", s.URL, s.appID)
+}
+
+// GoString is String, for %#v.
+func (s *Server) GoString() string { return s.String() }
+
+// Format prints String whatever the verb.
+func (s *Server) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(s.String())) }
+
+// Calls returns how many requests the endpoint at path has received.
+func (s *Server) Calls(path string) int { return s.core.Calls(path) }
+
+// FailNext makes the next request to path fail with result (100200500 is
+// Kuaishou's internal error) and error_msg msg (default: the server's text
+// for the result), with no other effect. Calls queue up.
+func (s *Server) FailNext(path string, result int, msg ...string) error {
+	if result == ResultOK {
+		return errors.New("kuaishouauthtest: FailNext: result must not be 1")
+	}
+	r := apiError(result)
+	if len(msg) > 0 {
+		r.ErrorMsg = strings.Join(msg, " ")
+	}
+	return s.addFault(path, fakeplat.Reply{Body: r})
+}
+
+// FailNextStatus makes the next request to path fail with the HTTP status
+// (300 to 599) and a plain-text body.
+func (s *Server) FailNextStatus(path string, status int) error {
+	if status < 300 || status > 599 {
+		return fmt.Errorf("kuaishouauthtest: FailNextStatus: status must be 300 to 599, got %d", status)
+	}
+	return s.addFault(path, fakeplat.Reply{Status: status})
+}
+
+func (s *Server) addFault(path string, r fakeplat.Reply) error {
+	if err := s.core.AddFault(path, r); err != nil {
+		return fmt.Errorf("kuaishouauthtest: %w", err)
+	}
+	return nil
+}
+
+// errReply is Kuaishou's error envelope.
+type errReply struct {
+	Result   int    `json:"result"`
+	ErrorMsg string `json:"error_msg"`
+}
+
+var errMsgs = map[int]string{
+	ResultInvalidRequest: "参数有误",
+	ResultBadClient:      "验证出错,请检查app_id和app_secret",
+	ResultInvalidGrant:   "invalid js_code",
+	ResultRateLimited:    "api rate limit",
+	ResultServerError:    "server error",
+}
+
+func apiError(result int) errReply {
+	msg, ok := errMsgs[result]
+	if !ok {
+		msg = "injected error"
+	}
+	return errReply{Result: result, ErrorMsg: msg}
+}
+
+func fail(result int) fakeplat.Reply { return fakeplat.Reply{Body: apiError(result)} }
+
+// params returns the request's parameters: the form body, and (for the
+// access token, whose page shows a GET with a query too) the query.
+func params(r *fakeplat.Request, queryToo bool) url.Values {
+	if queryToo && len(r.Form) == 0 {
+		return r.Query
+	}
+	return r.Form
+}
+
+// checkApp returns the result for missing or wrong credentials, or 0.
+func (s *Server) checkApp(p url.Values) int {
+	id, sec := p.Get("app_id"), p.Get("app_secret")
+	switch {
+	case id == "" || sec == "":
+		return ResultInvalidRequest
+	case id != s.appID || subtle.ConstantTimeCompare([]byte(sec), []byte(s.secret)) != 1:
+		return ResultBadClient
+	}
+	return 0
+}
+
+type code2SessionReply struct {
+	Result     int    `json:"result"`
+	SessionKey string `json:"session_key"`
+	OpenID     string `json:"open_id"`
+}
+
+// code2Session serves POST /oauth2/mp/code2session with the form app_id,
+// app_secret and js_code.
+func (s *Server) code2Session(r *fakeplat.Request) fakeplat.Reply {
+	if r.Method != http.MethodPost {
+		return fail(ResultInvalidRequest)
+	}
+	p := params(r, false)
+	if code := s.checkApp(p); code != 0 {
+		return fail(code)
+	}
+	jsCode := p.Get("js_code")
+	if jsCode == "" {
+		return fail(ResultInvalidRequest)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	openID, st := s.codes.Peek(jsCode)
+	if st != fakeplat.CodeOK {
+		return fail(ResultInvalidGrant)
+	}
+	u := s.users[openID]
+	if !u.allow(s.cfg.now(), s.cfg.rateLimit) {
+		return fail(ResultRateLimited)
+	}
+	if _, st := s.codes.Take(jsCode); st != fakeplat.CodeOK {
+		return fail(ResultInvalidGrant)
+	}
+	return fakeplat.Reply{Body: code2SessionReply{Result: ResultOK, SessionKey: u.sessionKey, OpenID: u.OpenID}}
+}
+
+type tokenReply struct {
+	Result      int    `json:"result"`
+	AccessToken string `json:"access_token"`
+	ExpiresIn   int    `json:"expires_in"`
+	TokenType   string `json:"token_type"`
+}
+
+// accessToken serves POST /oauth2/access_token: a new token on every call,
+// the earlier ones valid until their own expiry.
+func (s *Server) accessToken(r *fakeplat.Request) fakeplat.Reply {
+	p := params(r, true)
+	if code := s.checkApp(p); code != 0 {
+		return fail(code)
+	}
+	if p.Get("grant_type") != "client_credentials" {
+		return fail(ResultInvalidRequest)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tok := "ChFvYXV0aC5hY2Nlc3NUb2tlbh" + fakeplat.RandomString(64, fakeplat.URLSafe)
+	s.tokens[tok] = s.cfg.now().Add(TokenTTL)
+	s.issued++
+	return fakeplat.Reply{Body: tokenReply{Result: ResultOK, AccessToken: tok, ExpiresIn: int(TokenTTL / time.Second), TokenType: "bearer"}}
+}
+
+// TokenValid reports whether Kuaishou would accept tok now: issued and
+// unexpired.
+func (s *Server) TokenValid(tok string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	exp, ok := s.tokens[tok]
+	return ok && s.cfg.now().Before(exp)
+}
+
+// TokensIssued returns how many tokens the server has issued.
+func (s *Server) TokensIssued() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.issued
+}

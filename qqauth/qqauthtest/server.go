@@ -1,0 +1,346 @@
+// Package qqauthtest is a fake of QQ's mini-program server API for tests
+// that run offline: GET /sns/jscode2session and GET /api/getToken on a local
+// port, with WeChat's parameters and QQ's errcode/errmsg envelope, users
+// whose qq.login codes work once for five minutes, the encrypted profile
+// qq.getUserInfo hands the mini-program, classic access tokens (each fetch
+// retires the previous one), fault injection and call counts.
+//
+// Point a client at it with qqauth.WithBaseURL(srv.URL):
+//
+//	srv := qqauthtest.NewServer("1112345678", "qq-app-secret")
+//	defer srv.Close()
+//	app, _ := qqauth.New("1112345678", "qq-app-secret", qqauth.WithBaseURL(srv.URL))
+//	code := srv.Login("")                              // what qq.login gives a new user
+//	sess, err := app.Code2Session(ctx, code)          // sess.OpenID is the user's
+//
+// The wire follows QQ's pages:
+// https://q.qq.com/wiki/develop/miniprogram/server/open_port/port_login.html#code2session
+// (mirrored at https://w3cschool.cn/qqxiaochengxu/qqxiaochengxu-c5fl3875.html)
+// and https://q.qq.com/wiki/develop/miniprogram/server/open_port/port_use.html.
+// Where they are silent it does what WeChat's server does, and says so.
+package qqauthtest
+
+import (
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/wxmp/miniauth/internal/fakeplat"
+)
+
+// Paths of the endpoints, for [Server.FailNext] and [Server.Calls].
+const (
+	PathCode2Session = "/sns/jscode2session"
+	PathToken        = "/api/getToken"
+)
+
+// Lifetimes and limits of what the server issues.
+const (
+	// CodeTTL is how long a qq.login code stays valid.
+	CodeTTL = 5 * time.Minute
+	// TokenTTL is how long an access token stays valid (expires_in 7200).
+	TokenTTL = 2 * time.Hour
+	// DefaultRateLimit is how many code2session calls one user may make in
+	// a sliding minute before errcode 45011 (QQ: 100 a minute per user).
+	DefaultRateLimit = 100
+)
+
+// An Option configures a [Server].
+type Option func(*config) error
+
+type config struct {
+	now       func() time.Time
+	latency   time.Duration
+	rateLimit int
+}
+
+// WithClock sets the server's clock (default time.Now), which expires codes
+// and tokens and stamps watermarks; wxauthtest.NewClock(t).Now is one. It
+// must be safe for concurrent use.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error {
+		if now == nil {
+			return errors.New("qqauthtest: clock must not be nil")
+		}
+		c.now = now
+		return nil
+	}
+}
+
+// WithLatency delays every reply by d of real time.
+func WithLatency(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return errors.New("qqauthtest: latency must not be negative")
+		}
+		c.latency = d
+		return nil
+	}
+}
+
+// WithRateLimit sets how many code2session calls one user may make in a
+// sliding minute (default [DefaultRateLimit]).
+func WithRateLimit(perMinute int) Option {
+	return func(c *config) error {
+		if perMinute <= 0 {
+			return errors.New("qqauthtest: rate limit must be positive")
+		}
+		c.rateLimit = perMinute
+		return nil
+	}
+}
+
+// Server is a fake QQ server. Create it with [NewServer], stop it with
+// [Server.Close]. It is safe for concurrent use.
+type Server struct {
+	// URL is the server's base URL, for qqauth.WithBaseURL.
+	URL string
+
+	appID  string
+	secret string
+	cfg    config
+	core   *fakeplat.Core
+	codes  *fakeplat.Codes
+
+	mu     sync.Mutex
+	users  map[string]*user
+	tokens []issuedToken // every token issued, the newest last
+}
+
+type issuedToken struct {
+	token   string
+	expires time.Time
+}
+
+// NewServer starts a fake QQ server for the mini-program with the given
+// appid and secret. Like httptest.NewServer it panics when it cannot start;
+// [Start] returns the error instead.
+func NewServer(appID, secret string, opts ...Option) *Server {
+	s, err := Start(appID, secret, opts...)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// Start is [NewServer] returning an error: an empty appID or secret, an
+// option that rejects its argument, or no local port.
+func Start(appID, secret string, opts ...Option) (*Server, error) {
+	if appID == "" || secret == "" {
+		return nil, errors.New("qqauthtest: appID and secret must not be empty")
+	}
+	cfg := config{now: time.Now, rateLimit: DefaultRateLimit}
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	s := &Server{appID: appID, secret: secret, cfg: cfg, users: map[string]*user{}}
+	s.codes = fakeplat.NewCodes(CodeTTL, cfg.now)
+	core, err := fakeplat.Start(fakeplat.Config{
+		Endpoints: map[string]fakeplat.Endpoint{
+			PathCode2Session: {Method: http.MethodGet, Handle: s.code2Session},
+			PathToken:        {Method: http.MethodGet, Handle: s.token},
+		},
+		Now:     cfg.now,
+		Latency: cfg.latency,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("qqauthtest: %w", err)
+	}
+	s.core, s.URL = core, core.URL
+	return s, nil
+}
+
+// Close shuts the server down. It may be called more than once.
+func (s *Server) Close() { s.core.Close() }
+
+// AppID returns the appid the server was created with.
+func (s *Server) AppID() string { return s.appID }
+
+// String returns the server's address and appid, never its secret.
+func (s *Server) String() string {
+	return fmt.Sprintf("qqauthtest.Server{URL: %q, AppID: %q}", s.URL, s.appID)
+}
+
+// GoString is String, for %#v.
+func (s *Server) GoString() string { return s.String() }
+
+// Format prints String whatever the verb.
+func (s *Server) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(s.String())) }
+
+// Calls returns how many requests the endpoint at path has received,
+// failed and injected ones included.
+func (s *Server) Calls(path string) int { return s.core.Calls(path) }
+
+// FailNext makes the next request to path fail with errcode (-1 is "system
+// busy", which clients retry) and errmsg msg (default: QQ's text for the
+// code), with no other effect: a code in it is not used up. Calls queue up.
+func (s *Server) FailNext(path string, errcode int, msg ...string) error {
+	if errcode == 0 {
+		return errors.New("qqauthtest: FailNext: errcode must not be 0")
+	}
+	r := apiError(errcode)
+	if len(msg) > 0 {
+		r.ErrMsg = strings.Join(msg, " ")
+	}
+	return s.addFault(path, fakeplat.Reply{Body: r})
+}
+
+// FailNextStatus makes the next request to path fail with the HTTP status
+// (300 to 599) and a plain-text body.
+func (s *Server) FailNextStatus(path string, status int) error {
+	if status < 300 || status > 599 {
+		return fmt.Errorf("qqauthtest: FailNextStatus: status must be 300 to 599, got %d", status)
+	}
+	return s.addFault(path, fakeplat.Reply{Status: status})
+}
+
+func (s *Server) addFault(path string, r fakeplat.Reply) error {
+	if err := s.core.AddFault(path, r); err != nil {
+		return fmt.Errorf("qqauthtest: %w", err)
+	}
+	return nil
+}
+
+// errReply is QQ's envelope: errcode and errmsg.
+type errReply struct {
+	ErrCode int    `json:"errcode"`
+	ErrMsg  string `json:"errmsg"`
+}
+
+// errMsgs are the errmsg texts the server sends.
+var errMsgs = map[int]string{
+	-1:    "system error",
+	40001: "invalid credential, access_token is invalid or not latest",
+	40002: "invalid grant_type",
+	40013: "invalid appid",
+	40029: "invalid code",
+	41002: "appid missing",
+	41004: "appsecret missing",
+	41008: "missing code",
+	45011: "api minute-quota reach limit mustslower retry next minute",
+}
+
+func apiError(code int) errReply {
+	msg, ok := errMsgs[code]
+	if !ok {
+		msg = "injected error"
+	}
+	return errReply{ErrCode: code, ErrMsg: msg}
+}
+
+func fail(code int) fakeplat.Reply { return fakeplat.Reply{Body: apiError(code)} }
+
+// checkApp returns the errcode for a wrong appid, secret or grant_type, or
+// 0. A wrong secret is 40001, as QQ's getToken documents it.
+func (s *Server) checkApp(appID, secret, grant, wantGrant string) int {
+	switch {
+	case appID == "":
+		return 41002
+	case appID != s.appID:
+		return 40013
+	case secret == "":
+		return 41004
+	case subtle.ConstantTimeCompare([]byte(secret), []byte(s.secret)) != 1:
+		return 40001
+	case grant != wantGrant:
+		return 40002
+	}
+	return 0
+}
+
+type code2SessionReply struct {
+	OpenID     string `json:"openid"`
+	SessionKey string `json:"session_key"`
+	UnionID    string `json:"unionid,omitempty"`
+}
+
+// code2Session serves GET /sns/jscode2session. QQ lists one refusal of a
+// code, 40029 "code 无效", so a used code gets it too.
+func (s *Server) code2Session(r *fakeplat.Request) fakeplat.Reply {
+	if r.Method != http.MethodGet {
+		return fail(43001) // WeChat's "require GET method"
+	}
+	q := r.Query
+	if code := s.checkApp(q.Get("appid"), q.Get("secret"), q.Get("grant_type"), "authorization_code"); code != 0 {
+		return fail(code)
+	}
+	jsCode := q.Get("js_code")
+	if jsCode == "" {
+		return fail(41008)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	openID, st := s.codes.Peek(jsCode)
+	if st != fakeplat.CodeOK {
+		return fail(40029)
+	}
+	u := s.users[openID]
+	if !u.allow(s.cfg.now(), s.cfg.rateLimit) {
+		return fail(45011)
+	}
+	if _, st := s.codes.Take(jsCode); st != fakeplat.CodeOK {
+		return fail(40029)
+	}
+	return fakeplat.Reply{Body: code2SessionReply{OpenID: u.OpenID, SessionKey: u.sessionKey, UnionID: u.UnionID}}
+}
+
+type tokenReply struct {
+	AccessToken string `json:"access_token"`
+	ExpiresIn   int    `json:"expires_in"`
+}
+
+// token serves GET /api/getToken: a new token on every call, the previous
+// one retired at once (QQ states no overlap).
+func (s *Server) token(r *fakeplat.Request) fakeplat.Reply {
+	if r.Method != http.MethodGet {
+		return fail(43001)
+	}
+	q := r.Query
+	if code := s.checkApp(q.Get("appid"), q.Get("secret"), q.Get("grant_type"), "client_credential"); code != 0 {
+		return fail(code)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tok := issuedToken{token: fakeplat.RandomString(64, fakeplat.URLSafe), expires: s.cfg.now().Add(TokenTTL)}
+	s.tokens = append(s.tokens, tok)
+	return fakeplat.Reply{Body: tokenReply{AccessToken: tok.token, ExpiresIn: int(TokenTTL / time.Second)}}
+}
+
+// AccessToken returns the token the server issued last, or "" before the
+// first getToken.
+func (s *Server) AccessToken() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.tokens) == 0 {
+		return ""
+	}
+	return s.tokens[len(s.tokens)-1].token
+}
+
+// TokenValid reports whether QQ would accept tok now: the newest token
+// issued, unexpired.
+func (s *Server) TokenValid(tok string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.tokens) == 0 {
+		return false
+	}
+	last := s.tokens[len(s.tokens)-1]
+	return last.token == tok && s.cfg.now().Before(last.expires)
+}
+
+// TokensIssued returns how many tokens getToken has issued.
+func (s *Server) TokensIssued() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.tokens)
+}

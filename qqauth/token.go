@@ -1,0 +1,86 @@
+package qqauth
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/wxmp/miniauth/internal/engine"
+	"github.com/wxmp/miniauth/internal/tokencache"
+	"github.com/wxmp/miniauth/wxauth"
+)
+
+// maxExpiresIn caps the lifetime taken from a reply (QQ's is 7200 s).
+const maxExpiresIn = 24 * 60 * 60
+
+// AccessToken returns the app's access token, for QQ APIs this package does
+// not wrap (GET /api/getToken,
+// https://q.qq.com/wiki/develop/miniprogram/server/open_port/port_use.html).
+// A cached token costs no request. A fifth of its lifetime (at most five
+// minutes) before it expires, one call fetches the next while the others
+// keep the current one; without a valid token, concurrent callers wait for
+// one single fetch, each at most until its ctx is done.
+//
+// QQ retires the previous token whenever it issues one, so a fleet must
+// share one [wxauth.TokenStore] ([WithTokenStore]): one instance fetches
+// under the store's lock, the others read. When the store fails, nothing is
+// fetched and the error is returned.
+//
+// When QQ refuses the token (errcode 40001, 40014, 42001), report it with
+// [App.InvalidateAccessToken] before asking for a new one.
+func (a *App) AccessToken(ctx context.Context) (string, error) {
+	return a.tokens.Get(ctx)
+}
+
+// InvalidateAccessToken tells the client that QQ refused accessToken. It is
+// dropped from memory and from the store, but only if it is still the
+// current token there: a newer one that another instance fetched stays.
+func (a *App) InvalidateAccessToken(ctx context.Context, accessToken string) {
+	a.tokens.Invalidate(ctx, accessToken)
+}
+
+// newTokenCache builds a's token cache: QQ's classic rule, so the cache
+// fails closed when the store does.
+func newTokenCache(a *App) *tokencache.Cache {
+	n := time.Duration(a.cfg.retries)
+	return tokencache.New(tokencache.Config{
+		Package:    "qqauth",
+		AppID:      "qq:" + a.appID, // one store may serve several platforms: keys must not collide
+		Store:      a.cfg.tokenStore,
+		Fetch:      a.fetchToken,
+		FailClosed: true,
+		MaxMargin:  5 * time.Minute,
+		FetchBound: a.cfg.timeout*(n+1) + a.cfg.backoffLimit*n,
+		Now:        a.cfg.now,
+		Logger:     a.cfg.logger,
+	})
+}
+
+type tokenReply struct {
+	baseReply
+	AccessToken string `json:"access_token"`
+	ExpiresIn   *int64 `json:"expires_in"`
+}
+
+// fetchToken calls GET /api/getToken.
+func (a *App) fetchToken(ctx context.Context) (*wxauth.Token, error) {
+	var r tokenReply
+	err := a.do(ctx, engine.Request{
+		Op:     opToken,
+		Method: http.MethodGet,
+		Path:   "/api/getToken",
+		Query:  map[string]string{"grant_type": "client_credential", "appid": a.appID, "secret": a.secret},
+	}, &r)
+	if err != nil {
+		return nil, err
+	}
+	if !tokencache.Valid(r.AccessToken) {
+		return nil, a.eng.BadReply(opToken, "no usable access_token")
+	}
+	if r.ExpiresIn == nil || *r.ExpiresIn < 0 || *r.ExpiresIn > maxExpiresIn {
+		return nil, a.eng.BadReply(opToken, "no usable expires_in")
+	}
+	now := a.cfg.now()
+	life := time.Duration(max(*r.ExpiresIn, 1)) * time.Second
+	return &wxauth.Token{AccessToken: r.AccessToken, IssuedAt: now, ExpiresAt: now.Add(life)}, nil
+}

@@ -1,0 +1,165 @@
+package wecomauth
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/wxmp/miniauth/internal/engine"
+	"github.com/wxmp/miniauth/wxauth"
+)
+
+// DefaultBaseURL is the address of WeCom's server API: gettoken and
+// miniprogram/jscode2session both live on it.
+const DefaultBaseURL = "https://qyapi.weixin.qq.com"
+
+// Defaults of the options, the same as package wxauth's.
+const (
+	DefaultTimeout      = engine.DefaultTimeout
+	DefaultRetries      = engine.DefaultRetries
+	DefaultBackoffBase  = engine.DefaultBackoffBase
+	DefaultBackoffLimit = engine.DefaultBackoffLimit
+)
+
+// An Option configures the client [New] returns. Options validate their
+// arguments: New returns the first error an option reports.
+type Option func(*config) error
+
+type config struct {
+	baseURL      string
+	httpClient   *http.Client
+	timeout      time.Duration
+	retries      int
+	backoffBase  time.Duration
+	backoffLimit time.Duration
+	logger       *slog.Logger
+	now          func() time.Time
+	tokenStore   wxauth.TokenStore
+}
+
+func defaultConfig() config {
+	return config{
+		baseURL:      DefaultBaseURL,
+		timeout:      DefaultTimeout,
+		retries:      DefaultRetries,
+		backoffBase:  DefaultBackoffBase,
+		backoffLimit: DefaultBackoffLimit,
+		logger:       slog.New(slog.DiscardHandler),
+		now:          time.Now,
+	}
+}
+
+// WithBaseURL points the client at another server than WeCom's API: a
+// fake (see package wecomauthtest), a proxy. It replaces the host of every
+// call the client makes. It must be an absolute http or https URL without
+// userinfo, query or fragment; a trailing slash is ignored.
+func WithBaseURL(base string) Option {
+	return func(c *config) error {
+		b, err := engine.BaseURL("wecomauth", base)
+		if err != nil {
+			return err
+		}
+		c.baseURL = b
+		return nil
+	}
+}
+
+// WithHTTPClient sets the *http.Client requests go through (a proxy, custom
+// TLS, tracing, an httpmock transport in tests). It is copied, never
+// modified; a nil Transport gets the default one, pooled as wxauth's is.
+// Redirects are never followed: they would carry the secret in the query
+// string to another address.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *config) error {
+		if hc == nil {
+			return errors.New("wecomauth: http client must not be nil")
+		}
+		c.httpClient = hc
+		return nil
+	}
+}
+
+// WithTimeout bounds each request attempt (default 5 s). The context passed
+// to a call bounds the whole call, retries included.
+func WithTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return errors.New("wecomauth: timeout must be positive")
+		}
+		c.timeout = d
+		return nil
+	}
+}
+
+// WithRetry sets how many times a failed request is retried (default 2).
+// Retried are errcode -1 (WeCom's "system busy"), HTTP 5xx and connections
+// that could not be made; never a timeout, which may have reached WeCom.
+// Zero turns retries off.
+func WithRetry(retries int) Option {
+	return func(c *config) error {
+		if retries < 0 || retries > 10 {
+			return errors.New("wecomauth: retries must be between 0 and 10")
+		}
+		c.retries = retries
+		return nil
+	}
+}
+
+// WithBackoff sets the backoff between retries: with c = min(limit, base *
+// 2^n), the n-th retry waits c/2 plus a random time up to c/2. Defaults:
+// 100 ms and 2 s.
+func WithBackoff(base, limit time.Duration) Option {
+	return func(c *config) error {
+		if base <= 0 || limit < base {
+			return errors.New("wecomauth: backoff base must be positive and not above its limit")
+		}
+		c.backoffBase, c.backoffLimit = base, limit
+		return nil
+	}
+}
+
+// WithLogger sets the logger for requests, retries and failures (default:
+// none). Log lines never carry a URL query, a secret, a code, a session_key
+// or a token.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return errors.New("wecomauth: logger must not be nil")
+		}
+		c.logger = l
+		return nil
+	}
+}
+
+// WithClock sets the clock that decides when a cached access token is due
+// (default time.Now), for tests that move time by hand.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error {
+		if now == nil {
+			return errors.New("wecomauth: clock must not be nil")
+		}
+		c.now = now
+		return nil
+	}
+}
+
+// WithTokenStore sets where the instances of a fleet share the corp access
+// token (default: memory of this App alone), so that one instance fetches
+// it and the others read it. Any [wxauth.TokenStore] serves, such as
+// package wxauth/redistoken's; the token is stored under "wecom:", the
+// corpid and the appid, apart from the WeChat token of the same appid.
+//
+// WeCom hands out the same token while it is valid
+// (https://developer.work.weixin.qq.com/document/path/91039), so sharing
+// saves requests but is not needed for correctness: when the store fails,
+// the token is fetched directly.
+func WithTokenStore(s wxauth.TokenStore) Option {
+	return func(c *config) error {
+		if s == nil {
+			return errors.New("wecomauth: token store must not be nil")
+		}
+		c.tokenStore = s
+		return nil
+	}
+}

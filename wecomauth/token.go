@@ -1,0 +1,81 @@
+package wecomauth
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/wxmp/miniauth/internal/engine"
+	"github.com/wxmp/miniauth/internal/tokencache"
+	"github.com/wxmp/miniauth/wxauth"
+)
+
+// maxExpiresIn caps the lifetime taken from a reply (WeCom's is 7200 s).
+const maxExpiresIn = 24 * 60 * 60
+
+// AccessToken returns the corp access token of the mini-program's WeCom
+// app (GET /cgi-bin/gettoken?corpid&corpsecret,
+// https://developer.work.weixin.qq.com/document/path/91039), for WeCom APIs
+// this package does not wrap. It lives 7200 s, and WeCom hands out the same
+// token until then. A cached token costs no request; a fifth of its
+// lifetime (at most five minutes) before it expires, one call fetches the
+// next while the others keep the current one; without a valid token,
+// concurrent callers wait for one single fetch, each at most until its ctx
+// is done. A fleet shares it through [WithTokenStore].
+//
+// When WeCom refuses the token (errcode 40014, 42001), report it with
+// [App.InvalidateAccessToken]; [App.Code2Session] does so by itself.
+func (a *App) AccessToken(ctx context.Context) (string, error) {
+	return a.tokens.Get(ctx)
+}
+
+// InvalidateAccessToken tells the client that WeCom refused accessToken.
+// It is dropped from memory and from the store, if it is still the current
+// token there.
+func (a *App) InvalidateAccessToken(ctx context.Context, accessToken string) {
+	a.tokens.Invalidate(ctx, accessToken)
+}
+
+// newTokenCache builds a's token cache, keyed by corp and appid.
+func newTokenCache(a *App) *tokencache.Cache {
+	n := time.Duration(a.cfg.retries)
+	return tokencache.New(tokencache.Config{
+		Package:    "wecomauth",
+		AppID:      "wecom:" + a.corpID + ":" + a.appID,
+		Store:      a.cfg.tokenStore,
+		Fetch:      a.fetchToken,
+		MaxMargin:  5 * time.Minute,
+		FetchBound: a.cfg.timeout*(n+1) + a.cfg.backoffLimit*n,
+		Now:        a.cfg.now,
+		Logger:     a.cfg.logger,
+	})
+}
+
+type tokenReply struct {
+	baseReply
+	AccessToken string `json:"access_token"`
+	ExpiresIn   *int64 `json:"expires_in"`
+}
+
+// fetchToken calls GET /cgi-bin/gettoken.
+func (a *App) fetchToken(ctx context.Context) (*wxauth.Token, error) {
+	var r tokenReply
+	err := a.do(ctx, engine.Request{
+		Op:     opToken,
+		Method: http.MethodGet,
+		Path:   "/cgi-bin/gettoken",
+		Query:  map[string]string{"corpid": a.corpID, "corpsecret": a.corpSecret},
+	}, &r)
+	if err != nil {
+		return nil, err
+	}
+	if !tokencache.Valid(r.AccessToken) {
+		return nil, a.eng.BadReply(opToken, "no usable access_token")
+	}
+	if r.ExpiresIn == nil || *r.ExpiresIn < 0 || *r.ExpiresIn > maxExpiresIn {
+		return nil, a.eng.BadReply(opToken, "no usable expires_in")
+	}
+	now := a.cfg.now()
+	life := time.Duration(max(*r.ExpiresIn, 1)) * time.Second
+	return &wxauth.Token{AccessToken: r.AccessToken, IssuedAt: now, ExpiresAt: now.Add(life)}, nil
+}
