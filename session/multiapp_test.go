@@ -343,6 +343,9 @@ func (s *phoneStub) Code2Session(ctx context.Context, code string) (*miniauth.Se
 
 // DecryptPhone accepts the response "signed:<number>" and nothing else.
 func (s *phoneStub) DecryptPhone(response string) (*miniauth.PhoneNumber, error) {
+	if response == "unconfigured" {
+		return nil, errors.New("stub: no AES key configured")
+	}
 	n, ok := strings.CutPrefix(response, "signed:")
 	if !ok {
 		return nil, fmt.Errorf("stub: bad signature: %w", miniauth.ErrInvalidPhoneCode)
@@ -394,6 +397,10 @@ func TestPhoneResponseAndEncryptedPhone(t *testing.T) {
 	status, body = e.post(t, "/login", "", `{"appid":"2021000000000001","code":"a2","phoneResponse":"forged:13800138000"}`)
 	assert.Equal(t, http.StatusBadRequest, status)
 	assert.Equal(t, session.CodeInvalidPhoneCode, body["error"])
+	// A server without its AES key is misconfigured: not the user's fault.
+	status, body = e.post(t, "/login", "", `{"appid":"2021000000000001","code":"a2","phoneResponse":"unconfigured"}`)
+	assert.Equal(t, http.StatusInternalServerError, status)
+	assert.Equal(t, session.CodeServerError, body["error"])
 
 	// Baidu: encrypted data, in a phone bind after a silent login.
 	status, body = e.post(t, "/login", "", `{"appid":"baidukey1","code":"b1"}`)

@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/wxmp/miniauth"
@@ -93,13 +94,18 @@ func (f *flow) phone(ctx context.Context, c miniauth.Client, p *phoneInput, sess
 	case p.Response != "":
 		n, err := c.(miniauth.PhoneDecrypter).DecryptPhone(p.Response)
 		if err == nil && (n == nil || n.PhoneNumber == "") {
-			err = errors.New("session: phone response holds no number")
+			err = fmt.Errorf("session: phone response holds no number: %w", miniauth.ErrInvalidPhoneCode)
 		}
-		if err != nil {
+		switch {
+		case err == nil:
+			return n, nil
+		case errors.Is(err, miniauth.ErrInvalidPhoneCode):
 			return nil, &HTTPError{Status: http.StatusBadRequest, Code: CodeInvalidPhoneCode,
 				Message: "the phone response does not verify or decrypt: ask for the phone number again", Err: err}
 		}
-		return n, nil
+		// No request was made: what else fails is the server's setup (no AES
+		// key, a permission the app lacks), which the user cannot fix.
+		return nil, serverError(err)
 	case p.EncryptedData != "":
 		var n miniauth.PhoneNumber
 		err := c.(miniauth.Decrypter).Decrypt(sess.SessionKey, p.EncryptedData, p.IV, &n)

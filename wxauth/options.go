@@ -37,6 +37,9 @@ type config struct {
 	tokenSource  TokenSource
 	classicToken bool
 	apiSecurity  *apiSecurity // WithAPISecurity
+	// component holds the options of [NewComponent]; nil for [New], whose
+	// options refuse component options (component_options.go).
+	component *componentOptions
 }
 
 func defaultConfig() config {
