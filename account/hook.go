@@ -13,6 +13,13 @@ import (
 // ([ErrPhoneTaken]).
 const CodePhoneTaken = "phone_taken"
 
+// StoreDependency is the name under which the session Manager tracks the
+// account store: the name of the [session.UnavailableError] that [OnLogin]
+// returns when the store fails, and the name to register it under with
+// session.WithDependency(StoreDependency, l.Ready) so that it is probed from
+// the first login on.
+const StoreDependency = "account store"
+
 // OnLogin returns a hook for [session.WithOnLogin] (on [session.LoginHandler]
 // and [session.PhoneHandler]) that resolves each login to the application's
 // user with l: the Identity is the session's AppID, OpenID and UnionID and
@@ -30,13 +37,16 @@ const CodePhoneTaken = "phone_taken"
 // subject. The hook refuses:
 //
 //	409 phone_taken        the phone belongs to another WeChat identity of this app
-//	503 store_unavailable  the store failed (logged by the handler)
+//	503 store_unavailable  the store failed (a [session.UnavailableError]: the Manager logs the outage
+//	                       once, refuses logins before they spend codes until [Linker.Ready] answers,
+//	                       and answers a login whose codes were spent 503 code_spent)
 //	500 server_error       the session has no AppID, or the phone WeChat gave is not a number
 //
 // With [WithRule], the user a login resolves to is asked about too:
 //
 //	403 login_refused      the rule refused the user (a ban)
-//	503 store_unavailable  the rule could not decide
+//	503 store_unavailable  the rule could not decide (a [session.UnavailableError] of [RuleDependency],
+//	                       guarded as the store is; 503 code_spent once the codes are spent)
 //
 // The context the hook hands [Linker.Resolve], and so the [WithNewUser]
 // callback, carries the login ([LoginFromContext]): its profile, to fill
@@ -80,22 +90,32 @@ func OnLogin(l *Linker, opts ...HookOption) session.OnLoginFunc {
 		case errors.Is(err, ErrPhoneTaken):
 			return nil, &session.HTTPError{Status: http.StatusConflict, Code: CodePhoneTaken,
 				Message: "this phone number is bound to another WeChat account of this app", Err: err}
-		case errors.Is(err, ErrInvalidIdentity), errors.Is(err, ErrInvalidPhone), ctx.Err() != nil:
+		case errors.Is(err, ErrInvalidIdentity), errors.Is(err, ErrInvalidPhone), errors.Is(ctx.Err(), context.Canceled):
 			return nil, err // 500 server_error, or 499 when the client left
 		}
-		return nil, &session.HTTPError{Status: http.StatusServiceUnavailable, Code: session.CodeStoreUnavailable,
-			Message: "accounts cannot be checked right now: try again later", Err: err}
+		// The store failed, or did not answer before the context's
+		// deadline (the handler bounds the hook): the Manager guards it
+		// from now on, with its readiness probe, and refuses logins before
+		// they spend codes until it answers again.
+		return nil, &session.UnavailableError{Dependency: StoreDependency, Ready: l.Ready, Err: err}
 	}
 }
 
-// ruleError maps an error of a [Rule] at login as the hook maps its own.
+// RuleDependency is the name under which the session Manager tracks the
+// [Rule] of [WithRule]: the name of the [session.UnavailableError] that
+// [OnLogin] returns when the rule cannot decide.
+const RuleDependency = "account rule"
+
+// ruleError maps an error of a [Rule] at login as the hook maps its own: a
+// refusal as it is (403 login_refused), a client gone as it is (499), and
+// any other failure as an outage of a dependency, which the Manager guards
+// (503 store_unavailable before codes are spent, or code_spent after).
 func ruleError(ctx context.Context, err error) error {
 	switch {
 	case errors.Is(err, session.ErrLoginRefused):
-		return err // 403 login_refused
-	case ctx.Err() != nil:
-		return err // 499: the client left
+		return err
+	case errors.Is(ctx.Err(), context.Canceled):
+		return err
 	}
-	return &session.HTTPError{Status: http.StatusServiceUnavailable, Code: session.CodeStoreUnavailable,
-		Message: "accounts cannot be checked right now: try again later", Err: err}
+	return &session.UnavailableError{Dependency: RuleDependency, Err: err}
 }

@@ -41,8 +41,9 @@ type hook struct {
 
 // WithRule makes [OnLogin] ask rule about the user each login resolves to,
 // before the token is issued: a login of a refused user is answered 403
-// login_refused, and an error of the rule that is not a refusal 503
-// store_unavailable (as the hook answers a failure of its store). A login
+// login_refused, and an error of the rule that is not a refusal is an
+// outage of a dependency ([RuleDependency]), answered and guarded as the
+// hook's store failures are (503). A login
 // that resolves to no user ({"registered": false}) has no one to ask. Pair
 // it with [CheckRecord] on the Manager (see [Rule]). A nil rule panics.
 func WithRule(rule Rule) HookOption {

@@ -74,11 +74,19 @@ func TestWithRule(t *testing.T) {
 	assert.Equal(t, session.CodeLoginRefused, resp["error"])
 	assert.Nil(t, resp["token"])
 
+	// A rule that cannot decide is an outage, guarded as the hook's store:
+	// the login that found it has spent its code; the next is refused
+	// before it spends its own.
 	bans.err = errors.New("bans db: connection refused")
 	status, resp = e.login(t, plain, alice)
-	assert.Equal(t, http.StatusServiceUnavailable, status, "a rule that cannot decide is mapped as the hook maps its store")
-	assert.Equal(t, session.CodeStoreUnavailable, resp["error"])
+	assert.Equal(t, http.StatusServiceUnavailable, status)
+	assert.Equal(t, session.CodeCodeSpent, resp["error"])
 	assert.NotContains(t, fmt.Sprint(resp), "connection refused")
+	asked := len(bans.asked)
+	status, resp = e.login(t, plain, alice)
+	assert.Equal(t, http.StatusServiceUnavailable, status)
+	assert.Equal(t, session.CodeStoreUnavailable, resp["error"], "refused before the code is spent")
+	assert.Len(t, bans.asked, asked, "the rule is not asked while it is known down")
 
 	assert.Panics(t, func() { account.WithRule(nil) })
 	assert.Panics(t, func() { account.CheckRecord(nil) })

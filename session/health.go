@@ -250,8 +250,14 @@ func (m *Manager) storeReady(ctx context.Context) error {
 // single-use WeChat code before it stores a session) asks before it spends
 // the code: nil to go on, or the answer to give instead, 503
 // store_unavailable while the store is known to be down (see storeReady).
+//
+// It asks the same of the login path's other dependencies (guard.go): while
+// one is known to be down, the answer is 503 store_unavailable too.
 func (m *Manager) loginGate(ctx context.Context) *HTTPError {
 	if err := m.storeReady(ctx); err != nil {
+		return m.tokenError(err)
+	}
+	if err := m.dependenciesReady(ctx); err != nil {
 		return m.tokenError(err)
 	}
 	return nil

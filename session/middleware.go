@@ -123,6 +123,9 @@ func (m *Manager) tokenError(err error) *HTTPError {
 	case errors.Is(err, ErrRecordCheck): // the application could not check the user
 		return &HTTPError{Status: http.StatusServiceUnavailable, Code: CodeStoreUnavailable,
 			Message: "the user cannot be checked right now: try again later", Err: err}
+	case errors.Is(err, ErrDependencyUnavailable):
+		return &HTTPError{Status: http.StatusServiceUnavailable, Code: CodeStoreUnavailable,
+			Message: "the service cannot log you in right now: try again later", Err: err}
 	case errors.Is(err, ErrStoreUnavailable):
 		return &HTTPError{Status: http.StatusServiceUnavailable, Code: CodeStoreUnavailable,
 			Message: "sessions are unavailable: try again later", Err: err}
@@ -151,7 +154,8 @@ func (m *Manager) refuse(w http.ResponseWriter, r *http.Request, op string, e *H
 	level := slog.LevelDebug
 	switch {
 	case e.Status == StatusClientClosedRequest:
-	case e.Code == CodeStoreUnavailable: // the Manager logs the outage once (health.go)
+	case e.Code == CodeStoreUnavailable, e.Code == CodeCodeSpent: // the Manager logs the outage once (health.go, guard.go)
+	case e.Code == CodeServiceBusy: // logged once a burst (burst.go)
 	case e.Status == http.StatusBadGateway || e.Status == http.StatusGatewayTimeout:
 		level = slog.LevelWarn
 	case e.Status >= 500:

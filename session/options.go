@@ -34,6 +34,8 @@ type config struct {
 	idle         time.Duration                        // WithIdleTimeout; 0: none
 	recordCheck  func(context.Context, *Record) error // WithRecordCheck; nil: none
 	afterIssue   func(context.Context, *Record)       // WithAfterIssue; nil: none
+	depTimeout   time.Duration
+	dependencies []registered
 }
 
 func defaultConfig() config {
@@ -44,6 +46,7 @@ func defaultConfig() config {
 		errorHandler: WriteError,
 		origins:      http.NewCrossOriginProtection(),
 		storeTimeout: DefaultStoreTimeout,
+		depTimeout:   DefaultDependencyTimeout,
 	}
 }
 
