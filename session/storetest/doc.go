@@ -62,7 +62,8 @@
 //     [session.ErrNotFound] and stores nothing for a key never stored, a
 //     record past its TTL, or one that Delete or DeleteSubject removed; it
 //     refuses what Put refuses; a renewed record stays reachable by
-//     DeleteSubject past the TTL of its Put; goroutines renewing a record
+//     DeleteSubject past the TTL of its Put, and so do the sessions its
+//     openid held before the bind; goroutines renewing a record
 //     while another deletes it never bring it back once the delete
 //     returned. A [session.Manager] with an idle timeout on the store walks
 //     a token through its life with the Manager's clock (no write within a

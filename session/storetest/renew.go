@@ -135,6 +135,21 @@ func testRenewKeepsIndex(t *testing.T, s session.Store) {
 	requireRecord(t, s, key, renewed(rec, time.Minute), "Get of a renewed record past the TTL of its Put")
 	require.NoError(t, ss.DeleteSubject(ctx, subject))
 	requireNotFound(t, s, key, "a record renewed past the TTL of its Put outlived DeleteSubject")
+
+	// The sessions an openid held before it was bound to the subject end
+	// with the subject's as long as a record of the subject with that
+	// openid lives: renewals included.
+	subject = "user-" + newKey()[:12]
+	openID := "o-" + subject
+	prebind, bound := newKey(), newKey()
+	requirePut(t, s, prebind, ownedRecord("", openID, 3), time.Hour)
+	rec = ownedRecord(subject, openID, 4)
+	requirePut(t, s, bound, rec, 4*shortTTL)
+	require.NoError(t, rs.Renew(ctx, bound, renewed(rec, time.Minute), time.Hour))
+	time.Sleep(6 * shortTTL)
+	require.NoError(t, ss.DeleteSubject(ctx, subject))
+	requireNotFound(t, s, bound, "a renewed record of the subject after DeleteSubject")
+	requireNotFound(t, s, prebind, "a session of the openid before the bind, after DeleteSubject of the subject whose renewed record has the openid")
 }
 
 // testRenewRace has goroutines renew records while others delete them:
