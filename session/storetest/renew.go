@@ -17,6 +17,10 @@ import (
 	"github.com/wxmp/miniauth/wxauth"
 )
 
+// putTTL is the TTL of a record Put to be renewed past it: long enough
+// that the Renew right after the Put finds it on a loaded machine.
+const putTTL = 500 * time.Millisecond
+
 // renewStore returns s as a [session.RenewStore], or skips the test.
 func renewStore(t *testing.T, s session.Store) session.RenewStore {
 	t.Helper()
@@ -39,7 +43,7 @@ func testRenew(t *testing.T, s session.Store) {
 	ctx := t.Context()
 	key, other := newKey(), newKey()
 	rec := newRecord(1)
-	requirePut(t, s, key, rec, shortTTL)
+	requirePut(t, s, key, rec, putTTL)
 	requirePut(t, s, other, newRecord(2), time.Hour)
 
 	next := renewed(rec, 5*time.Minute)
@@ -50,7 +54,7 @@ func testRenew(t *testing.T, s session.Store) {
 	requireRecord(t, s, key, renewed(rec, 5*time.Minute), "Renew kept the caller's record, not a copy")
 
 	// The renewed TTL replaced the short one.
-	time.Sleep(2 * shortTTL)
+	time.Sleep(putTTL + 2*shortTTL)
 	requireRecord(t, s, key, renewed(rec, 5*time.Minute), "Get after the TTL of the Put, within the TTL of Renew")
 
 	err := rs.Renew(ctx, newKey(), newRecord(3), time.Hour)
@@ -127,9 +131,9 @@ func testRenewKeepsIndex(t *testing.T, s session.Store) {
 	subject := "user-" + newKey()[:12]
 	key := newKey()
 	rec := ownedRecord(subject, "o-"+subject, 1)
-	requirePut(t, s, key, rec, 4*shortTTL)
+	requirePut(t, s, key, rec, putTTL)
 	require.NoError(t, rs.Renew(ctx, key, renewed(rec, time.Minute), time.Hour))
-	time.Sleep(6 * shortTTL)
+	time.Sleep(putTTL + 2*shortTTL)
 	// Another Put of the owner, which prunes what an index holds as expired.
 	requirePut(t, s, newKey(), ownedRecord(subject, "o2-"+subject, 2), time.Hour)
 	requireRecord(t, s, key, renewed(rec, time.Minute), "Get of a renewed record past the TTL of its Put")
@@ -144,9 +148,9 @@ func testRenewKeepsIndex(t *testing.T, s session.Store) {
 	prebind, bound := newKey(), newKey()
 	requirePut(t, s, prebind, ownedRecord("", openID, 3), time.Hour)
 	rec = ownedRecord(subject, openID, 4)
-	requirePut(t, s, bound, rec, 4*shortTTL)
+	requirePut(t, s, bound, rec, putTTL)
 	require.NoError(t, rs.Renew(ctx, bound, renewed(rec, time.Minute), time.Hour))
-	time.Sleep(6 * shortTTL)
+	time.Sleep(putTTL + 2*shortTTL)
 	require.NoError(t, ss.DeleteSubject(ctx, subject))
 	requireNotFound(t, s, bound, "a renewed record of the subject after DeleteSubject")
 	requireNotFound(t, s, prebind, "a session of the openid before the bind, after DeleteSubject of the subject whose renewed record has the openid")
