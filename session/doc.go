@@ -161,4 +161,16 @@
 // string. A [Record] leaves its SessionKey out of fmt, log/slog and
 // encoding/json, so a handler may log it or write it back to the client;
 // [MarshalRecord] is the one encoding that keeps it, for stores.
+//
+// # Surface
+//
+// The package exports about 166 names (types, functions, constants,
+// variables, methods and fields; alexedwards/scs exports 76). Most of them
+// are not on the path of a login endpoint, which needs [NewManager],
+// [LoginHandler], [PhoneHandler], [WithOnLogin] and [Manager.Middleware]:
+// about 40 are the machine codes of the JSON answers (Code*), which clients
+// branch on and so are named once here; about 30 are the optional store
+// interfaces and helpers that store authors use ([SubjectStore],
+// [TakeStore], [RenewStore], [MarshalRecord], ...), checked by package
+// session/storetest; the rest are options, each validated at construction.
 package session
