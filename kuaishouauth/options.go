@@ -6,8 +6,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/wxmp/miniauth"
 	"github.com/wxmp/miniauth/internal/engine"
-	"github.com/wxmp/miniauth/wxauth"
 )
 
 // DefaultBaseURL is the address of Kuaishou's open platform API:
@@ -35,7 +35,7 @@ type config struct {
 	backoffLimit time.Duration
 	logger       *slog.Logger
 	now          func() time.Time
-	tokenStore   wxauth.TokenStore
+	tokenStore   miniauth.TokenStore
 }
 
 func defaultConfig() config {
@@ -147,7 +147,7 @@ func WithClock(now func() time.Time) Option {
 
 // WithTokenStore sets where the instances of a fleet share the access token
 // (default: memory of this App alone), so that one instance fetches it and
-// the others read it. Any [wxauth.TokenStore] serves, such as package
+// the others read it. Any [miniauth.TokenStore] serves, such as package
 // wxauth/redistoken's; Kuaishou's token is stored under "kuaishou:" and the
 // app_id, so that one store serves apps of every platform.
 //
@@ -155,7 +155,7 @@ func WithClock(now func() time.Time) Option {
 // (https://mp.kuaishou.com/docs/develop/server/getAccessToken.html), so
 // sharing saves requests but is not needed for correctness: when the store
 // fails, the token is fetched directly.
-func WithTokenStore(s wxauth.TokenStore) Option {
+func WithTokenStore(s miniauth.TokenStore) Option {
 	return func(c *config) error {
 		if s == nil {
 			return errors.New("kuaishouauth: token store must not be nil")

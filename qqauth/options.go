@@ -6,8 +6,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/wxmp/miniauth"
 	"github.com/wxmp/miniauth/internal/engine"
-	"github.com/wxmp/miniauth/wxauth"
 )
 
 // DefaultBaseURL is the address of QQ's mini-program API: code2session and
@@ -35,7 +35,7 @@ type config struct {
 	backoffLimit time.Duration
 	logger       *slog.Logger
 	now          func() time.Time
-	tokenStore   wxauth.TokenStore
+	tokenStore   miniauth.TokenStore
 }
 
 func defaultConfig() config {
@@ -148,14 +148,14 @@ func WithClock(now func() time.Time) Option {
 // (default: memory of this App alone). QQ's getToken issues a new token on
 // every call and retires the previous one, so every instance must share one
 // store: one of them fetches under the store's lock while the others wait
-// and read. Any [wxauth.TokenStore] serves, such as package
+// and read. Any [miniauth.TokenStore] serves, such as package
 // wxauth/redistoken's; QQ's token is stored under "qq:" and the appid, so
 // that one store serves apps of every platform.
 //
 // When the store fails, no token is fetched (a fetch of one instance would
 // knock out the token of all the others): the call fails with the store's
 // error while a token held in memory keeps being used until it expires.
-func WithTokenStore(s wxauth.TokenStore) Option {
+func WithTokenStore(s miniauth.TokenStore) Option {
 	return func(c *config) error {
 		if s == nil {
 			return errors.New("qqauth: token store must not be nil")

@@ -6,8 +6,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/wxmp/miniauth"
 	"github.com/wxmp/miniauth/internal/engine"
-	"github.com/wxmp/miniauth/wxauth"
 )
 
 // DefaultBaseURL is the address of WeCom's server API: gettoken and
@@ -35,7 +35,7 @@ type config struct {
 	backoffLimit time.Duration
 	logger       *slog.Logger
 	now          func() time.Time
-	tokenStore   wxauth.TokenStore
+	tokenStore   miniauth.TokenStore
 }
 
 func defaultConfig() config {
@@ -146,7 +146,7 @@ func WithClock(now func() time.Time) Option {
 
 // WithTokenStore sets where the instances of a fleet share the corp access
 // token (default: memory of this App alone), so that one instance fetches
-// it and the others read it. Any [wxauth.TokenStore] serves, such as
+// it and the others read it. Any [miniauth.TokenStore] serves, such as
 // package wxauth/redistoken's; the token is stored under "wecom:", the
 // corpid and the appid, apart from the WeChat token of the same appid.
 //
@@ -154,7 +154,7 @@ func WithClock(now func() time.Time) Option {
 // (https://developer.work.weixin.qq.com/document/path/91039), so sharing
 // saves requests but is not needed for correctness: when the store fails,
 // the token is fetched directly.
-func WithTokenStore(s wxauth.TokenStore) Option {
+func WithTokenStore(s miniauth.TokenStore) Option {
 	return func(c *config) error {
 		if s == nil {
 			return errors.New("wecomauth: token store must not be nil")
