@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/wxmp/miniauth"
 	"github.com/wxmp/miniauth/internal/engine"
 )
 
@@ -42,6 +43,7 @@ type config struct {
 	now          func() time.Time
 	privateKey   *rsa.PrivateKey
 	stableToken  bool
+	tokenStore   miniauth.TokenStore
 }
 
 func defaultConfig() config {
@@ -184,6 +186,28 @@ func WithPrivateKey(key string) Option {
 func WithStableClientToken() Option {
 	return func(c *config) error {
 		c.stableToken = true
+		return nil
+	}
+}
+
+// WithTokenStore sets where the instances of a fleet share the client_token
+// (default: memory of this App alone). A client_token fetch cuts the
+// previous token to 5 minutes and only the two newest stay valid, so a
+// fleet shares one store: one instance fetches under the store's lock while
+// the others wait and read. Any [miniauth.TokenStore] serves, such as
+// package wxauth/redistoken's; the token is stored under "douyin:" and the
+// appid, so that one store serves apps of every platform.
+//
+// When the store fails, a plain client_token is not fetched (the call fails
+// with the store's error while a token held in memory keeps being used
+// until it expires); a stable one ([WithStableClientToken]) is fetched
+// directly.
+func WithTokenStore(s miniauth.TokenStore) Option {
+	return func(c *config) error {
+		if s == nil {
+			return errors.New("douyinauth: token store must not be nil")
+		}
+		c.tokenStore = s
 		return nil
 	}
 }
