@@ -43,10 +43,10 @@ func newTokenCache(a *App) (*engine.TokenCache, error) {
 	return a.eng.NewTokenCache(engine.TokenConfig{
 		Key:      "kuaishou:" + a.appID, // one store serves every platform: keys must not collide
 		Source:   engine.TokenSourceFunc(a.fetchToken),
-		Store:    a.cfg.tokenStore,
+		Store:    a.cfg.TokenStore,
 		Margin:   engine.MarginUpTo(30 * time.Minute),
 		RetryGap: retryGap,
-		Now:      a.cfg.now,
+		Now:      a.cfg.Now,
 	})
 }
 
@@ -80,7 +80,7 @@ func (a *App) fetchToken(ctx context.Context) (*miniauth.Token, error) {
 	if r.ExpiresIn == nil || *r.ExpiresIn < 0 || *r.ExpiresIn > maxExpiresIn {
 		return nil, a.eng.BadReply(opToken, "no usable expires_in")
 	}
-	now := a.cfg.now()
+	now := a.cfg.Now()
 	life := time.Duration(max(*r.ExpiresIn, 1)) * time.Second
 	return &miniauth.Token{AccessToken: r.AccessToken, IssuedAt: now, ExpiresAt: now.Add(life)}, nil
 }
