@@ -71,18 +71,7 @@ func New(appKey, secret string, opts ...Option) (*App, error) {
 			return nil, err
 		}
 	}
-	eng, err := engine.New(engine.Config{
-		Package:        "baiduauth",
-		Upstream:       "baidu",
-		HTTPClient:     cfg.httpClient,
-		Timeout:        cfg.timeout,
-		Retries:        cfg.retries,
-		BackoffBase:    cfg.backoffBase,
-		BackoffLimit:   cfg.backoffLimit,
-		Logger:         cfg.logger,
-		Secrets:        []string{secret},
-		ErrBadResponse: ErrBadResponse,
-	})
+	eng, err := engine.New(cfg.Config("baidu", ErrBadResponse, secret))
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +158,7 @@ func (a *App) Code2Session(ctx context.Context, code string) (*miniauth.Session,
 	err := a.eng.Do(ctx, engine.Request{
 		Op:     op,
 		Method: http.MethodPost,
-		Base:   a.cfg.baseURL,
+		Base:   a.cfg.BaseURL,
 		Path:   PathCode2Session,
 		Form:   url.Values{"code": {code}, "client_id": {a.appKey}, "sk": {a.secret}},
 		// An OAuth endpoint may send its refusal ({"error":"invalid_grant"})
