@@ -54,18 +54,7 @@ func New(appID, secret string, opts ...Option) (*App, error) {
 			return nil, err
 		}
 	}
-	eng, err := engine.New(engine.Config{
-		Package:        "douyinauth",
-		Upstream:       "douyin",
-		HTTPClient:     cfg.httpClient,
-		Timeout:        cfg.timeout,
-		Retries:        cfg.retries,
-		BackoffBase:    cfg.backoffBase,
-		BackoffLimit:   cfg.backoffLimit,
-		Logger:         cfg.logger,
-		Secrets:        []string{secret},
-		ErrBadResponse: ErrBadResponse,
-	})
+	eng, err := engine.New(cfg.Config("douyin", ErrBadResponse, secret))
 	if err != nil {
 		return nil, err
 	}

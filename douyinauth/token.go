@@ -39,10 +39,10 @@ func newTokenCache(a *App) (*engine.TokenCache, error) {
 	return a.eng.NewTokenCache(engine.TokenConfig{
 		Key:        "douyin:" + a.appID,
 		Source:     engine.TokenSourceFunc(a.clientToken),
-		Store:      a.cfg.tokenStore,
+		Store:      a.cfg.TokenStore,
 		FailClosed: !a.cfg.stableToken,
 		RetryGap:   retryGap,
-		Now:        a.cfg.now,
+		Now:        a.cfg.Now,
 	})
 }
 
@@ -52,7 +52,7 @@ func (a *App) clientToken(ctx context.Context) (*miniauth.Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := a.cfg.now()
+	now := a.cfg.Now()
 	return &miniauth.Token{AccessToken: tok, IssuedAt: now, ExpiresAt: now.Add(life)}, nil
 }
 
