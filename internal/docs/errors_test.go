@@ -34,6 +34,7 @@ var messagesZH = map[string]string{
 	session.CodeRequestTooLarge:   "请求内容过大",
 	session.CodeInvalidRequest:    "请求格式不正确",
 	session.CodeUnknownApp:        "未知的小程序，请检查 appid",
+	session.CodeWrongApp:          "该登录凭证不属于本小程序",
 	session.CodeNotSupported:      "当前平台不支持该操作",
 	session.CodeMissingCode:       "缺少登录 code",
 	session.CodeInvalidCode:       "登录 code 无效或已过期，请重新调用 wx.login",
