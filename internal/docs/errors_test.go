@@ -55,6 +55,7 @@ var messagesZH = map[string]string{
 	session.CodeCodeSpent:         "服务暂时不可用，请重新登录后再试",
 	session.CodeServiceBusy:       "服务繁忙，请一分钟后再试",
 	account.CodePhoneTaken:        "该手机号已绑定其他微信账号",
+	session.CodeNotRegistered:     "请先完成注册（授权手机号）",
 
 	session.CodeEncryptedDataUnverified: "加密数据未经微信确认，请重新获取后再登录",
 }
