@@ -99,6 +99,7 @@ func New(appID, appPrivateKey, alipayPublicKey string, opts ...Option) (*App, er
 		BackoffLimit:   cfg.backoffLimit,
 		Logger:         cfg.logger,
 		ErrBadResponse: ErrBadResponse,
+		Observer:       cfg.observer,
 	})
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/wxmp/miniauth"
 	"github.com/wxmp/miniauth/internal/engine"
 )
 
@@ -37,6 +38,7 @@ type config struct {
 	logger       *slog.Logger
 	now          func() time.Time
 	aesKey       []byte
+	observer     *miniauth.Observer // WithObserver
 }
 
 func defaultConfig() config {

@@ -82,6 +82,7 @@ func New(appKey, secret string, opts ...Option) (*App, error) {
 		Logger:         cfg.logger,
 		Secrets:        []string{secret},
 		ErrBadResponse: ErrBadResponse,
+		Observer:       cfg.observer,
 	})
 	if err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/wxmp/miniauth"
 	"github.com/wxmp/miniauth/internal/engine"
 )
 
@@ -34,6 +35,7 @@ type config struct {
 	backoffBase  time.Duration
 	backoffLimit time.Duration
 	logger       *slog.Logger
+	observer     *miniauth.Observer // WithObserver
 }
 
 func defaultConfig() config {

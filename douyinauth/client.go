@@ -66,6 +66,7 @@ func New(appID, secret string, opts ...Option) (*App, error) {
 		Logger:         cfg.logger,
 		Secrets:        []string{secret},
 		ErrBadResponse: ErrBadResponse,
+		Observer:       cfg.observer,
 	})
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/wxmp/miniauth"
 	"github.com/wxmp/miniauth/internal/engine"
 )
 
@@ -42,6 +43,7 @@ type config struct {
 	now          func() time.Time
 	privateKey   *rsa.PrivateKey
 	stableToken  bool
+	observer     *miniauth.Observer // WithObserver
 }
 
 func defaultConfig() config {

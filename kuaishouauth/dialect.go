@@ -24,6 +24,7 @@ func newEngine(cfg *config, secret string) (*engine.Client, error) {
 		Logger:         cfg.logger,
 		Secrets:        []string{secret},
 		ErrBadResponse: miniauth.ErrBadResponse,
+		Observer:       cfg.observer,
 		StatusError: func(op string, status int) error {
 			return &StatusError{Op: op, StatusCode: status}
 		},

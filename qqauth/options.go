@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/wxmp/miniauth"
 	"github.com/wxmp/miniauth/internal/engine"
 	"github.com/wxmp/miniauth/wxauth"
 )
@@ -36,6 +37,7 @@ type config struct {
 	logger       *slog.Logger
 	now          func() time.Time
 	tokenStore   wxauth.TokenStore
+	observer     *miniauth.Observer // WithObserver
 }
 
 func defaultConfig() config {

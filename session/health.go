@@ -162,6 +162,7 @@ func (m *Manager) storeAnswered(ctx context.Context) {
 	h.mu.Unlock()
 	m.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "session: store available again",
 		slog.Int("refused", refused), slog.Duration("outage", now.Sub(since)))
+	m.observeOutage(ctx, "", false, now.Sub(since), refused)
 }
 
 // storeFailed records a call that failed with [ErrStoreUnavailable].
@@ -180,6 +181,7 @@ func (m *Manager) storeFailed(ctx context.Context, op string, err error) {
 	m.cfg.logger.LogAttrs(ctx, slog.LevelError, "session: store unavailable",
 		slog.String("op", op), slog.String("error", err.Error()),
 		slog.Duration("timeout", m.cfg.storeTimeout))
+	m.observeOutage(ctx, op, true, 0, 0)
 }
 
 // storeKnownDown reports whether the store is known to be down: its last

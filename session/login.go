@@ -342,6 +342,7 @@ func (h loginHandler) login(w http.ResponseWriter, r *http.Request, c miniauth.C
 	if e != nil {
 		return e
 	}
+	h.m.observeLogin(ctx, "login", c.Platform().OrWeChat(), nil)
 	h.answer(w, token, body)
 	return nil
 }

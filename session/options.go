@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/wxmp/miniauth"
 )
 
 // DefaultTTL is how long a login token is valid by default.
@@ -30,6 +32,7 @@ type config struct {
 	errorHandler ErrorHandler
 	origins      *http.CrossOriginProtection // checks unsafe requests in cookie mode
 	storeTimeout time.Duration
+	observer     *miniauth.Observer // WithObserver
 }
 
 func defaultConfig() config {

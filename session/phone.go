@@ -130,6 +130,7 @@ func (h phoneHandler) bind(w http.ResponseWriter, r *http.Request, rec *Record) 
 		_ = h.m.Revoke(context.WithoutCancel(ctx), token)
 		return h.m.tokenError(err)
 	}
+	h.m.observeLogin(ctx, "phone", c.Platform().OrWeChat(), nil)
 	h.answer(w, token, body)
 	return nil
 }
