@@ -112,8 +112,8 @@ type TokenRefresh struct {
 // Login is the outcome of one request to a login or phone handler, given
 // to [Observer.Login].
 type Login struct {
-	// Platform is the platform of the app the request named, empty when it
-	// was refused before its app was known.
+	// Platform is the platform of the app that logged in; empty for a
+	// refusal (the refusal may come before the app is known).
 	Platform Platform
 	// Op is the handler: "login" or "phone".
 	Op string
@@ -126,8 +126,6 @@ type Login struct {
 	// code was spent, because a dependency was known to be down: the client
 	// may retry with the same code.
 	CodeKept bool
-	// Duration is how long the request took.
-	Duration time.Duration
 }
 
 // Outage is a change of a login-path dependency's health, given to
