@@ -382,7 +382,9 @@ func (h loginHandler) decryptUserInfo(d miniauth.Decrypter, sess *miniauth.Sessi
 // handler of one's own answers as LoginHandler does: invalid or used login
 // codes 401, a refused phone code 400 invalid_phone_code, rate limits 429,
 // high-risk users 403, a misconfigured or refused app (wrong appid or
-// secret, [miniauth.ErrNotAllowed]) 500, the app's daily quota spent
+// secret, [miniauth.ErrNotAllowed]) 500, an app the platform says it does
+// not serve ([miniauth.ErrUnknownApp]: a mini-program that withdrew its
+// authorization of a third-party platform) 400 unknown_app, the app's daily quota spent
 // ([miniauth.ErrQuotaExceeded]) 503 quota_exceeded, WeChat down 502, a client
 // that went away 499. The statuses of 500 and up other than 502 are logged
 // at Error by the handlers of this package: they need an operator.
@@ -411,6 +413,11 @@ func WeChatError(ctx context.Context, err error) *HTTPError {
 	case errors.Is(err, miniauth.ErrHighRisk):
 		e.Status, e.Code, e.Message = http.StatusForbidden, CodeHighRisk,
 			"WeChat refused this login: the user is blocked as high risk"
+	case errors.Is(err, miniauth.ErrUnknownApp):
+		// The platform itself says the app is not served (WeChat 61003: a
+		// mini-program that withdrew its authorization of a third-party
+		// platform): as when the Apps refuses it, nothing to retry.
+		return unknownApp(err)
 	case errors.Is(err, miniauth.ErrQuotaExceeded):
 		e.Status, e.Code, e.Message = http.StatusServiceUnavailable, CodeQuotaExceeded,
 			"the service has reached its daily limit: try again tomorrow"

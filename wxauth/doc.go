@@ -82,6 +82,47 @@
 // ...) matched with [errors.Is]. A failed request wraps its cause, so
 // errors.Is(err, context.DeadlineExceeded) holds after a timeout.
 //
+// # Third-party platform (component)
+//
+// An agency on WeChat's Open Platform (第三方平台) logs in the users of every
+// mini-program that authorized it, with no secret of theirs: [NewComponent]
+// takes the platform's appid, appsecret, message-check Token and
+// EncodingAESKey, and is a [miniauth.Apps] of the authorizers:
+//
+//	comp, err := wxauth.NewComponent(appID, secret, token, encodingAESKey,
+//		wxauth.WithTokenStore(store),        // the fleet shares tickets and tokens
+//		wxauth.WithRefreshTokens(refresh),   // authorizer_refresh_tokens, from your database
+//		wxauth.WithComponentEvents(onEvent)) // authorized, unauthorized, ...
+//	mux.Handle("POST /wechat/component", comp.TicketHandler()) // the authorization event URL
+//	mux.Handle("POST /api/login", session.LoginHandler(comp, sessions)) // the body's appid picks the app
+//
+// WeChat pushes a component_verify_ticket to [Component.TicketHandler]
+// every ten minutes; the handler checks its msg_signature, decrypts it,
+// checks that it is for this component, and keeps it in the [TokenStore]
+// for the 12 hours it is valid, so that a stalled push does not stop
+// logins and every instance of a fleet can use it. The component_access_token
+// is minted from it once per token lifetime for the whole fleet, as the
+// access token is. [Component.App] gives an [AuthorizerApp], whose
+// Code2Session calls /sns/component/jscode2session; its GetPhoneNumber
+// uses the mini-program's authorizer_access_token, minted from the refresh
+// token a [RefreshTokenStore] supplies ([Component.QueryAuth] turns an
+// authorization event's code into one). Errcodes of the third-party
+// platform match these sentinels besides the table below:
+//
+//	61003    ErrUnknownApp         The mini-program has not authorized the
+//	                               component, or withdrew [400 unknown_app].
+//	61004    ErrNotAllowed         The server's IP is not in the platform's
+//	                               whitelist [500 server_error].
+//	61005, 61006
+//	         ErrNoTicket           The ticket expired or is invalid; also no
+//	                               ticket pushed in 12 hours, before any request.
+//	                               Wait for the next push (every ten minutes)
+//	                               [502 wechat_unavailable].
+//	61011, 61023
+//	         ErrInvalidCredential  The component's appid is wrong (61011), or an
+//	                               authorizer's refresh token is (61023)
+//	                               [500 server_error].
+//
 // # WeChat's errcodes
 //
 // WeChat answers errors with HTTP 200 and {"errcode": N, "errmsg": "... rid:

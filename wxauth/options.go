@@ -39,6 +39,9 @@ type config struct {
 	classicToken bool
 	apiSecurity  *apiSecurity       // WithAPISecurity
 	observer     *miniauth.Observer // WithObserver
+	// component holds the options of [NewComponent]; nil for [New], whose
+	// options refuse component options (component_options.go).
+	component *componentOptions
 }
 
 func defaultConfig() config {

@@ -13,6 +13,12 @@
 // Redis Cluster: a token is saved by a script that checks the lock in the
 // same atomic step, so that a holder whose lock expired stores nothing. For
 // the same reason neither the prefix nor an appid may contain a brace.
+//
+// A [wxauth.Component] (a third-party platform) keeps its
+// component_verify_ticket, its component_access_token and its authorizers'
+// tokens in the same store, under "component_verify_ticket:<appid>",
+// "component:<appid>" and "component:<appid>:authorizer:<appid>" in place
+// of an appid: the fleet shares them as it shares an access token.
 package redistoken
 
 import (

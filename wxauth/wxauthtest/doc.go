@@ -95,6 +95,44 @@
 // wxauth.WithAPISecurity), [Server.RotatePlatformCertificate] rotates the
 // certificate as WeChat does, with the deprecated signature beside the new.
 //
+// # A third-party platform
+//
+// [NewComponentServer] is WeChat as a third-party platform (component)
+// sees it. It pushes what WeChat pushes to the component's authorization
+// event URL, signed (msg_signature) and encrypted with the platform's
+// Token and EncodingAESKey: [ComponentServer.PushTicket] a new
+// component_verify_ticket (valid for [TicketTTL]), [ComponentServer.PushEvent]
+// an authorized, updateauthorized or unauthorized event. Each mini-program
+// that authorized the component ([ComponentServer.Authorize], or an
+// authorized event) has a [Server] of its own ([ComponentServer.App]) for
+// its users, codes and phone codes; it does not listen, its APIs are
+// reached through the component's:
+//
+//   - POST /cgi-bin/component/api_component_token, JSON {component_appid,
+//     component_appsecret, component_verify_ticket}: {component_access_token,
+//     expires_in: 7200}, a new token each call, the previous one valid 5
+//     more minutes. A ticket never pushed is 61006, one older than 12 hours
+//     61005; another component_appid 61011, a wrong secret 40125.
+//   - GET /sns/component/jscode2session (appid, js_code,
+//     grant_type=authorization_code, component_appid,
+//     component_access_token): the app's jscode2session; an app that has
+//     not authorized the component, or withdrew, is 61003.
+//   - POST /cgi-bin/component/api_authorizer_token?component_access_token=,
+//     JSON {component_appid, authorizer_appid, authorizer_refresh_token}:
+//     {authorizer_access_token, expires_in, authorizer_refresh_token}, a new
+//     token each call; a wrong refresh token is 61023.
+//   - POST /cgi-bin/component/api_query_auth?component_access_token=, JSON
+//     {component_appid, authorization_code}: {authorization_info:
+//     {authorizer_appid, authorizer_access_token, expires_in,
+//     authorizer_refresh_token, func_info}}; the code of an authorized event
+//     works once, for [AuthorizationCodeTTL] (61009 unknown or used, 61010
+//     expired: codes other SDKs give, not WeChat's page).
+//   - POST /wxa/business/getuserphonenumber?access_token= with an
+//     authorizer_access_token: the phone number of a user of that app.
+//
+// [SealPush] and [PostPush] make and send a push of a test's own (another
+// appid, a tampered signature), for tests of a push handler's refusals.
+//
 // # Tests of failures
 //
 // [Server.FailNext] and [Server.FailNextStatus] make the next request to an

@@ -24,7 +24,13 @@ func (s *Server) code2Session(q url.Values, _ []byte) any {
 	if code := s.checkApp(q.Get("appid"), q.Get("secret"), q.Get("grant_type"), "authorization_code"); code != 0 {
 		return s.apiError(code)
 	}
-	jsCode := q.Get("js_code")
+	return s.redeemCode(q.Get("js_code"))
+}
+
+// redeemCode exchanges a login code for the user's session, or returns
+// WeChat's error: the part of jscode2session after the app's credentials
+// are checked, which the component's jscode2session shares.
+func (s *Server) redeemCode(jsCode string) any {
 	if jsCode == "" {
 		return s.apiError(41008)
 	}

@@ -258,7 +258,9 @@ func (s *Server) Handle(pattern string, h http.Handler) {
 func (s *Server) Close() {
 	s.once.Do(func() {
 		close(s.closed)
-		s.ts.Close()
+		if s.ts != nil { // an authorizer's fake of a ComponentServer does not listen
+			s.ts.Close()
+		}
 	})
 }
 
