@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -357,4 +358,30 @@ func TestErrorType(t *testing.T) {
 	} {
 		assert.Equal(t, tc.want, miniauthotel.ErrorType(tc.err), "%v", tc.err)
 	}
+}
+
+func TestConcurrentLogins(t *testing.T) {
+	r := newRig(t)
+	openID := r.srv.AddUser(wxauthtest.User{})
+	const n = 50
+	codes := make([]string, n)
+	for i := range codes {
+		codes[i] = r.srv.Login(openID)
+	}
+	var wg sync.WaitGroup
+	for _, code := range codes {
+		wg.Go(func() {
+			req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(`{"code":"`+code+`"}`))
+			w := httptest.NewRecorder()
+			r.login.ServeHTTP(w, req)
+			assert.Equal(t, http.StatusOK, w.Code)
+		})
+	}
+	wg.Wait()
+	assert.Len(t, r.spansNamed("code2session"), n)
+	ms := r.metrics(t)
+	assert.Equal(t, int64(n), sum(t, ms, "miniauth.logins", attribute.String("miniauth.outcome", "ok")))
+	assert.Equal(t, uint64(n), count(t, ms, "http.client.request.duration", attribute.String("miniauth.api", "code2session")))
+	r.secrets = append(r.secrets, codes...)
+	r.assertNoSecret(t, openID)
 }
