@@ -133,4 +133,13 @@
 // refetch leaves the old one five minutes (DefaultMargin stays inside
 // them); Kuaishou's 48 h and Baidu's 30-day tokens stay valid beside
 // their successor (DefaultMargin, or a longer Margin of the platform's).
+//
+// # Observing
+//
+// [Config.Observer] (a platform's WithObserver, through
+// [Settings.SetObserver]) is told of each call ([Client.Do]: its API, its
+// HTTP requests with their statuses, its outcome) and of each token
+// refresh. A platform's typed error implements [CodedError] so that the
+// observer learns the platform's error code. Without an observer a call
+// tests one pointer and allocates nothing more.
 package engine
