@@ -41,7 +41,8 @@ type Observer struct {
 	// refused.
 	Login func(ctx context.Context, l *Login)
 	// Outage is called when a dependency of the login path (the session
-	// store) stops answering, and again when it answers again.
+	// store, the account store, what the login hook calls) stops
+	// answering, and again when it answers again.
 	Outage func(ctx context.Context, o *Outage)
 }
 
@@ -131,7 +132,8 @@ type Login struct {
 // Outage is a change of a login-path dependency's health, given to
 // [Observer.Outage].
 type Outage struct {
-	// Dependency names what failed: "session_store".
+	// Dependency names what failed: "session store", or a dependency of
+	// the login hook as package session names it ("account store").
 	Dependency string
 	// Down is true when the dependency stopped answering, false when it
 	// answers again.

@@ -38,13 +38,24 @@
 //	mux.Handle("POST /login", session.LoginHandler(app, m, hook))
 //	mux.Handle("POST /phone", session.PhoneHandler(app, m, hook)) // same hook, Subject pre-set
 //
+// The store is a dependency of every login. When it fails, OnLogin returns a
+// session.UnavailableError with the store's readiness probe
+// ([Linker.Ready]; package sqlstore pings within a second): the Manager then
+// refuses logins and phone binds 503 before they spend their codes, logs
+// the outage once, and lets them through again when the probe answers.
+// Register the store with the Manager too, so that an idle server probes it
+// before the first login of an outage spends its codes:
+//
+//	m := session.NewManager(sessions, session.WithDependency(account.StoreDependency, linker.Ready))
+//
 // # Unbinding and closing accounts
 //
 // [Linker.Unbind] and [Linker.Delete] change links only; they end no
 // session. Tokens issued before carry the user id as their subject and stay
 // valid until they expire. To log the user out, call
 // session.Manager.RevokeAll(ctx, userID) right after (RevokeAll ends every
-// session of that subject, in the memory and Redis stores):
+// session of that subject, and those its openids held before they were
+// bound to it, in the memory and Redis stores):
 //
 //	if err := linker.Delete(ctx, userID); err != nil { ... }
 //	if err := m.RevokeAll(ctx, userID); err != nil { ... }

@@ -13,6 +13,13 @@ import (
 // ([ErrPhoneTaken]).
 const CodePhoneTaken = "phone_taken"
 
+// StoreDependency is the name under which the session Manager tracks the
+// account store: the name of the [session.UnavailableError] that [OnLogin]
+// returns when the store fails, and the name to register it under with
+// session.WithDependency(StoreDependency, l.Ready) so that it is probed from
+// the first login on.
+const StoreDependency = "account store"
+
 // OnLogin returns a hook for [session.WithOnLogin] (on [session.LoginHandler]
 // and [session.PhoneHandler]) that resolves each login to the application's
 // user with l: the Identity is the session's AppID, OpenID and UnionID and
@@ -30,7 +37,9 @@ const CodePhoneTaken = "phone_taken"
 // subject. The hook refuses:
 //
 //	409 phone_taken        the phone belongs to another WeChat identity of this app
-//	503 store_unavailable  the store failed (logged by the handler)
+//	503 store_unavailable  the store failed (a [session.UnavailableError]: the Manager logs the outage
+//	                       once, refuses logins before they spend codes until [Linker.Ready] answers,
+//	                       and answers a login whose codes were spent 503 code_spent)
 //	500 server_error       the session has no AppID, or the phone WeChat gave is not a number
 //
 // A session whose client does not set [wxauth.Session.AppID] (wxauth.App's
@@ -58,10 +67,13 @@ func OnLogin(l *Linker) session.OnLoginFunc {
 		case errors.Is(err, ErrPhoneTaken):
 			return nil, &session.HTTPError{Status: http.StatusConflict, Code: CodePhoneTaken,
 				Message: "this phone number is bound to another WeChat account of this app", Err: err}
-		case errors.Is(err, ErrInvalidIdentity), errors.Is(err, ErrInvalidPhone), ctx.Err() != nil:
+		case errors.Is(err, ErrInvalidIdentity), errors.Is(err, ErrInvalidPhone), errors.Is(ctx.Err(), context.Canceled):
 			return nil, err // 500 server_error, or 499 when the client left
 		}
-		return nil, &session.HTTPError{Status: http.StatusServiceUnavailable, Code: session.CodeStoreUnavailable,
-			Message: "accounts cannot be checked right now: try again later", Err: err}
+		// The store failed, or did not answer before the context's
+		// deadline (the handler bounds the hook): the Manager guards it
+		// from now on, with its readiness probe, and refuses logins before
+		// they spend codes until it answers again.
+		return nil, &session.UnavailableError{Dependency: StoreDependency, Ready: l.Ready, Err: err}
 	}
 }

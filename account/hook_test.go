@@ -146,10 +146,13 @@ func TestOnLoginErrors(t *testing.T) {
 	ctx := context.Background()
 	hook := account.OnLogin(account.New(brokenStore{}))
 	_, err := hook(ctx, &session.LoginInfo{Session: &wxauth.Session{AppID: appID, OpenID: "o-1"}})
+	var ue *session.UnavailableError
+	require.ErrorAs(t, err, &ue, "a store failure is an outage the Manager guards")
+	assert.Equal(t, account.StoreDependency, ue.Dependency)
+	require.NotNil(t, ue.Ready)
+	require.NoError(t, ue.Ready(ctx), "a store without a probe is always ready")
+	require.ErrorIs(t, err, session.ErrDependencyUnavailable)
 	var he *session.HTTPError
-	require.ErrorAs(t, err, &he)
-	assert.Equal(t, http.StatusServiceUnavailable, he.Status)
-	assert.Equal(t, session.CodeStoreUnavailable, he.Code)
 
 	hook = account.OnLogin(account.New(account.NewMemoryStore()))
 	_, err = hook(ctx, &session.LoginInfo{Session: &wxauth.Session{OpenID: "o-1"}}) // no AppID

@@ -64,6 +64,17 @@ func New(store Store, opts ...Option) *Linker {
 	return l
 }
 
+// Ready reports whether the Linker's store can serve now: nil, or the
+// error of the store's readiness probe ([ReadyStore]). A store without
+// one, such as the memory store, is always ready. It is the probe to
+// register with session.WithDependency ("account store", l.Ready).
+func (l *Linker) Ready(ctx context.Context) error {
+	if rs, ok := l.store.(ReadyStore); ok {
+		return rs.Ready(ctx)
+	}
+	return nil
+}
+
 // randomUserID is the default NewUserFunc.
 func randomUserID(context.Context, Identity) (string, error) {
 	var b [16]byte

@@ -21,6 +21,13 @@ func TestNormalizePhone(t *testing.T) {
 		{"+1 (212) 555-0123", "+12125550123"},
 		{"+852 6123 4567", "+85261234567"},
 		{"0012125550123", "+12125550123"},
+		{"+86 0139 1234 5678", "+8613912345678"}, // a trunk 0 after the country code: one key per number
+		{"+860139 1234 5678", "+8613912345678"},
+		{"+44 (0)20 7946 0958", "+442079460958"},
+		{"+49 030 123456", "+4930123456"},
+		{"+852 0612 3456", "+8526123456"},
+		{"+39 06 1234 5678", "+390612345678"}, // Italy keeps its 0
+		{"+225 07 1234 5678", "+2250712345678"},
 		{"", ""},
 		{"+", ""},
 		{"2125550123", ""},        // a national number of another country: which one?
@@ -52,6 +59,10 @@ func TestPhoneFrom(t *testing.T) {
 		{&wxauth.PhoneNumber{PhoneNumber: "+852 61234567", PurePhoneNumber: "61234567", CountryCode: "852"}, "+85261234567"},
 		{&wxauth.PhoneNumber{PurePhoneNumber: "61234567", CountryCode: "+852"}, "+85261234567"},
 		{&wxauth.PhoneNumber{PhoneNumber: "13912345678"}, "+8613912345678"},
+		{&wxauth.PhoneNumber{PhoneNumber: "12025550123", CountryCode: "1"}, "+12025550123"}, // no purePhoneNumber: the country code counts
+		{&wxauth.PhoneNumber{PhoneNumber: "2025550123", CountryCode: "1"}, "+12025550123"},
+		{&wxauth.PhoneNumber{PhoneNumber: "13912345678", CountryCode: "86"}, "+8613912345678"},
+		{&wxauth.PhoneNumber{PhoneNumber: "+852 61234567", CountryCode: "852"}, "+85261234567"},
 		{&wxauth.PhoneNumber{PurePhoneNumber: "12", CountryCode: "86"}, "+86 12"}, // left for Resolve to refuse
 	} {
 		assert.Equal(t, c.want, account.PhoneFrom(c.p))

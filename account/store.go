@@ -30,6 +30,17 @@ type Reader interface {
 	UserByUnionID(ctx context.Context, unionID string) (userID string, err error)
 }
 
+// ReadyStore is what a [Store] that talks to a server may also implement: a
+// readiness probe that reports, within a short bound of its own, whether
+// the store can serve now (nil) or not. [Linker.Ready] calls it, and
+// [OnLogin] hands it to the session Manager when the store fails, so that
+// logins are refused before they spend their codes until the store is back.
+// Package sqlstore's Store implements it with a ping.
+type ReadyStore interface {
+	Store
+	Ready(ctx context.Context) error
+}
+
 // Tx reads and writes links inside a [Store.Update]. Lookups that find
 // nothing return [ErrNotFound]. Binds that a unique link refuses return
 // [ErrTaken], change nothing, and leave the transaction usable. An error

@@ -315,7 +315,7 @@ func TestStoreOutage(t *testing.T) {
 	require.Equal(t, http.StatusServiceUnavailable, r.postLogin(t, r.srv.Login(openID)))
 
 	ms := r.metrics(t)
-	dep := attribute.String("miniauth.dependency", "session_store")
+	dep := attribute.String("miniauth.dependency", "session store")
 	assert.Equal(t, int64(1), sum(t, ms, "miniauth.dependency.outages", dep))
 	assert.Equal(t, int64(1), sum(t, ms, "miniauth.dependency.down", dep))
 	assert.Equal(t, int64(2), sum(t, ms, "miniauth.logins", attribute.String("miniauth.outcome", "store_unavailable")))

@@ -112,6 +112,20 @@
 // refuses logins while the store is known to be down, before it spends
 // their wx.login codes.
 //
+// The login path has more dependencies than the session store: the account
+// database, and whatever the [WithOnLogin] hook calls. They share the
+// store's guard: a hook reports an outage with an [*UnavailableError]
+// (package account's OnLogin does), or the application registers a
+// dependency with [WithDependency]; the hook runs under
+// [WithDependencyTimeout]; while a dependency is known to be down,
+// [LoginHandler] and [PhoneHandler] answer 503 store_unavailable before
+// they spend a code, a background probe brings it back, and the outage is
+// one Error and one Warn line. A login that failed after WeChat took its
+// codes answers 503 code_spent. A phone bind takes its token out of the
+// store first ([TakeStore]), so one token makes one bind, and
+// [Manager.RevokeAll] also ends the sessions a user's openids held before
+// the bind.
+//
 // # HTTP answers
 //
 // [Manager.Middleware], [LoginHandler], [PhoneHandler] and [LogoutHandler]

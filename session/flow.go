@@ -178,21 +178,63 @@ func (f *flow) exchangePhone(ctx context.Context, px miniauth.PhoneExchanger, co
 		err = errors.New("session: getuserphonenumber returned no phone number")
 	}
 	if err != nil {
+		if e := f.m.wechatFault(ctx, "phone", err); e != nil {
+			return nil, e
+		}
 		return nil, WeChatError(ctx, err)
 	}
 	return p, nil
 }
 
-// callHook calls the hook, if any, and maps its error to its answer.
+// callHook calls the hook, if any, under the dependency timeout, and maps
+// its error to its answer. An [*UnavailableError], or a hook that did not
+// return in time, is an outage of a dependency: the Manager guards it from
+// then on (guard.go).
 func (f *flow) callHook(ctx context.Context, info *LoginInfo) (map[string]any, *HTTPError) {
 	if f.onLogin == nil {
 		return nil, nil
 	}
-	fields, err := f.onLogin(ctx, info)
-	if err != nil {
-		return nil, hookError(ctx, err)
+	var fields map[string]any
+	err := f.m.boundedCall(ctx, func(ctx context.Context) error {
+		var err error
+		fields, err = f.onLogin(ctx, info)
+		return err
+	})
+	switch {
+	case err == nil:
+		f.m.dependenciesAnswered(ctx)
+		return fields, nil
+	case ctx.Err() != nil:
+		return nil, canceled(err)
+	case errors.Is(err, ErrDependencyUnavailable), errors.Is(err, context.DeadlineExceeded):
+		if !errors.Is(err, ErrDependencyUnavailable) {
+			err = &UnavailableError{Dependency: hookDependency, Err: err}
+		}
+		f.m.hookFailed(ctx, err)
+		return nil, &HTTPError{Status: http.StatusServiceUnavailable, Code: CodeStoreUnavailable,
+			Message: "the service cannot log you in right now: try again later", Err: err}
 	}
-	return fields, nil
+	return nil, hookError(ctx, err)
+}
+
+// What a failed login had spent, for [spent].
+const (
+	spentLogin      = "call wx.login again for a new code and retry later"
+	spentLoginPhone = "call wx.login again for a new code, ask for the phone number again (a new press of the button) and retry later"
+	spentPhone      = "ask for the phone number again (a new press of the button) and retry later"
+)
+
+// spent turns e, the answer to a login that failed after WeChat took its
+// codes, into 503 code_spent when e says "try again later" (503
+// store_unavailable), so that the client does not post the spent codes
+// again; todo is what the client must do (spentLogin, spentLoginPhone,
+// spentPhone).
+func spent(e *HTTPError, todo string) *HTTPError {
+	if e == nil || e.Status != http.StatusServiceUnavailable || e.Code != CodeStoreUnavailable {
+		return e
+	}
+	return &HTTPError{Status: http.StatusServiceUnavailable, Code: CodeCodeSpent,
+		Message: "the service failed after the codes were used: " + todo, Err: e.Err}
 }
 
 // hookError maps an error of the OnLogin hook to its answer.

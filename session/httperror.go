@@ -15,9 +15,18 @@ const (
 	CodeInvalidToken = "invalid_token"
 	// CodeExpiredToken (401): the token has expired.
 	CodeExpiredToken = "expired_token"
-	// CodeStoreUnavailable (503): sessions cannot be checked or kept right now;
-	// keep the token and retry later.
+	// CodeStoreUnavailable (503): sessions cannot be checked or kept right
+	// now, or (from [LoginHandler] and [PhoneHandler]) a dependency of the
+	// login such as the account database is down; keep the token, and the
+	// codes of the login, which were not spent, and retry later.
 	CodeStoreUnavailable = "store_unavailable"
+	// CodeCodeSpent (503): the service failed (a store or another
+	// dependency of the login went down) after WeChat had taken the
+	// request's codes, which work once: the client calls wx.login again for
+	// a fresh code and, when it sent a phone code, asks for the phone number
+	// again (another press of the button), then retries later. Contrast
+	// [CodeStoreUnavailable], whose codes were not spent.
+	CodeCodeSpent = "code_spent"
 	// CodeServerError (500): the server is misconfigured or failed.
 	CodeServerError = "server_error"
 

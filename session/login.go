@@ -186,8 +186,9 @@ type loginHandler struct{ *flow }
 //	400 missing_code          no code (WeChat is not called)
 //	401 invalid_code          WeChat does not know the code, or it expired
 //	401 code_used             the code was already used
-//	400 invalid_phone_code    WeChat refused the phone code: unknown, expired, used, of another app or user (no token is issued)
-//	429 rate_limited          WeChat's per-user rate limit
+//	400 invalid_phone_code    WeChat refused the phone code: unknown, expired, used, of another app or user (no token is issued); its 40013 is also what an access token of another app gets, so that one is logged at Error once a burst
+//	429 rate_limited          WeChat's per-user rate limit (code2session's 45011)
+//	503 service_busy          WeChat's rate limit of the app (45011 on stable_token, token or getuserphonenumber; logged at Error once a burst)
 //	403 high_risk_user        WeChat blocked the user as high risk
 //	502 wechat_unavailable    WeChat busy, unreachable, or answering nonsense
 //	503 quota_exceeded        the app's daily quota of the API is spent (logged at Error)
@@ -198,7 +199,8 @@ type loginHandler struct{ *flow }
 //	401 identity_mismatch     encryptedData names another openId or unionId than the session
 //	400 encrypted_data_unverified  WithEncryptedDataCheck: WeChat did not produce encryptedData (the phone code is not spent)
 //	403 login_refused         the hook refused
-//	503 store_unavailable     the session store is down
+//	503 store_unavailable     the session store, or another dependency of the login (the account database, see [WithDependency]), is down; no code was spent: retry later with the same codes
+//	503 code_spent            a store or dependency failed after WeChat took the codes: call wx.login again (and ask for the phone number again, when a phoneCode was sent), then retry
 //
 // encryptedData is a profile, never an identity: the identity comes from
 // code2session. wx.getUserProfile's encryptedData has no openId and no
@@ -291,6 +293,9 @@ func (h loginHandler) login(w http.ResponseWriter, r *http.Request, c miniauth.C
 	}
 	sess, err := c.Code2Session(ctx, req.Code)
 	if err != nil {
+		if e := h.m.wechatFault(ctx, "login", err); e != nil {
+			return e
+		}
 		return WeChatError(ctx, err)
 	}
 	if sess == nil || sess.OpenID == "" {
@@ -334,13 +339,17 @@ func (h loginHandler) login(w http.ResponseWriter, r *http.Request, c miniauth.C
 		}
 		info.Phone = p
 	}
+	todo := spentLogin
+	if info.Phone != nil {
+		todo = spentLoginPhone
+	}
 	fields, e := h.callHook(ctx, info)
 	if e != nil {
-		return e
+		return spent(e, todo)
 	}
 	token, body, e := h.issue(ctx, sess, info, fields)
 	if e != nil {
-		return e
+		return spent(e, todo)
 	}
 	h.m.observeLogin(ctx, "login", c.Platform().OrWeChat(), nil)
 	h.answer(w, token, body)

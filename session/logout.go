@@ -26,7 +26,8 @@ func LogoutHandler(m *Manager) http.Handler {
 // a valid token (checked as [Manager.Authenticate] checks it) that ends every
 // session of the token's owner ([Manager.RevokeAll] of [Record.Owner]: the
 // user's subject, or for a session not bound to a user, its openid), on
-// every device, this one included. It answers 204 No Content and, in cookie
+// every device, this one included, and for a user the sessions its openids
+// held before they were bound to it. It answers 204 No Content and, in cookie
 // mode, clears the cookie.
 //
 // Its refusals are those of [LogoutHandler], except that a token that is

@@ -26,6 +26,7 @@ type Manager struct {
 	ownStore *MemoryStore // created by NewManager, closed by Close
 	bounded  bool         // store calls run under the store timeout
 	health   health
+	guard    *guard // the login path's other dependencies (guard.go)
 	cfg      config
 	err      error // from an option; fails every call
 }
@@ -67,6 +68,7 @@ func NewManager(store Store, opts ...Option) *Manager {
 	if m.err != nil {
 		return m
 	}
+	m.guard = newGuard(m.cfg.dependencies)
 	if store == nil {
 		cfg := defaultMemoryConfig()
 		cfg.now = m.cfg.now
@@ -85,10 +87,12 @@ func (m *Manager) Err() error { return m.err }
 // TTL returns how long the tokens the Manager issues are valid.
 func (m *Manager) TTL() time.Duration { return m.cfg.ttl }
 
-// Close closes the memory store that [NewManager] created when it was given a
-// nil store. A store passed to NewManager is left alone: closing it is its
-// owner's job. Close may be called more than once.
+// Close stops the background probes of the login path's dependencies (see
+// [WithDependency]) and closes the memory store that [NewManager] created
+// when it was given a nil store. A store passed to NewManager is left
+// alone: closing it is its owner's job. Close may be called more than once.
 func (m *Manager) Close() error {
+	m.guard.close()
 	if m.ownStore != nil {
 		return m.ownStore.Close()
 	}
@@ -207,25 +211,30 @@ func (m *Manager) Revoke(ctx context.Context, token string) error {
 	return nil
 }
 
-// RevokeAll ends every session of subject ("log out everywhere"): each
-// session whose [Record.Subject] is subject and, for sessions without a
-// subject (an openid the application has not bound to a user), each whose
-// OpenID is subject; that is, each whose [Record.Owner] is subject. A
-// session with a subject is not ended by its openid: pass the subject.
-// Sessions issued while RevokeAll runs may stay; those issued before it
-// was called are gone when it returns nil.
+// RevokeAll ends every session of owner ("log out everywhere"). owner is
+// a user's subject or, for a user the application has not bound yet, an
+// openid: what [Record.Owner] returns. For a subject it ends each session
+// whose [Record.Subject] is owner and each session without a subject of the
+// openids the user's sessions were issued for: the sessions those openids
+// held before they were bound to the user (a silent login on another
+// device, a token taken before the user registered) go too, as long as the
+// user holds a session of its own (see [SubjectStore]). For an openid
+// it ends each session without a subject of that openid; a session with a
+// subject is not ended by its openid: pass the subject. Sessions issued
+// while RevokeAll runs may stay; those issued before it was called are gone
+// when it returns nil.
 //
 // The store must be a [SubjectStore] ([MemoryStore] and package redisstore
 // are); any other store makes RevokeAll fail with [ErrRevokeAllUnsupported].
-// An empty subject, or one over 256 bytes, is [ErrInvalidSubject]. A store
+// An empty owner, or one over 256 bytes, is [ErrInvalidSubject]. A store
 // failure wraps the store's error ([ErrStoreUnavailable] when it is down):
 // some sessions may then be ended and others not, and RevokeAll may be
 // called again.
-func (m *Manager) RevokeAll(ctx context.Context, subject string) error {
+func (m *Manager) RevokeAll(ctx context.Context, owner string) error {
 	if m.err != nil {
 		return m.unusable()
 	}
-	if subject == "" || len(subject) > maxFieldLen {
+	if owner == "" || len(owner) > maxFieldLen {
 		return ErrInvalidSubject
 	}
 	ss, ok := m.store.(SubjectStore)
@@ -233,10 +242,10 @@ func (m *Manager) RevokeAll(ctx context.Context, subject string) error {
 		return fmt.Errorf("session: revoke all: %T: %w", m.store, ErrRevokeAllUnsupported)
 	}
 	if _, err := m.storeCall(ctx, "revoke all", func(ctx context.Context) (*Record, error) {
-		return nil, ss.DeleteSubject(ctx, subject)
+		return nil, ss.DeleteSubject(ctx, owner)
 	}); err != nil {
 		return fmt.Errorf("session: revoke all: %w", err)
 	}
-	m.cfg.logger.LogAttrs(ctx, slog.LevelDebug, "session: revoked all", slog.String("subject", subject))
+	m.cfg.logger.LogAttrs(ctx, slog.LevelDebug, "session: revoked all", slog.String("owner", owner))
 	return nil
 }

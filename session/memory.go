@@ -16,12 +16,14 @@ import (
 const (
 	// DefaultMaxEntries is the default bound on the records a [MemoryStore]
 	// holds. Full of sessions with WeChat-sized fields (half of them with a
-	// subject), it holds about 41 MiB of live heap, 430 bytes a session for
-	// the record, its key and its owner's index; after a full turnover
-	// (every record evicted once) about 50 MiB, as Go maps keep room from
-	// deleted entries. A process's resident memory is larger again: with
-	// the default GOGC the heap grows to about twice what is live between
-	// collections. BenchmarkMemoryStoreFootprint measures these figures.
+	// subject), it holds about 45 MiB of live heap, 475 bytes a session for
+	// the record, its key, its owner's index and its subject's openid link;
+	// after a full turnover (every record evicted once) about 58 MiB, as Go
+	// maps keep room from deleted entries, and it settles at about 59 MiB
+	// (measured after 2 M issues). A process's resident memory is larger
+	// again: with the default GOGC the heap grows to about twice what is
+	// live between collections. BenchmarkMemoryStoreFootprint measures
+	// these figures.
 	DefaultMaxEntries = 100_000
 	// DefaultSweepInterval is how often a [MemoryStore] drops expired records
 	// by default.
@@ -164,6 +166,19 @@ type ownerShard struct {
 	// so that a DeleteSubject running meanwhile deletes them too: a record
 	// leaves the owner's lists only once it is gone.
 	pending map[string][]ownedKey
+	// links holds, for each subject that holds records, the openids its
+	// records were Put with and when the last of those records expires: a
+	// DeleteSubject of the subject ends the sessions those openids held
+	// without a subject (before they were bound to it) too. A subject's
+	// links go with its last record, so that they take no memory beyond
+	// the records'.
+	links map[string][]ownerLink
+}
+
+// ownerLink is an openid a subject's records were Put with.
+type ownerLink struct {
+	openID  string
+	expires int64 // unix nanoseconds
 }
 
 // ownedKey is one record of an owner: its key and the seq of its Put.
@@ -173,7 +188,10 @@ type ownedKey struct {
 	expires int64 // unix nanoseconds
 }
 
-var _ SubjectStore = (*MemoryStore)(nil)
+var (
+	_ SubjectStore = (*MemoryStore)(nil)
+	_ TakeStore    = (*MemoryStore)(nil)
+)
 
 // NewMemoryStore returns an empty [MemoryStore] and starts its sweep. Call
 // [MemoryStore.Close] when done with it.
@@ -209,6 +227,7 @@ func newMemoryStore(cfg memoryConfig) *MemoryStore {
 		m.shards[i].entries = make(map[string]memoryEntry)
 		m.owners[i].owners = make(map[string][]ownedKey)
 		m.owners[i].pending = make(map[string][]ownedKey)
+		m.owners[i].links = make(map[string][]ownerLink)
 	}
 	go m.sweepLoop(cfg.sweepEvery)
 	s := &MemoryStore{m: m}
@@ -254,6 +273,14 @@ func (m *memory) index(key string, e *memoryEntry) []ownedKey {
 		list = slices.Delete(list, i, i+1)
 	}
 	osh.owners[owner] = list
+	if e.rec.Subject != "" && e.rec.OpenID != owner {
+		links := osh.links[owner]
+		if i := slices.IndexFunc(links, func(l ownerLink) bool { return l.openID == e.rec.OpenID }); i >= 0 {
+			links[i].expires = max(links[i].expires, e.expires)
+		} else {
+			osh.links[owner] = append(links, ownerLink{openID: e.rec.OpenID, expires: e.expires})
+		}
+	}
 	if len(over) > 0 {
 		osh.pending[owner] = append(osh.pending[owner], over...)
 	}
@@ -289,6 +316,7 @@ func (m *memory) unindex(e *memoryEntry) {
 	case i < 0: // taken out already, by DeleteSubject or the bound
 	case len(list) == 1:
 		delete(osh.owners, owner)
+		delete(osh.links, owner)
 	default:
 		osh.owners[owner] = slices.Delete(list, i, i+1)
 	}
@@ -399,29 +427,68 @@ func (s *MemoryStore) Delete(_ context.Context, key string) error {
 	return nil
 }
 
-// DeleteSubject removes every record whose [Record.Owner] is subject (see
-// [SubjectStore]). The context is not used.
-func (s *MemoryStore) DeleteSubject(_ context.Context, subject string) error {
+// Take returns the record under key and removes it in one step (see
+// [TakeStore]), or [ErrNotFound] when there is none or it has expired. The
+// context is not used.
+func (s *MemoryStore) Take(_ context.Context, key string) (*Record, error) {
 	m := s.m
-	osh := m.ownerShard(subject)
+	sh := m.shard(key)
+	sh.mu.Lock()
+	e, ok := sh.entries[key]
+	if ok {
+		m.remove(sh, key, &e)
+	}
+	sh.mu.Unlock()
+	if !ok || m.now().UnixNano() >= e.expires {
+		return nil, ErrNotFound
+	}
+	rec := e.rec
+	return &rec, nil
+}
+
+// DeleteSubject removes every record whose [Record.Owner] is owner, and
+// the records without a subject of the openids that records of owner were
+// Put with (see [SubjectStore]). The context is not used.
+func (s *MemoryStore) DeleteSubject(_ context.Context, owner string) error {
+	m := s.m
+	now := m.now().UnixNano()
+	osh := m.ownerShard(owner)
+	osh.mu.Lock()
+	var linked []string
+	for _, l := range osh.links[owner] {
+		if l.expires > now {
+			linked = append(linked, l.openID)
+		}
+	}
+	delete(osh.links, owner) // its records go now
+	osh.mu.Unlock()
+	m.deleteOwner(owner)
+	for _, openID := range linked {
+		m.deleteOwner(openID)
+	}
+	return nil
+}
+
+// deleteOwner removes every record whose [Record.Owner] is owner.
+func (m *memory) deleteOwner(owner string) {
+	osh := m.ownerShard(owner)
 	osh.mu.Lock()
 	// The indexed records move to the pending list until they are deleted,
 	// so that a DeleteSubject running meanwhile (which finds the index
 	// empty) deletes them too before it returns. The pending ones of an
 	// earlier Put over the bound or DeleteSubject are deleted here as well:
 	// deleting a record twice is harmless (deleteIndexed checks the seq).
-	indexed := osh.owners[subject]
-	delete(osh.owners, subject)
+	indexed := osh.owners[owner]
+	delete(osh.owners, owner)
 	if len(indexed) > 0 {
-		osh.pending[subject] = append(osh.pending[subject], indexed...)
+		osh.pending[owner] = append(osh.pending[owner], indexed...)
 	}
-	ks := slices.Clone(osh.pending[subject])
+	ks := slices.Clone(osh.pending[owner])
 	osh.mu.Unlock()
 	m.deleteIndexed(ks)
 	if len(indexed) > 0 {
-		m.unpend(subject, indexed)
+		m.unpend(owner, indexed)
 	}
-	return nil
 }
 
 // Len returns the number of records held, expired ones not yet removed
@@ -464,8 +531,10 @@ func (m *memory) sweepLoop(every time.Duration) {
 	}
 }
 
-// sweep removes every expired record, one shard at a time.
+// sweep removes every expired record, one shard at a time, and the links
+// of subjects to openids whose records have all expired.
 func (m *memory) sweep() {
+	defer m.sweepLinks()
 	for i := range m.shards {
 		sh := &m.shards[i]
 		now := m.now().UnixNano()
@@ -476,5 +545,24 @@ func (m *memory) sweep() {
 			}
 		}
 		sh.mu.Unlock()
+	}
+}
+
+// sweepLinks drops the links (see ownerShard) whose records have all
+// expired.
+func (m *memory) sweepLinks() {
+	for i := range m.owners {
+		osh := &m.owners[i]
+		now := m.now().UnixNano()
+		osh.mu.Lock()
+		for subject, links := range osh.links {
+			links = slices.DeleteFunc(links, func(l ownerLink) bool { return now >= l.expires })
+			if len(links) == 0 {
+				delete(osh.links, subject)
+			} else {
+				osh.links[subject] = links
+			}
+		}
+		osh.mu.Unlock()
 	}
 }

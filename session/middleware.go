@@ -117,6 +117,9 @@ func (m *Manager) tokenError(err error) *HTTPError {
 			Message: "a valid login token is required", Err: err}
 	case errors.Is(err, context.Canceled):
 		return canceled(err)
+	case errors.Is(err, ErrDependencyUnavailable):
+		return &HTTPError{Status: http.StatusServiceUnavailable, Code: CodeStoreUnavailable,
+			Message: "the service cannot log you in right now: try again later", Err: err}
 	case errors.Is(err, ErrStoreUnavailable):
 		return &HTTPError{Status: http.StatusServiceUnavailable, Code: CodeStoreUnavailable,
 			Message: "sessions are unavailable: try again later", Err: err}
@@ -145,7 +148,8 @@ func (m *Manager) refuse(w http.ResponseWriter, r *http.Request, op string, e *H
 	level := slog.LevelDebug
 	switch {
 	case e.Status == StatusClientClosedRequest:
-	case e.Code == CodeStoreUnavailable: // the Manager logs the outage once (health.go)
+	case e.Code == CodeStoreUnavailable, e.Code == CodeCodeSpent: // the Manager logs the outage once (health.go, guard.go)
+	case e.Code == CodeServiceBusy: // logged once a burst (burst.go)
 	case e.Status == http.StatusBadGateway || e.Status == http.StatusGatewayTimeout:
 		level = slog.LevelWarn
 	case e.Status >= 500:

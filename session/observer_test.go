@@ -102,14 +102,14 @@ func TestObserverLoginsAndOutage(t *testing.T) {
 	assert.Equal(t, http.StatusServiceUnavailable, post(`{"code":"`+srv.Login(id)+`"}`))
 	assert.Equal(t, miniauth.Login{Op: "login", Status: 503, Outcome: session.CodeStoreUnavailable, CodeKept: true}, logins[n+1])
 	require.Len(t, outages, 1)
-	assert.Equal(t, miniauth.Outage{Dependency: "session_store", Down: true, Op: "probe"}, outages[0])
+	assert.Equal(t, miniauth.Outage{Dependency: "session store", Down: true, Op: "probe"}, outages[0])
 
 	store.down.Store(false)
 	clock.Advance(2 * time.Second)
 	assert.Equal(t, http.StatusOK, post(`{"code":"`+srv.Login(id)+`"}`))
 	require.Len(t, outages, 2)
 	assert.False(t, outages[1].Down)
-	assert.Equal(t, "session_store", outages[1].Dependency)
+	assert.Equal(t, "session store", outages[1].Dependency)
 	assert.Equal(t, 2*time.Second, outages[1].Duration)
 	assert.Equal(t, 1, outages[1].Refused)
 }

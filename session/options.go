@@ -32,6 +32,8 @@ type config struct {
 	errorHandler ErrorHandler
 	origins      *http.CrossOriginProtection // checks unsafe requests in cookie mode
 	storeTimeout time.Duration
+	depTimeout   time.Duration
+	dependencies []registered
 	observer     *miniauth.Observer // WithObserver
 }
 
@@ -43,6 +45,7 @@ func defaultConfig() config {
 		errorHandler: WriteError,
 		origins:      http.NewCrossOriginProtection(),
 		storeTimeout: DefaultStoreTimeout,
+		depTimeout:   DefaultDependencyTimeout,
 	}
 }
 

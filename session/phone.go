@@ -1,7 +1,6 @@
 package session
 
 import (
-	"context"
 	"errors"
 	"net/http"
 
@@ -48,10 +47,18 @@ type phoneHandler struct{ *flow }
 // Refusals are those of LoginHandler that apply (405, 403
 // cross_origin_request, 413, 400 invalid_request (no phoneCode, or one over
 // 256 bytes or not printable), 400 invalid_phone_code, 429, 502, 503, 500,
-// 403 login_refused), and those of the middleware for the token: 401
-// invalid_token or expired_token, 503 store_unavailable. A refused phone
-// code leaves the old token valid. The hook may refuse after WeChat has
-// exchanged the code (the user then presses the button, billed, again).
+// 403 login_refused, 503 code_spent, 503 service_busy), and those of the middleware for the
+// token: 401 invalid_token or expired_token, 503 store_unavailable. The hook
+// may refuse after WeChat has exchanged the code (the user then presses the
+// button, billed, again).
+//
+// One token makes one bind: the handler takes the old token out of the
+// store ([TakeStore]) before it spends the phone code, so that of
+// concurrent binds with one token exactly one goes on and the others are
+// refused 401 invalid_token without spending their codes; other requests
+// with the token meanwhile are refused 401 too. A bind that fails before
+// its new token is issued (a refused phone code, a hook that refuses, an
+// outage) puts the old token back, valid as before.
 //
 // A session whose app apps no longer serves is refused 400 unknown_app, and
 // one whose platform has no phone codes 400 not_supported. A single client
@@ -79,12 +86,12 @@ func (h phoneHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if e := h.bind(w, r, rec); e != nil {
-		h.m.refuse(w, r, op, e)
+		h.m.refuseToken(w, r, op, e)
 	}
 }
 
-// bind exchanges the request's phone code for the session rec and writes the
-// answer with a new token.
+// bind exchanges the request's phone code for the session rec (its token
+// authenticated) and writes the answer with a new token.
 func (h phoneHandler) bind(w http.ResponseWriter, r *http.Request, rec *Record) *HTTPError {
 	var req phoneRequest
 	if e := readJSONBody(w, r, &req, "the body must be a JSON object with the string field phoneCode (or phoneResponse, or phoneEncryptedData and phoneIv)"); e != nil {
@@ -109,6 +116,21 @@ func (h phoneHandler) bind(w http.ResponseWriter, r *http.Request, rec *Record) 
 	if e := h.m.loginGate(ctx); e != nil { // the store is down: keep the billed phone code for the retry
 		return e
 	}
+	// One token, one bind: the token leaves the store before the phone
+	// code is spent, so that of concurrent binds with it one goes on and
+	// the others are refused 401, their codes unspent. A bind that fails
+	// before its new token is issued puts the old one back.
+	claimed, err := h.m.claimRequest(r)
+	if err != nil {
+		return h.m.tokenError(err)
+	}
+	rec = claimed.rec
+	issued := false
+	defer func() {
+		if !issued {
+			_ = h.m.giveBack(ctx, claimed)
+		}
+	}()
 	sess := &miniauth.Session{Platform: rec.Platform, AppID: rec.AppID, OpenID: rec.OpenID, UnionID: rec.UnionID, SessionKey: rec.SessionKey}
 	phone, e := h.phone(ctx, c, &req.phoneInput, sess)
 	if e != nil {
@@ -117,19 +139,15 @@ func (h phoneHandler) bind(w http.ResponseWriter, r *http.Request, rec *Record) 
 	info := &LoginInfo{Session: sess, Phone: phone, Subject: rec.Subject}
 	fields, e := h.callHook(ctx, info)
 	if e != nil {
-		return e
+		return spent(e, spentPhone)
 	}
 	token, body, e := h.issue(ctx, sess, info, fields)
 	if e != nil {
-		return e
+		return spent(e, spentPhone)
 	}
-	// The old token goes: two live tokens for one login would outlast a
-	// logout of either. If it cannot be revoked, neither token is handed
-	// out; the client logs in again (the hook knows its phone by now).
-	if err := h.m.RevokeRequest(r); err != nil {
-		_ = h.m.Revoke(context.WithoutCancel(ctx), token)
-		return h.m.tokenError(err)
-	}
+	// The old token is gone already: two live tokens for one login would
+	// outlast a logout of either.
+	issued = true
 	h.m.observeLogin(ctx, "phone", c.Platform().OrWeChat(), nil)
 	h.answer(w, token, body)
 	return nil

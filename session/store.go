@@ -90,17 +90,42 @@ var (
 	ErrInvalidSubject = errors.New("session: subject must be 1 to 256 bytes")
 )
 
+// TakeStore is a [Store] that can also take a record: read it and delete it
+// in one atomic step. [PhoneHandler] takes the token it replaces before it
+// spends the phone code, so that of concurrent binds with one token exactly
+// one goes on (and spends a code) and the others are refused 401; it puts
+// the record back when the bind fails. [MemoryStore] and package redisstore
+// implement it. On a store that does not, PhoneHandler reads and deletes
+// in two steps, and two binds racing with one token may both win.
+//
+// Take returns the record under key and removes it, as one Get and one
+// Delete that no other call can come between: of concurrent Takes of one
+// key, one returns the record and the others [ErrNotFound]. Besides the
+// rules of [Store]: a Take of an unknown or expired key is [ErrNotFound];
+// the record leaves its owner's index ([SubjectStore]) as with Delete.
+// Package github.com/wxmp/miniauth/session/storetest checks these rules.
+type TakeStore interface {
+	Store
+	Take(ctx context.Context, key string) (*Record, error)
+}
+
 // SubjectStore is a [Store] that can end every session of an owner at once:
 // what [Manager.RevokeAll] needs ("log out everywhere", a banned or deleted
 // user, a changed password of the application's own). [MemoryStore] and
 // package redisstore implement it; [Manager.RevokeAll] on a store that does
 // not fails with [ErrRevokeAllUnsupported].
 //
-// DeleteSubject removes every record whose [Record.Owner] is subject: each
-// record whose Subject is subject, and each record without a Subject whose
-// OpenID is subject. A record with a Subject is never removed by its
-// OpenID: an openid bound to a user is ended by the user's subject. Besides
-// the rules of [Store]:
+// DeleteSubject removes every session of owner (a user's subject, or an
+// openid not bound to a user): each record whose [Record.Owner] is owner
+// (each record whose Subject is owner, and each record without a Subject
+// whose OpenID is owner), and each record without a Subject whose OpenID
+// is the OpenID of a record of owner that
+// the store holds (a store may remember the openids longer, up to those
+// records' expiry, as package redisstore does): the sessions the user's
+// openids held before they were bound to it ("log out everywhere" means
+// everywhere). A
+// record with a Subject is never removed by its OpenID: an openid bound to
+// a user is ended by the user's subject. Besides the rules of [Store]:
 //
 //   - A record Put (its Put returned) before DeleteSubject is called is gone
 //     when DeleteSubject returns nil; a record Put concurrently may stay.
@@ -115,5 +140,5 @@ var (
 // Package github.com/wxmp/miniauth/session/storetest checks these rules.
 type SubjectStore interface {
 	Store
-	DeleteSubject(ctx context.Context, subject string) error
+	DeleteSubject(ctx context.Context, owner string) error
 }

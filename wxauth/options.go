@@ -75,7 +75,10 @@ func WithBaseURL(base string) Option {
 // copied, never modified; its Transport is used as is. A nil Transport gets
 // the App's default, as without this option: a clone of
 // http.DefaultTransport that keeps up to 100 idle connections to WeChat for
-// 90 s and speaks HTTP/2 where the server offers it.
+// 90 s and speaks HTTP/2 where the server offers it. A server that makes
+// more than 100 calls to WeChat at once should give a transport whose pool
+// is its real concurrency (below): past the pool, every call opens a new
+// connection.
 //
 // A Transport of your own should pool connections as that default does:
 // an *http.Transport with MaxIdleConnsPerHost at least the number of calls

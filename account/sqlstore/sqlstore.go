@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/wxmp/miniauth/account"
 )
@@ -61,19 +62,66 @@ type Store struct {
 	d      Dialect
 	q      queries
 	serial chan struct{} // SQLite: one transaction at a time
+
+	readyTimeout time.Duration
+}
+
+var _ account.ReadyStore = (*Store)(nil)
+
+// Ready pings the database (database/sql's PingContext, on a pooled
+// connection or a new one) and reports whether it answered within the
+// ready timeout ([WithReadyTimeout], default [DefaultReadyTimeout]): nil,
+// or an error that says why not. A database that is frozen (its host up,
+// its process stopped) costs one wait of the timeout. It is the
+// [account.ReadyStore] probe with which the session Manager learns that an
+// outage is over.
+func (s *Store) Ready(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, s.readyTimeout)
+	defer cancel()
+	if err := s.db.PingContext(ctx); err != nil {
+		return wrap("ping", err)
+	}
+	return nil
+}
+
+// DefaultReadyTimeout is how long [Store.Ready] waits for the database by
+// default: the session Manager's own default store timeout.
+const DefaultReadyTimeout = time.Second
+
+// An Option configures the store [New] returns.
+type Option func(*Store) error
+
+// WithReadyTimeout bounds [Store.Ready]'s ping, from 10 ms to one minute
+// (default [DefaultReadyTimeout]).
+func WithReadyTimeout(d time.Duration) Option {
+	return func(s *Store) error {
+		if d < 10*time.Millisecond || d > time.Minute {
+			return errors.New("sqlstore: ready timeout must be between 10ms and 1m")
+		}
+		s.readyTimeout = d
+		return nil
+	}
 }
 
 // New returns a store of links in db, which speaks dialect d. It fails for
-// a nil db or an unknown dialect. It does not create the tables: see
-// [Store.CreateSchema].
-func New(db *sql.DB, d Dialect) (*Store, error) {
+// a nil db, an unknown dialect or an option that refuses its argument. It
+// does not create the tables: see [Store.CreateSchema].
+func New(db *sql.DB, d Dialect, opts ...Option) (*Store, error) {
 	if db == nil {
 		return nil, errors.New("sqlstore: nil *sql.DB")
 	}
 	if d.Schema() == "" {
 		return nil, fmt.Errorf("sqlstore: unknown dialect %d", int(d))
 	}
-	s := &Store{db: db, d: d, q: newQueries(d)}
+	s := &Store{db: db, d: d, q: newQueries(d), readyTimeout: DefaultReadyTimeout}
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o(s); err != nil {
+			return nil, err
+		}
+	}
 	if d == SQLite {
 		s.serial = make(chan struct{}, 1)
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/wxmp/miniauth/account"
 	"github.com/wxmp/miniauth/session"
 )
 
@@ -50,6 +51,9 @@ var messagesZH = map[string]string{
 	session.CodeInvalidPhoneCode:  "手机号授权已失效，请重新点击获取手机号",
 	session.CodeQuotaExceeded:     "服务今日调用次数已达上限，请明天再试",
 	session.CodeCrossOrigin:       "拒绝跨站请求",
+	session.CodeCodeSpent:         "服务暂时不可用，请重新登录后再试",
+	session.CodeServiceBusy:       "服务繁忙，请一分钟后再试",
+	account.CodePhoneTaken:        "该手机号已绑定其他微信账号",
 
 	session.CodeEncryptedDataUnverified: "加密数据未经微信确认，请重新获取后再登录",
 }
@@ -81,14 +85,30 @@ func Example_localizedErrors() {
 	// 401 {"error":"invalid_token","message":"a valid login token is required"}
 }
 
-// sessionCodes returns the values of the session package's Code* constants.
+// sessionCodes returns the values of the Code* constants of the session
+// package and of the account package (its hook's phone_taken).
 func sessionCodes(t *testing.T) []string {
 	t.Helper()
-	dir := filepath.Join(repoRoot, "session")
-	entries, err := os.ReadDir(dir)
-	require.NoError(t, err)
 	var codes []string
 	fset := token.NewFileSet()
+	for _, dir := range []string{"session", "account"} {
+		codes = append(codes, dirCodes(t, fset, filepath.Join(repoRoot, dir))...)
+	}
+	require.NotEmpty(t, codes, "no Code* constants found")
+	sort.Strings(codes)
+	return codes
+}
+
+// dirCodes returns the values of the Code* constants of the package in
+// dir; none when there is no such directory.
+func dirCodes(t *testing.T, fset *token.FileSet, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	require.NoError(t, err)
+	var codes []string
 	for _, e := range entries {
 		name := e.Name()
 		if !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
@@ -114,8 +134,6 @@ func sessionCodes(t *testing.T) []string {
 			return true
 		})
 	}
-	require.NotEmpty(t, codes, "no Code* constants found in %s", dir)
-	sort.Strings(codes)
 	return codes
 }
 

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -96,6 +97,49 @@ type Proc struct {
 // Without redis-server on PATH the test is skipped, or fails when CI=true.
 func Start(t testing.TB) *Proc {
 	t.Helper()
+	return start(t)
+}
+
+// StartCluster starts a redis-server of the test's own in cluster mode, one
+// node serving all 16384 slots, and returns a cluster client of it, closed
+// at the end of the test. A node in cluster mode refuses a command or a
+// script whose keys are in different slots (CROSSSLOT), as a real cluster
+// does: a store that passes its tests on it keeps to Redis Cluster's rules.
+//
+// Without redis-server on PATH the test is skipped, or fails when CI=true.
+func StartCluster(t testing.TB) *redis.ClusterClient {
+	t.Helper()
+	dir := t.TempDir()
+	p := start(t, "--cluster-enabled", "yes", "--cluster-config-file", dir+"/nodes.conf")
+	node := redis.NewClient(&redis.Options{Addr: p.Addr})
+	defer func() { _ = node.Close() }()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	slots := make([]int, 16384)
+	for i := range slots {
+		slots[i] = i
+	}
+	if err := node.ClusterAddSlots(ctx, slots...).Err(); err != nil {
+		t.Fatalf("assigning the slots to the cluster node: %v", err)
+	}
+	for {
+		info, err := node.ClusterInfo(ctx).Result()
+		if err == nil && strings.Contains(info, "cluster_state:ok") {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("the cluster node on %s did not become ready: %v", p.Addr, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{p.Addr}})
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// start starts a redis-server with the extra arguments.
+func start(t testing.TB, extra ...string) *Proc {
+	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		if os.Getenv("CI") == "true" {
@@ -111,8 +155,8 @@ func Start(t testing.TB) *Proc {
 	_ = l.Close()
 	p := &Proc{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}
 
-	p.cmd = exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", t.TempDir())
+	p.cmd = exec.Command(bin, append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", t.TempDir()}, extra...)...)
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("starting redis-server: %v", err)
 	}

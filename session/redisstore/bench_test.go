@@ -18,7 +18,7 @@ import (
 func BenchmarkValidateOnRedis(b *testing.B) {
 	ctx := context.Background()
 	c := redistest.Client(b)
-	s, err := redisstore.New(c, redisstore.WithPrefix(redistest.Prefix(b, c)))
+	s, err := redisstore.New(c, redisstore.WithKeyPrefix(redistest.Prefix(b, c)))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -29,7 +29,7 @@ func ExampleNew() {
 	})
 	defer rdb.Close()
 
-	store, err := redisstore.New(rdb, redisstore.WithPrefix("myapp:session:"))
+	store, err := redisstore.New(rdb, redisstore.WithKeyPrefix("myapp:session:"))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -74,7 +74,7 @@ func TestNothingLeftAfterExpiry(t *testing.T) {
 	}
 	keys, err := c.Keys(ctx, prefix+"*").Result()
 	require.NoError(t, err)
-	assert.Len(t, keys, 4+3, "four records, three owners")
+	assert.Len(t, keys, 4+3+2, "four records, three owners, the openid links of two subjects")
 	for _, k := range keys {
 		pttl, err := c.PTTL(ctx, k).Result()
 		require.NoError(t, err)
@@ -93,7 +93,7 @@ func TestMaxPerSubject(t *testing.T) {
 	ctx := context.Background()
 	c := redistest.Client(t)
 	prefix := redistest.Prefix(t, c)
-	s, err := redisstore.New(c, redisstore.WithPrefix(prefix), redisstore.WithMaxPerSubject(3))
+	s, err := redisstore.New(c, redisstore.WithKeyPrefix(prefix), redisstore.WithMaxPerSubject(3))
 	require.NoError(t, err)
 	other := randomKey()
 	require.NoError(t, s.Put(ctx, other, ownedBy("u2", "o1"), time.Hour))

@@ -6,7 +6,7 @@
 // # Keys
 //
 // A record is JSON ([session.MarshalRecord]) under the key prefix (default
-// [DefaultPrefix]) followed by the hex SHA-256 of the token, and expires
+// [DefaultKeyPrefix], [WithKeyPrefix]) followed by the hex SHA-256 of the token, and expires
 // with the SET itself (SET key value PX ttl GET), so Redis drops it without
 // help. Each owner ([session.Record.Owner]: the user's subject, or the
 // openid of a session without one) has an index, a sorted set under
@@ -15,13 +15,18 @@
 // sets the index to expire with its longest-lived member, so once every
 // session of a user has expired, no key of theirs is left. The index makes
 // [Store.DeleteSubject] ([session.Manager.RevokeAll]) a read of one key, and
-// bounds the sessions of one owner ([WithMaxPerSubject]).
+// bounds the sessions of one owner ([WithMaxPerSubject]). The openids of a
+// subject's sessions are kept too, in a sorted set under prefix + "links:{" +
+// subject + "}" (the slot of the subject's index) scored by the expiry of
+// the last session Put with each, so that RevokeAll of the subject also
+// ends the sessions those openids held before they were bound to it.
 // Records written by versions of this package before the index have none:
 // RevokeAll misses them until they expire.
 //
-// Every Lua script touches one key, and no command spans two keys, so the
-// store works on Redis Cluster; the braces put an owner's index in the slot
-// of its name. A record key and its index may live on different nodes: Put
+// Every Lua script touches the keys of one slot (an owner's index, and a
+// subject's openid links, which the braces put in the slot of the owner's
+// name), and no command spans two slots, so the store works on Redis
+// Cluster (its tests run on a node in cluster mode). A record key and its index may live on different nodes: Put
 // writes the record first and then indexes it, so a record is never
 // unreachable from its index for long, and RevokeAll removes the records it
 // found before it removes them from the index, so a RevokeAll interrupted by
@@ -85,8 +90,13 @@ import (
 	"github.com/wxmp/miniauth/session"
 )
 
-// DefaultPrefix is the default prefix of the keys the store writes.
-const DefaultPrefix = "miniauth:session:"
+// DefaultKeyPrefix is the default prefix of the keys the store writes.
+const DefaultKeyPrefix = "miniauth:session:"
+
+// DefaultPrefix is [DefaultKeyPrefix].
+//
+// Deprecated: use DefaultKeyPrefix, the name package redistoken uses too.
+const DefaultPrefix = DefaultKeyPrefix
 
 // maxPrefixLen caps the key prefix.
 const maxPrefixLen = 256
@@ -95,10 +105,16 @@ const maxPrefixLen = 256
 // arguments: New returns the first error.
 type Option func(*Store) error
 
-// WithPrefix sets the prefix of the store's keys (default [DefaultPrefix]),
-// to keep the sessions of several applications on one Redis apart. It must
-// be 1 to 256 bytes.
-func WithPrefix(prefix string) Option {
+// WithPrefix is [WithKeyPrefix].
+//
+// Deprecated: use WithKeyPrefix, the name package redistoken uses for the
+// same option.
+func WithPrefix(prefix string) Option { return WithKeyPrefix(prefix) }
+
+// WithKeyPrefix sets the prefix of the store's keys (default
+// [DefaultKeyPrefix]), to keep the sessions of several applications (or
+// environments) on one Redis apart. It must be 1 to 256 bytes.
+func WithKeyPrefix(prefix string) Option {
 	return func(s *Store) error {
 		if prefix == "" || len(prefix) > maxPrefixLen {
 			return fmt.Errorf("redisstore: prefix must be 1 to %d bytes", maxPrefixLen)
@@ -131,7 +147,10 @@ type Store struct {
 	maxPerOwner int
 }
 
-var _ session.SubjectStore = (*Store)(nil)
+var (
+	_ session.SubjectStore = (*Store)(nil)
+	_ session.TakeStore    = (*Store)(nil)
+)
 
 // New returns a store that keeps records through client. The client is the
 // caller's: the store never closes it.
@@ -139,7 +158,7 @@ func New(client redis.UniversalClient, opts ...Option) (*Store, error) {
 	if client == nil {
 		return nil, errors.New("redisstore: client must not be nil")
 	}
-	s := &Store{client: client, prefix: DefaultPrefix, maxPerOwner: session.DefaultMaxPerSubject}
+	s := &Store{client: client, prefix: DefaultKeyPrefix, maxPerOwner: session.DefaultMaxPerSubject}
 	for _, o := range opts {
 		if o == nil {
 			continue
@@ -160,6 +179,12 @@ func unavailable(op string, err error) error {
 // indexKey is the key of the index of an owner's records.
 func (s *Store) indexKey(owner string) string {
 	return s.prefix + "subject:{" + owner + "}"
+}
+
+// linksKey is the key of the openids a subject's records were Put with, in
+// the slot of the subject's index.
+func (s *Store) linksKey(subject string) string {
+	return s.prefix + "links:{" + subject + "}"
 }
 
 // Get returns the record under key, or [session.ErrNotFound] when Redis has
@@ -186,8 +211,13 @@ func (s *Store) Get(ctx context.Context, key string) (*session.Record, error) {
 // member, and returns the members beyond the bound, closest to expiry first
 // and never the one just added.
 //
-// KEYS[1]: the index; ARGV[1]: the record key; ARGV[2]: its TTL in
-// microseconds; ARGV[3]: the bound.
+// For a record with a subject, it also adds the record's openid to the
+// subject's links, scored by the same expiry (the greater score wins), and
+// makes the links expire with their last member.
+//
+// KEYS[1]: the index; KEYS[2], for a record with a subject: the subject's
+// links (in the index's slot); ARGV[1]: the record key; ARGV[2]: its TTL in
+// microseconds; ARGV[3]: the bound; ARGV[4]: the record's openid.
 var indexScript = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -195,6 +225,12 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
 local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
 redis.call('PEXPIREAT', KEYS[1], math.ceil(tonumber(last[2]) / 1000))
+if KEYS[2] then
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+  redis.call('ZADD', KEYS[2], 'GT', now + tonumber(ARGV[2]), ARGV[4])
+  local lastLink = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
+  redis.call('PEXPIREAT', KEYS[2], math.ceil(tonumber(lastLink[2]) / 1000))
+end
 local over = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[3])
 local out = {}
 if over > 0 then
@@ -232,8 +268,12 @@ func (s *Store) Put(ctx context.Context, key string, rec *session.Record, ttl ti
 			}
 		}
 	}
-	over, err := indexScript.Run(ctx, s.client, []string{s.indexKey(owner)},
-		key, ttl.Microseconds(), s.maxPerOwner).StringSlice()
+	keys := []string{s.indexKey(owner)}
+	if rec.Subject != "" && rec.OpenID != owner {
+		keys = append(keys, s.linksKey(owner))
+	}
+	over, err := indexScript.Run(ctx, s.client, keys,
+		key, ttl.Microseconds(), s.maxPerOwner, rec.OpenID).StringSlice()
 	if err != nil {
 		// A record its index does not name would outlive a RevokeAll: take
 		// it back. The Manager gives its token to nobody.
@@ -291,18 +331,55 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
-// DeleteSubject removes every record whose [session.Record.Owner] is
-// subject: the records its index names, then the index's members (see
-// [session.SubjectStore]).
-func (s *Store) DeleteSubject(ctx context.Context, subject string) error {
-	keys, err := s.client.ZRange(ctx, s.indexKey(subject), 0, -1).Result()
+// Take returns the record under key and removes it (see
+// [session.TakeStore]): one GETDEL, atomic on the record's one key, then the
+// key leaves its owner's index. Of concurrent Takes of one key, one gets the
+// record and the others [session.ErrNotFound].
+func (s *Store) Take(ctx context.Context, key string) (*session.Record, error) {
+	b, err := s.client.GetDel(ctx, s.prefix+key).Bytes()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return nil, session.ErrNotFound
+	case err != nil:
+		return nil, unavailable("take", err)
+	}
+	rec, err := session.UnmarshalRecord(b)
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: take: %w", err)
+	}
+	// The record is gone: a failed ZREM leaves a stale member, which only
+	// costs a RevokeAll a DEL of nothing.
+	_ = s.client.ZRem(ctx, s.indexKey(rec.Owner()), key).Err()
+	return rec, nil
+}
+
+// DeleteSubject removes every record whose [session.Record.Owner] is owner
+// (the records its index names, then the index's members), and the records
+// without a subject of the openids that records of owner were Put with: the sessions those openids held before they were bound to it
+// (see [session.SubjectStore]).
+func (s *Store) DeleteSubject(ctx context.Context, owner string) error {
+	linked, err := s.client.ZRange(ctx, s.linksKey(owner), 0, -1).Result()
+	if err != nil {
+		return unavailable("delete subject", err)
+	}
+	for _, o := range append([]string{owner}, linked...) {
+		if err := s.deleteOwner(ctx, o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deleteOwner removes every record whose [session.Record.Owner] is owner.
+func (s *Store) deleteOwner(ctx context.Context, owner string) error {
+	keys, err := s.client.ZRange(ctx, s.indexKey(owner), 0, -1).Result()
 	if err != nil {
 		return unavailable("delete subject", err)
 	}
 	if len(keys) == 0 {
 		return nil
 	}
-	if err := s.deleteIndexed(ctx, subject, keys); err != nil {
+	if err := s.deleteIndexed(ctx, owner, keys); err != nil {
 		return unavailable("delete subject", err)
 	}
 	return nil

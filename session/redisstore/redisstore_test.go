@@ -35,7 +35,7 @@ func newStore(t *testing.T) (*redisstore.Store, *redis.Client, string) {
 	t.Helper()
 	c := redistest.Client(t)
 	prefix := redistest.Prefix(t, c)
-	s, err := redisstore.New(c, redisstore.WithPrefix(prefix))
+	s, err := redisstore.New(c, redisstore.WithKeyPrefix(prefix))
 	require.NoError(t, err)
 	return s, c, prefix
 }
@@ -106,8 +106,10 @@ func TestStoreRefuses(t *testing.T) {
 	_, err = redisstore.New(nil)
 	assert.Error(t, err)
 	for _, p := range []string{"", strings.Repeat("p", 257)} {
-		_, err = redisstore.New(c, redisstore.WithPrefix(p))
+		_, err = redisstore.New(c, redisstore.WithKeyPrefix(p))
 		assert.Error(t, err)
+		_, err = redisstore.New(c, redisstore.WithPrefix(p))
+		assert.Error(t, err, "WithPrefix is WithKeyPrefix")
 	}
 }
 
@@ -118,9 +120,9 @@ func TestStoreDefaultPrefix(t *testing.T) {
 	s, err := redisstore.New(c, nil)
 	require.NoError(t, err)
 	key := randomKey()
-	t.Cleanup(func() { c.Del(context.Background(), redisstore.DefaultPrefix+key) })
+	t.Cleanup(func() { c.Del(context.Background(), redisstore.DefaultKeyPrefix+key) })
 	require.NoError(t, s.Put(ctx, key, testRecord(), time.Minute))
-	n, err := c.Exists(ctx, redisstore.DefaultPrefix+key).Result()
+	n, err := c.Exists(ctx, redisstore.DefaultKeyPrefix+key).Result()
 	require.NoError(t, err)
 	assert.EqualValues(t, 1, n, "keys go under miniauth:session:")
 }

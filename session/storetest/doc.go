@@ -45,7 +45,9 @@
 //   - When the store is a [session.SubjectStore] (what [session.Manager.RevokeAll]
 //     needs; the subtests are skipped for other stores): DeleteSubject
 //     removes the records whose [session.Record.Owner] is the subject (its
-//     Subject, or its OpenID when it has no Subject) and no others: not a
+//     Subject, or its OpenID when it has no Subject), and the records
+//     without a Subject of an openid that a record of the subject has (the
+//     sessions from before the openid was bound), and no others: not a
 //     record bound to another subject whose OpenID is the string, nor a
 //     record whose key a Put gave to another owner. Deleting a subject that
 //     holds nothing is not an error, and Put works for the subject after.
@@ -53,6 +55,13 @@
 //     never see a record Put before their DeleteSubject after it returns,
 //     and records of other owners stay. A store that bounds the records of
 //     one owner must allow at least four here.
+//   - When the store is a [session.TakeStore] (what keeps
+//     [session.PhoneHandler] to one token per bind; the subtests are skipped
+//     for other stores): Take returns the record Put and removes it, a
+//     second Take and a Take of a key never stored or of an expired record
+//     are ErrNotFound, a record put back after Take is ended by its owner's
+//     DeleteSubject, and of 8 goroutines that Take one key at once exactly
+//     one gets the record (50 times).
 //
 // A passing store runs the suite in well under a second. It does not check
 // what only the store's own tests can: that an unreachable store fails with

@@ -48,6 +48,8 @@ func Run(t *testing.T, newStore func(t *testing.T) session.Store) {
 		{"Concurrent", testConcurrent},
 		{"DeleteSubject", testDeleteSubject},
 		{"DeleteSubjectConcurrent", testDeleteSubjectConcurrent},
+		{"Take", testTake},
+		{"TakeConcurrent", testTakeConcurrent},
 	} {
 		t.Run(st.name, func(t *testing.T) {
 			t.Parallel()
@@ -352,6 +354,14 @@ func testDeleteSubject(t *testing.T, s session.Store) {
 	for k, rec := range kept {
 		requirePut(t, s, k, rec, time.Hour)
 	}
+	// Sessions of an openid from before it was bound to the subject (a
+	// silent login, then a phone bind): the subject's DeleteSubject ends
+	// them, whether Put before or after the bound one.
+	preBind, postBind := newKey(), newKey()
+	requirePut(t, s, preBind, ownedRecord("", "oP-"+subject, 11), time.Hour)
+	requirePut(t, s, newKey(), ownedRecord(subject, "oP-"+subject, 12), time.Hour)
+	requirePut(t, s, postBind, ownedRecord("", "oP-"+subject, 13), time.Hour)
+	gone[preBind], gone[postBind] = ownedRecord("", "oP-"+subject, 11), ownedRecord("", "oP-"+subject, 13)
 	moved := newKey() // replaced by another owner's record: no longer the subject's
 	requirePut(t, s, moved, ownedRecord(subject, "oD-"+subject, 7), time.Hour)
 	requirePut(t, s, moved, ownedRecord(other, "oD-"+subject, 8), time.Hour)
@@ -438,5 +448,82 @@ func testDeleteSubjectConcurrent(t *testing.T, s session.Store) {
 	for g, k := range bystanders {
 		requireRecord(t, s, k, ownedRecord(fmt.Sprint("bystander-", g, "-", run), fmt.Sprint("o-", g), g),
 			"DeleteSubject of other subjects removed a record")
+	}
+}
+
+// takeStore returns s as a [session.TakeStore], or skips t when it is not
+// one.
+func takeStore(t *testing.T, s session.Store) session.TakeStore {
+	t.Helper()
+	ts, ok := s.(session.TakeStore)
+	if !ok {
+		t.Skipf("storetest: %T is not a session.TakeStore: two phone binds with one token may both win on it", s)
+	}
+	return ts
+}
+
+func testTake(t *testing.T, s session.Store) {
+	ts := takeStore(t, s)
+	ctx := t.Context()
+	rec, err := ts.Take(ctx, newKey())
+	isNotFound(t, rec, err, "Take of a key never stored")
+
+	key, want := newKey(), ownedRecord("user-"+newKey()[:12], "o-take", 1)
+	requirePut(t, s, key, want, time.Hour)
+	got, err := ts.Take(ctx, key)
+	require.NoError(t, err, "Take")
+	sameRecord(t, want, got, "Take returns the record Put")
+	requireNotFound(t, s, key, "Get after Take")
+	rec, err = ts.Take(ctx, key)
+	isNotFound(t, rec, err, "a second Take")
+
+	// Put back (as PhoneHandler does when a bind fails) and ended by its
+	// owner: the record taken left the index, the one put back is in it.
+	requirePut(t, s, key, got, time.Hour)
+	requireRecord(t, s, key, want, "a record put back after Take")
+	if ss, ok := s.(session.SubjectStore); ok {
+		require.NoError(t, ss.DeleteSubject(ctx, want.Subject))
+		requireNotFound(t, s, key, "DeleteSubject of a record put back after Take")
+	}
+
+	short := newKey()
+	requirePut(t, s, short, newRecord(2), shortTTL)
+	time.Sleep(2 * shortTTL)
+	rec, err = ts.Take(ctx, short)
+	isNotFound(t, rec, err, "Take of a record past its TTL")
+}
+
+// testTakeConcurrent has 8 goroutines Take one key at once, 50 times: one
+// gets the record each time, the others ErrNotFound.
+func testTakeConcurrent(t *testing.T, s session.Store) {
+	ts := takeStore(t, s)
+	ctx := t.Context()
+	const goroutines, rounds = 8, 50
+	for r := range rounds {
+		key := newKey()
+		requirePut(t, s, key, newRecord(r), time.Hour)
+		start := make(chan struct{})
+		var won sync.Map
+		var wg sync.WaitGroup
+		for g := range goroutines {
+			wg.Go(func() {
+				<-start
+				rec, err := ts.Take(ctx, key)
+				if err == nil {
+					won.Store(g, rec)
+					return
+				}
+				isNotFound(t, rec, err, "a Take that lost the race")
+			})
+		}
+		close(start)
+		wg.Wait()
+		n := 0
+		won.Range(func(_, v any) bool {
+			n++
+			sameRecord(t, newRecord(r), v.(*session.Record), "the record the winning Take got")
+			return true
+		})
+		require.Equal(t, 1, n, "Takes of one key that got its record, of %d at once", goroutines)
 	}
 }

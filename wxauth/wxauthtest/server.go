@@ -134,6 +134,7 @@ type Server struct {
 
 	mu         sync.Mutex
 	users      map[string]*user
+	phones     int                    // users given a default phone number
 	codes      map[string]*issuedCode // login codes
 	phoneCodes map[string]*issuedCode
 	tokens     tokens

@@ -169,7 +169,12 @@ func TestLoginAndCode2Session(t *testing.T) {
 	u, ok := srv.User(sess.OpenID)
 	require.True(t, ok)
 	assert.Equal(t, wxauthtest.DefaultNickName, u.NickName)
-	assert.Equal(t, wxauthtest.DefaultPhoneNumber, u.PhoneNumber)
+	assert.Equal(t, "13800138001", u.PhoneNumber, "the second user without a number gets the next one")
+	alice, _ := srv.User(id)
+	assert.Equal(t, wxauthtest.DefaultPhoneNumber, alice.PhoneNumber, "the first gets DefaultPhoneNumber")
+	assert.Equal(t, wxauthtest.DefaultAvatarURL, u.AvatarURL, "WeChat's grey avatar")
+	assert.Zero(t, u.Gender)
+	assert.Empty(t, u.City+u.Province+u.Country, "WeChat sends no region")
 
 	// The success reply has WeChat's fields and no errcode.
 	r := get(t, srv, wxauthtest.PathCode2Session, code2SessionQuery(srv.Login(id)))
@@ -781,9 +786,12 @@ func TestPhoneNumber(t *testing.T) {
 	require.NoError(t, err)
 	r = post(t, srv, wxauthtest.PathPhoneNumber, tok, map[string]string{"code": c, "openid": mainland})
 	require.NotNil(t, r.PhoneInfo)
-	assert.Equal(t, wxauthtest.DefaultPhoneNumber, r.PhoneInfo.PhoneNumber)
-	assert.Equal(t, wxauthtest.DefaultPhoneNumber, r.PhoneInfo.PurePhoneNumber)
+	assert.Regexp(t, `^138001380\d\d$`, r.PhoneInfo.PhoneNumber, "a default number of its own")
+	assert.Equal(t, r.PhoneInfo.PhoneNumber, r.PhoneInfo.PurePhoneNumber)
 	assert.Equal(t, wxauthtest.DefaultCountryCode, r.PhoneInfo.CountryCode)
+	other := srv.AddUser(wxauthtest.User{})
+	u, _ := srv.User(other)
+	assert.NotEqual(t, r.PhoneInfo.PurePhoneNumber, u.PurePhoneNumber, "two users without numbers are two people")
 }
 
 func TestBodyLimit(t *testing.T) {

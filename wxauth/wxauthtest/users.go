@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/wxmp/miniauth/crypto"
@@ -30,9 +31,18 @@ const (
 	DefaultNickName = "微信用户"
 	// DefaultLanguage is the language of a user who has none.
 	DefaultLanguage = "zh_CN"
-	// DefaultPhoneNumber is the phone number of a user who has none (a
-	// well-known test number in mainland China).
+	// DefaultPhoneNumber is the phone number of the first user of a
+	// server who has none (a well-known test number in mainland China).
+	// Each later one gets the next number (13800138001, ...), so that
+	// users are distinct people to an application that keys users by phone.
 	DefaultPhoneNumber = "13800138000"
+	// DefaultAvatarURL is the grey avatar WeChat sends in the profile of
+	// wx.getUserProfile and wx.getUserInfo since late 2022, whoever the
+	// user is (WeChat's announcement of 2022-09 on the profile APIs,
+	// reproduced at https://blog.youkuaiyun.com/sunsineq/article/details/128091521:
+	// "统一返回默认灰色头像"); the URL is the one mini-programs receive, as
+	// their code shows it.
+	DefaultAvatarURL = "https://thirdwx.qlogo.cn/mmopen/vi_32/POgEwh4mIHO4nibH0KlMECNjjGxQUq24ZEaGT4poC6icRiccVGKSyXwibcPq4BWmiaIGuG1icwxaQX6grC9VemZoJ8rg/132"
 	// DefaultCountryCode is the country code of a user who has none.
 	DefaultCountryCode = "86"
 )
@@ -48,7 +58,10 @@ type User struct {
 	UnionID string
 
 	// The profile wx.getUserProfile hands out. Gender is 0 (unknown),
-	// 1 (male) or 2 (female).
+	// 1 (male) or 2 (female). As WeChat's, a profile is stingy unless the
+	// test sets these: the nickname [DefaultNickName], the grey
+	// [DefaultAvatarURL], gender 0 and an empty city, province and country
+	// (WeChat has sent them empty since 2021).
 	NickName  string
 	Gender    int
 	City      string
@@ -68,8 +81,15 @@ type User struct {
 	Blocked bool
 }
 
-// withDefaults returns u with empty fields filled in.
-func (u User) withDefaults() User {
+// withDefaults returns u with empty fields filled in; phones numbers the
+// users given a default phone number so far (the caller holds the
+// server's lock).
+func (u User) withDefaults(phones *int) User {
+	if u.PurePhoneNumber == "" && u.PhoneNumber == "" {
+		n, _ := strconv.ParseInt(DefaultPhoneNumber, 10, 64)
+		u.PurePhoneNumber = strconv.FormatInt(n+int64(*phones), 10)
+		*phones++
+	}
 	if u.OpenID == "" {
 		u.OpenID = "o" + randomString(27, urlAlphabet)
 	}
@@ -82,8 +102,8 @@ func (u User) withDefaults() User {
 	if u.CountryCode == "" {
 		u.CountryCode = DefaultCountryCode
 	}
-	if u.PurePhoneNumber == "" && u.PhoneNumber == "" {
-		u.PurePhoneNumber = DefaultPhoneNumber
+	if u.AvatarURL == "" {
+		u.AvatarURL = DefaultAvatarURL
 	}
 	if u.PurePhoneNumber == "" {
 		u.PurePhoneNumber = u.PhoneNumber
@@ -116,13 +136,13 @@ type issuedCode struct {
 
 // AddUser registers u and returns its openid (a new random one when
 // u.OpenID is empty), filling the empty profile fields with the defaults
-// ([DefaultNickName], [DefaultLanguage], [DefaultPhoneNumber],
-// [DefaultCountryCode]). A user with the same openid is replaced, keeping
+// ([DefaultNickName], [DefaultLanguage], [DefaultAvatarURL], a phone number
+// of its own from [DefaultPhoneNumber] on, [DefaultCountryCode]). A user with the same openid is replaced, keeping
 // their session_key and codes.
 func (s *Server) AddUser(u User) string {
-	u = u.withDefaults()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	u = u.withDefaults(&s.phones)
 	if old := s.users[u.OpenID]; old != nil {
 		old.User = u
 	} else {
@@ -157,7 +177,7 @@ func (s *Server) Login(openID string) string {
 	s.sweep(now)
 	u := s.users[openID]
 	if u == nil {
-		u = &user{User: User{OpenID: openID}.withDefaults()}
+		u = &user{User: User{OpenID: openID}.withDefaults(&s.phones)}
 		s.users[u.OpenID] = u
 	}
 	s.rotateKey(u, now, true)

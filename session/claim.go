@@ -1,0 +1,62 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// A claim is a token that [PhoneHandler] has taken out of the store before
+// it spends the phone code: the one bind that goes on with it (see
+// [TakeStore]).
+type claim struct {
+	key string
+	rec *Record
+}
+
+// claimRequest takes the token of r out of the store: of concurrent
+// requests with one token, one gets the claim and the others
+// [ErrInvalidToken]. An expired record is [ErrExpired] (and stays taken).
+func (m *Manager) claimRequest(r *http.Request) (*claim, error) {
+	key, ok := storeKey(m.cfg.token.token(r))
+	if !ok {
+		return nil, ErrInvalidToken
+	}
+	ctx := r.Context()
+	rec, err := m.storeCall(ctx, "claim", func(ctx context.Context) (*Record, error) {
+		if ts, ok := m.store.(TakeStore); ok {
+			return ts.Take(ctx, key)
+		}
+		// Two steps: two binds with one token may both get here.
+		rec, err := m.store.Get(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		return rec, m.store.Delete(ctx, key)
+	})
+	switch {
+	case errors.Is(err, ErrNotFound), err == nil && rec == nil:
+		return nil, ErrInvalidToken
+	case err != nil:
+		return nil, fmt.Errorf("session: claim: %w", err)
+	case !m.cfg.now().Before(rec.ExpiresAt):
+		return nil, ErrExpired
+	}
+	return &claim{key: key, rec: rec}, nil
+}
+
+// giveBack puts a claimed token back, unchanged, when the bind failed
+// before a new token was issued: a refused phone code must not log the
+// user out. It reports an error when the store refused; the client then
+// logs in again.
+func (m *Manager) giveBack(ctx context.Context, c *claim) error {
+	ttl := c.rec.ExpiresAt.Sub(m.cfg.now()) + expiredGrace
+	if ttl <= 0 {
+		return nil
+	}
+	_, err := m.storeCall(context.WithoutCancel(ctx), "give back", func(ctx context.Context) (*Record, error) {
+		return nil, m.store.Put(ctx, c.key, c.rec, ttl)
+	})
+	return err
+}
