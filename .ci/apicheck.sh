@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Reports how the exported API of the module changed since the baseline, and
-# fails on an incompatible change that nobody decided to make.
+# fails on an incompatible change that nobody decided to make. The nested
+# modules (.ci/nested.sh: adapters/ginauth, ...) are checked too, each
+# against its own state at the baseline (one absent there is all "added");
+# their report lines name the package from the repository's root, as in
+# "- ./adapters/ginauth.Login: changed from ...".
 #
 # The baseline is the last release tag (git describe --tags --abbrev=0
 # --match 'v[0-9]*'); before the first tag, the commit on the "base" line of
 # api/miniauth.txt. apidiff (golang.org/x/exp/cmd/apidiff, pinned below)
 # compares the baseline's packages with the working tree's and prints its
 # report. An incompatible change fails the check unless api/miniauth.txt lists
-# it (the report's line, copied as it is) and CHANGELOG.md's [Unreleased]
-# section names the changed identifier (for "./session.(*Manager).Issue":
+# it (the report's line, copied as it is) and CHANGELOG.md's newest section
+# ([Unreleased], or the one of the release being tagged) names the changed identifier (for "./session.(*Manager).Issue":
 # "Manager.Issue"). A listed change that the report no longer shows fails too:
 # after tagging a release, empty the list.
 #
@@ -45,8 +49,31 @@ apidiff -m "$tmp/base.export" "$module" 2>/dev/null >"$tmp/report"
 echo "API changes of $module since $base ($(git rev-parse --short "$base")):"
 if [ -s "$tmp/report" ]; then cat "$tmp/report"; else echo "(none)"; fi
 
+# The nested modules. One absent at the baseline is compared with an empty
+# module of its path (one package, no names), so that all of it is "added".
+for dir in $(bash .ci/nested.sh); do
+  path="$module/$dir"
+  export_file="$tmp/$(printf '%s' "$dir" | tr / _).export"
+  if [ -f "$tmp/base/$dir/go.mod" ]; then
+    (cd "$tmp/base/$dir" && apidiff -m -w "$export_file" "$path")
+  else
+    mkdir -p "$tmp/empty/$dir"
+    printf 'module %s\n\ngo 1.25.0\n' "$path" >"$tmp/empty/$dir/go.mod"
+    printf 'package %s\n' "$(basename "$dir")" >"$tmp/empty/$dir/doc.go"
+    (cd "$tmp/empty/$dir" && apidiff -m -w "$export_file" "$path")
+  fi
+  # "- Login: ..." (the module's root package) -> "- ./adapters/ginauth.Login: ...",
+  # "- ./sub.X: ..." -> "- ./adapters/ginauth/sub.X: ...".
+  (cd "$dir" && apidiff -m "$export_file" "$path" 2>/dev/null) |
+    sed -E "s#^- \./#- ./$dir/#; t; s#^- #- ./$dir.#" >"$tmp/report.nested"
+  echo
+  echo "API changes of $path since $base$([ -f "$tmp/base/$dir/go.mod" ] || echo ', where it was absent'):"
+  if [ -s "$tmp/report.nested" ]; then cat "$tmp/report.nested"; else echo "(none)"; fi
+  cat "$tmp/report.nested" >>"$tmp/report"
+done
+
 # The report's incompatible lines, and the acknowledged ones.
-awk '/^Incompatible changes:/ { on = 1; next } /^[A-Z]/ { on = 0 } on && /^- / { print }' "$tmp/report" | sort >"$tmp/incompatible"
+awk '/^Incompatible changes:/ { on = 1; next } !/^- / { on = 0 } on { print }' "$tmp/report" | sort >"$tmp/incompatible"
 grep '^- ' "$ack" | sort >"$tmp/acknowledged" || true
 
 fail=0
@@ -68,8 +95,9 @@ if [ -n "$stale" ]; then
   printf '\napicheck: api/miniauth.txt acknowledges changes that are not (or no longer) made since %s: remove them\n%s\n' "$base" "$stale" >&2
 fi
 
-# Every acknowledged change is named in the changelog's [Unreleased] section.
-unreleased=$(awk '/^## \[Unreleased\]/ { on = 1; next } /^## \[/ { on = 0 } on' CHANGELOG.md)
+# Every acknowledged change is named in the changelog's newest section:
+# [Unreleased], or the release's own "## [X.Y.Z]" once .ci/release.sh is due.
+unreleased=$(awk '/^## \[/ { if (seen) exit; seen = 1; next } seen' CHANGELOG.md)
 while IFS= read -r line; do
   [ -n "$line" ] || continue
   # "- ./session.(*Manager).Issue: changed ..." -> "Manager.Issue",

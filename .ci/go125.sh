@@ -5,8 +5,9 @@
 # cache, later runs reuse it. REDIS_ADDR and CI come from .ci/run.
 #
 # GO_OLDEST is the newest go1.25 patch release the proxy serves; bump it when
-# a new one appears:
-#   curl -s https://proxy.golang.org/golang.org/toolchain/@v/list | grep 'go1.25.*linux-amd64' | sort -V | tail -1
+# a new one appears (the proxy is the machine's: go env GOPROXY):
+#   go list -m -versions golang.org/toolchain | tr ' ' '\n' | grep 'go1\.25.*linux-amd64' | sort -V | tail -1
+# (it prints v0.0.1-go1.25.N.linux-amd64: GO_OLDEST is go1.25.N)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GO_OLDEST="${GO_OLDEST:-go1.25.14}"

@@ -48,6 +48,35 @@
 //
 //	m := session.NewManager(sessions, session.WithDependency(account.StoreDependency, linker.Ready))
 //
+// # Banning a user
+//
+// A [Rule] of the application's own (a set of banned ids) refuses a user at
+// login ([WithRule] on OnLogin) and on every request ([CheckRecord] for
+// session.WithRecordCheck), with one answer, 403 login_refused; a ban is
+// the application's write where the Rule looks, then
+// session.Manager.RevokeAll. A login in flight when the ban lands gets its
+// token, and the check refuses it at its first use (see [Rule]).
+//
+//	rule := func(ctx context.Context, userID string) error { ... session.ErrLoginRefused ... }
+//	m := session.NewManager(store, session.WithRecordCheck(account.CheckRecord(rule)))
+//	hook := session.WithOnLogin(account.OnLogin(linker, account.WithRule(rule)))
+//
+// # The new user's row
+//
+// The [WithNewUser] callback's context carries the login
+// ([LoginFromContext]): the profile the client sent (nickname, avatar) to
+// fill the new user's row, the session's app, and the request's context
+// values. Decrypted profile fields are not authenticated: what the user
+// says of themselves, never who they are.
+//
+// # Integer user ids
+//
+// Subjects are strings. An application whose users table has a BIGINT key
+// converts in two places: its WithNewUser callback returns
+// strconv.FormatInt of the id it inserted, and one getter of its own reads
+// strconv.ParseInt of [session.Record.Subject] behind
+// session.Manager.RequireSubject (see the example of WithNewUser).
+//
 // # Unbinding and closing accounts
 //
 // [Linker.Unbind] and [Linker.Delete] change links only; they end no

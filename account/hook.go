@@ -42,11 +42,29 @@ const StoreDependency = "account store"
 //	                       and answers a login whose codes were spent 503 code_spent)
 //	500 server_error       the session has no AppID, or the phone WeChat gave is not a number
 //
+// With [WithRule], the user a login resolves to is asked about too:
+//
+//	403 login_refused      the rule refused the user (a ban)
+//	503 store_unavailable  the rule could not decide (a [session.UnavailableError] of [RuleDependency],
+//	                       guarded as the store is; 503 code_spent once the codes are spent)
+//
+// The context the hook hands [Linker.Resolve], and so the [WithNewUser]
+// callback, carries the login ([LoginFromContext]): its profile, to fill
+// the new user's row.
+//
 // A session whose client does not set [wxauth.Session.AppID] (wxauth.App's
-// Code2Session does) cannot be resolved: every login is refused 500.
-func OnLogin(l *Linker) session.OnLoginFunc {
+// Code2Session does) cannot be resolved: every login is refused 500. A nil
+// Linker or option panics.
+func OnLogin(l *Linker, opts ...HookOption) session.OnLoginFunc {
 	if l == nil {
 		panic("account: OnLogin: nil Linker")
+	}
+	var h hook
+	for _, o := range opts {
+		if o == nil {
+			panic("account: OnLogin: nil option")
+		}
+		o(&h)
 	}
 	return func(ctx context.Context, info *session.LoginInfo) (map[string]any, error) {
 		s := info.Session
@@ -54,7 +72,12 @@ func OnLogin(l *Linker) session.OnLoginFunc {
 			return nil, errors.New("account: login hook: no session")
 		}
 		id := Identity{AppID: s.AppID, OpenID: s.OpenID, UnionID: s.UnionID, Phone: PhoneFrom(info.Phone)}
-		uid, created, err := l.Resolve(ctx, id)
+		uid, created, err := l.Resolve(context.WithValue(ctx, loginKey{}, info), id)
+		if err == nil && h.rule != nil {
+			if err := h.rule(ctx, uid); err != nil {
+				return nil, ruleError(ctx, err)
+			}
+		}
 		switch {
 		case err == nil:
 			info.Subject = uid
@@ -76,4 +99,23 @@ func OnLogin(l *Linker) session.OnLoginFunc {
 		// they spend codes until it answers again.
 		return nil, &session.UnavailableError{Dependency: StoreDependency, Ready: l.Ready, Err: err}
 	}
+}
+
+// RuleDependency is the name under which the session Manager tracks the
+// [Rule] of [WithRule]: the name of the [session.UnavailableError] that
+// [OnLogin] returns when the rule cannot decide.
+const RuleDependency = "account rule"
+
+// ruleError maps an error of a [Rule] at login as the hook maps its own: a
+// refusal as it is (403 login_refused), a client gone as it is (499), and
+// any other failure as an outage of a dependency, which the Manager guards
+// (503 store_unavailable before codes are spent, or code_spent after).
+func ruleError(ctx context.Context, err error) error {
+	switch {
+	case errors.Is(err, session.ErrLoginRefused):
+		return err
+	case errors.Is(ctx.Err(), context.Canceled):
+		return err
+	}
+	return &session.UnavailableError{Dependency: RuleDependency, Err: err}
 }

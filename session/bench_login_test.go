@@ -13,7 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wxmp/miniauth/internal/redistest"
 	"github.com/wxmp/miniauth/session"
+	"github.com/wxmp/miniauth/session/redisstore"
 	"github.com/wxmp/miniauth/wxauth"
 	"github.com/wxmp/miniauth/wxauth/wxauthtest"
 )
@@ -28,24 +30,49 @@ import (
 // next change to the login path is measured:
 //
 //	go test -run '^$' -bench LoginLoad -count 6 ./session/
+//
+// The floor runs first in the same run: floor/clients=N is a login server
+// written by hand with net/http alone (bench_floor_test.go), and the code
+// logins of the README's wiring, on the memory store (code/clients=N) and on
+// the Redis store (redis/clients=N, which needs REDIS_ADDR), report
+// "x-floor": their logins/s over the floor's of the same run and clients.
 func BenchmarkLoginLoad(b *testing.B) {
-	for _, body := range []string{"code", "profile"} {
+	floor := make(map[int]float64) // the floor's logins/s by clients, of its last (longest) run
+	for _, clients := range []int{1, 50} {
+		b.Run(fmt.Sprintf("floor/clients=%d", clients), func(b *testing.B) {
+			floor[clients] = benchFloorLoad(b, clients)
+		})
+	}
+	for _, body := range []string{"code", "profile", "redis"} {
 		for _, clients := range []int{1, 50} {
 			b.Run(fmt.Sprintf("%s/clients=%d", body, clients), func(b *testing.B) {
-				benchLoginLoad(b, clients, body == "profile")
+				var store session.Store // nil: the memory store
+				if body == "redis" {
+					c := redistest.Client(b)
+					s, err := redisstore.New(c, redisstore.WithKeyPrefix(redistest.Prefix(b, c)))
+					if err != nil {
+						b.Fatal(err)
+					}
+					store = s
+				}
+				rate := benchLoginLoad(b, clients, body == "profile", store)
+				if f := floor[clients]; f > 0 && body != "profile" && rate > 0 {
+					b.ReportMetric(rate/f, "x-floor")
+				}
 			})
 		}
 	}
 }
 
-func benchLoginLoad(b *testing.B, clients int, profile bool) {
+// benchLoginLoad runs the README's wiring on store and returns its logins/s.
+func benchLoginLoad(b *testing.B, clients int, profile bool, store session.Store) float64 {
 	wx := wxauthtest.NewServer(testAppID, testSecret, wxauthtest.WithRateLimit(1<<30))
 	b.Cleanup(wx.Close)
 	app, err := wxauth.New(testAppID, testSecret, wxauth.WithBaseURL(wx.URL))
 	if err != nil {
 		b.Fatal(err)
 	}
-	sessions := session.NewManager(nil)
+	sessions := session.NewManager(store)
 	b.Cleanup(func() { _ = sessions.Close() })
 	mux := http.NewServeMux()
 	mux.Handle("POST /api/login", session.LoginHandler(app, sessions))
@@ -55,6 +82,13 @@ func benchLoginLoad(b *testing.B, clients int, profile bool) {
 	})))
 	srv := httptest.NewServer(mux)
 	b.Cleanup(srv.Close)
+	return runLoginLoad(b, wx, srv.URL, clients, profile)
+}
+
+// runLoginLoad logs users in at the login server at url (POST /api/login,
+// GET /api/me) from clients concurrent clients, b.N logins in all, reports
+// logins/s and latencies, and returns the logins/s (0 when b failed).
+func runLoginLoad(b *testing.B, wx *wxauthtest.Server, url string, clients int, profile bool) float64 {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = clients
 	b.Cleanup(tr.CloseIdleConnections)
@@ -77,13 +111,13 @@ func benchLoginLoad(b *testing.B, clients int, profile bool) {
 					return
 				}
 				t0 := time.Now()
-				tok, err := loadPost(hc, srv.URL+"/api/login", body)
+				tok, err := loadPost(hc, url+"/api/login", body)
 				t1 := time.Now()
 				if err != nil {
 					b.Error(err)
 					return
 				}
-				if err := loadGetMe(hc, srv.URL+"/api/me", tok, openID); err != nil {
+				if err := loadGetMe(hc, url+"/api/me", tok, openID); err != nil {
 					b.Error(err)
 					return
 				}
@@ -96,13 +130,15 @@ func benchLoginLoad(b *testing.B, clients int, profile bool) {
 	elapsed := time.Since(start)
 	b.StopTimer()
 	if b.Failed() {
-		return
+		return 0
 	}
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "logins/s")
+	rate := float64(b.N) / elapsed.Seconds()
+	b.ReportMetric(rate, "logins/s")
 	login, me := slices.Concat(loginLat...), slices.Concat(meLat...)
 	b.ReportMetric(quantileMS(login, 0.50), "login-p50-ms")
 	b.ReportMetric(quantileMS(login, 0.99), "login-p99-ms")
 	b.ReportMetric(quantileMS(me, 0.99), "me-p99-ms")
+	return rate
 }
 
 // loadLoginBody returns the JSON a mini-program posts after wx.login: the code,

@@ -77,12 +77,24 @@
 //
 // # Tokens and expiry
 //
-// A token is valid for [DefaultTTL] (24 h; [WithTTL]) from its issue, with no
-// renewal: the mini-program calls wx.login again (silently) when its token
-// is refused. [Manager.Validate] tells a token that expired ([ErrExpired])
+// A token is valid for [DefaultTTL] (24 h; [WithTTL]) from its issue; the
+// mini-program calls wx.login again (silently) when its token is refused.
+// With [WithIdleTimeout] sessions slide: a token unused for the idle timeout
+// ends, and each use extends it, never past its TTL (the absolute
+// lifetime), for at most one store write per token per tenth of the idle
+// timeout. [Manager.Validate] tells a token that expired ([ErrExpired])
 // from one that is unknown or malformed ([ErrInvalidToken]); a store keeps
 // an expired record ten more minutes so that the difference can be seen.
 // [Manager.Revoke] ends a login (logout).
+//
+// # Users: registered, refused, audited
+//
+// [Manager.RequireSubject] lets only sessions bound to a user through (403
+// not_registered for the others). [WithRecordCheck] asks the application
+// about the user on every Validate (a ban: 403 login_refused; its database
+// down: 503, and the token is kept); package github.com/wxmp/miniauth/account
+// wires one rule for login and every request. [WithAfterIssue] sees the
+// Record of each token issued, for an audit line.
 //
 // The session_key kept with a login stops working at WeChat when the user
 // calls wx.login again elsewhere. An endpoint that needs it (to decrypt data
@@ -149,4 +161,16 @@
 // string. A [Record] leaves its SessionKey out of fmt, log/slog and
 // encoding/json, so a handler may log it or write it back to the client;
 // [MarshalRecord] is the one encoding that keeps it, for stores.
+//
+// # Surface
+//
+// The package exports about 166 names (types, functions, constants,
+// variables, methods and fields; alexedwards/scs exports 76). Most of them
+// are not on the path of a login endpoint, which needs [NewManager],
+// [LoginHandler], [PhoneHandler], [WithOnLogin] and [Manager.Middleware]:
+// about 40 are the machine codes of the JSON answers (Code*), which clients
+// branch on and so are named once here; about 30 are the optional store
+// interfaces and helpers that store authors use ([SubjectStore],
+// [TakeStore], [RenewStore], [MarshalRecord], ...), checked by package
+// session/storetest; the rest are options, each validated at construction.
 package session

@@ -76,8 +76,15 @@ const (
 	CodeWatermarkMismatch = "watermark_mismatch"
 	// CodeIdentityMismatch (401): encryptedData names another user.
 	CodeIdentityMismatch = "identity_mismatch"
-	// CodeLoginRefused (403): the application's [WithOnLogin] hook refused.
+	// CodeLoginRefused (403): the application refused the user: its
+	// [WithOnLogin] hook refused the login, or its [WithRecordCheck] the
+	// request (a banned user).
 	CodeLoginRefused = "login_refused"
+	// CodeNotRegistered (403): the session has no subject (an openid the
+	// application has not bound to a user yet) and the handler needs a
+	// registered user ([Manager.RequireSubject]); the client asks the user
+	// to register (the phone-number button).
+	CodeNotRegistered = "not_registered"
 	// CodeCanceled (499): the client went away before the answer.
 	CodeCanceled = "canceled"
 )

@@ -77,6 +77,10 @@ func NewManager(store Store, opts ...Option) *Manager {
 	}
 	_, inMemory := m.store.(*MemoryStore)
 	m.bounded = !inMemory
+	if err := m.checkRenewStore(); err != nil {
+		m.err = err
+		m.cfg.logger = slog.Default() // make the misconfiguration seen, as for an option
+	}
 	return m
 }
 
@@ -140,6 +144,11 @@ func (m *Manager) Issue(ctx context.Context, s *miniauth.Session, opts ...IssueO
 		IssuedAt:   now,
 		ExpiresAt:  now.Add(m.cfg.ttl),
 	}
+	end := rec.ExpiresAt // what the store keeps it for, less the grace
+	if m.cfg.idle > 0 {
+		rec.IdleExpiresAt = m.idleEnd(now, rec.ExpiresAt)
+		end = rec.IdleExpiresAt
+	}
 	for _, o := range opts {
 		if o != nil {
 			o(rec)
@@ -154,18 +163,27 @@ func (m *Manager) Issue(ctx context.Context, s *miniauth.Session, opts ...IssueO
 	}
 	key, _ := storeKey(token)
 	if _, err := m.storeCall(ctx, "issue", func(ctx context.Context) (*Record, error) {
-		return nil, m.store.Put(ctx, key, rec, m.cfg.ttl+expiredGrace)
+		return nil, m.store.Put(ctx, key, rec, end.Sub(now)+expiredGrace)
 	}); err != nil {
 		return "", fmt.Errorf("session: issue: %w", err)
 	}
 	m.cfg.logger.LogAttrs(ctx, slog.LevelDebug, "session: issued", slog.String("openid", s.OpenID))
+	if m.cfg.afterIssue != nil {
+		cp := *rec
+		m.cfg.afterIssue(ctx, &cp)
+	}
 	return token, nil
 }
 
 // Validate returns the record of a token. A token that is malformed, longer
 // than [TokenLen], never issued or revoked is [ErrInvalidToken]; one past its
-// expiry is [ErrExpired]. When the store is down the error wraps
+// expiry, or unused for the idle timeout ([WithIdleTimeout]), is
+// [ErrExpired]. When the store is down the error wraps
 // [ErrStoreUnavailable] and is neither of those: the token may well be good.
+//
+// A valid record then goes through the [WithRecordCheck] function, if any
+// (its refusal matches [ErrLoginRefused]; its failure wraps
+// [ErrRecordCheck]), and with an idle timeout the use extends the token.
 //
 // The record returned is the caller's own copy.
 func (m *Manager) Validate(ctx context.Context, token string) (*Record, error) {
@@ -186,8 +204,27 @@ func (m *Manager) Validate(ctx context.Context, token string) (*Record, error) {
 		return nil, fmt.Errorf("session: validate: %w", err)
 	case rec == nil: // a store that breaks its contract
 		return nil, ErrInvalidToken
-	case !m.cfg.now().Before(rec.ExpiresAt):
+	}
+	now := m.cfg.now()
+	if !now.Before(rec.ExpiresAt) {
 		return nil, ErrExpired
+	}
+	renew := false
+	if m.cfg.idle > 0 {
+		var expired bool
+		if expired, renew = m.idleState(rec, now); expired {
+			return nil, ErrExpired
+		}
+	}
+	if m.cfg.recordCheck != nil {
+		if err := m.runRecordCheck(ctx, rec); err != nil {
+			return nil, err
+		}
+	}
+	if renew {
+		if err := m.renew(ctx, key, rec, now); err != nil {
+			return nil, err
+		}
 	}
 	return rec, nil
 }

@@ -566,3 +566,52 @@ func (m *memory) sweepLinks() {
 		osh.mu.Unlock()
 	}
 }
+
+var _ RenewStore = (*MemoryStore)(nil)
+
+// Renew replaces the record under key with a copy of rec, for ttl from now,
+// only if a record that has not expired is there; otherwise it returns
+// [ErrNotFound] and stores nothing (see [RenewStore]). The record keeps its
+// place in its owner's index, now with its new expiry. A rec of another
+// owner than the stored record's is an error. The context is not used.
+func (s *MemoryStore) Renew(_ context.Context, key string, rec *Record, ttl time.Duration) error {
+	if err := CheckPut(key, rec, ttl); err != nil {
+		return fmt.Errorf("session: renew: %w", err)
+	}
+	m := s.m
+	now := m.now()
+	sh := m.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e, ok := sh.entries[key]
+	if !ok || now.UnixNano() >= e.expires {
+		return ErrNotFound
+	}
+	if e.rec.Owner() != rec.Owner() {
+		return errors.New("session: renew: the record has another owner than the stored one")
+	}
+	e.rec = *rec
+	e.expires = now.Add(ttl).UnixNano()
+	sh.entries[key] = e
+	m.reindex(&e)
+	return nil
+}
+
+// reindex records the new expiry of a renewed record in its owner's index,
+// so that the bound removes the owner's least recently used sessions first.
+// The caller holds the lock of the record's shard.
+func (m *memory) reindex(e *memoryEntry) {
+	osh := m.ownerShard(e.rec.Owner())
+	osh.mu.Lock()
+	defer osh.mu.Unlock()
+	owner := e.rec.Owner()
+	list := osh.owners[owner]
+	if i := slices.IndexFunc(list, func(k ownedKey) bool { return k.seq == e.seq }); i >= 0 {
+		list[i].expires = e.expires
+	}
+	// The subject's link to the openid lives as long as its last record.
+	links := osh.links[owner]
+	if i := slices.IndexFunc(links, func(l ownerLink) bool { return l.openID == e.rec.OpenID }); i >= 0 {
+		links[i].expires = max(links[i].expires, e.expires)
+	}
+}

@@ -115,8 +115,14 @@ func (m *Manager) tokenError(err error) *HTTPError {
 	case errors.Is(err, ErrInvalidToken):
 		return &HTTPError{Status: http.StatusUnauthorized, Code: CodeInvalidToken,
 			Message: "a valid login token is required", Err: err}
+	case errors.Is(err, ErrLoginRefused): // WithRecordCheck refused the user
+		return &HTTPError{Status: http.StatusForbidden, Code: CodeLoginRefused,
+			Message: "login refused", Err: err}
 	case errors.Is(err, context.Canceled):
 		return canceled(err)
+	case errors.Is(err, ErrRecordCheck): // the application could not check the user
+		return &HTTPError{Status: http.StatusServiceUnavailable, Code: CodeStoreUnavailable,
+			Message: "the user cannot be checked right now: try again later", Err: err}
 	case errors.Is(err, ErrDependencyUnavailable):
 		return &HTTPError{Status: http.StatusServiceUnavailable, Code: CodeStoreUnavailable,
 			Message: "the service cannot log you in right now: try again later", Err: err}

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -32,6 +33,9 @@ type config struct {
 	errorHandler ErrorHandler
 	origins      *http.CrossOriginProtection // checks unsafe requests in cookie mode
 	storeTimeout time.Duration
+	idle         time.Duration                        // WithIdleTimeout; 0: none
+	recordCheck  func(context.Context, *Record) error // WithRecordCheck; nil: none
+	afterIssue   func(context.Context, *Record)       // WithAfterIssue; nil: none
 	depTimeout   time.Duration
 	dependencies []registered
 	observer     *miniauth.Observer // WithObserver
@@ -73,8 +77,10 @@ func WithStoreTimeout(d time.Duration) Option {
 }
 
 // WithTTL sets how long a token is valid after it is issued (default
-// [DefaultTTL]): from one second to [MaxTTL]. There is no sliding renewal:
-// when a token expires, the mini-program logs in again (wx.login is silent).
+// [DefaultTTL]): from one second to [MaxTTL]. It is the session's absolute
+// lifetime ([Record.ExpiresAt]): no use extends it. With
+// [WithIdleTimeout] a token also ends sooner when it goes unused. When a
+// token expires, the mini-program logs in again (wx.login is silent).
 func WithTTL(ttl time.Duration) Option {
 	return func(c *config) error {
 		if ttl < time.Second || ttl > MaxTTL {

@@ -39,7 +39,13 @@ type Record struct {
 	UnionID    string    `json:"unionid,omitempty"`
 	SessionKey string    `json:"-"`
 	IssuedAt   time.Time `json:"issuedAt"`
-	ExpiresAt  time.Time `json:"expiresAt"`
+	// ExpiresAt is the end of the session's absolute lifetime ([WithTTL]):
+	// no use extends it.
+	ExpiresAt time.Time `json:"expiresAt"`
+	// IdleExpiresAt is when the session ends unless it is used before
+	// ([WithIdleTimeout]): each use moves it later, never past ExpiresAt.
+	// It is zero for a session of a Manager without an idle timeout.
+	IdleExpiresAt time.Time `json:"idleExpiresAt,omitzero"`
 }
 
 func (r Record) safe() string {
@@ -47,12 +53,16 @@ func (r Record) safe() string {
 	if r.SessionKey != "" {
 		key = redact.Placeholder
 	}
-	if r.Platform != "" {
-		return fmt.Sprintf("session.Record{Subject: %q, Platform: %q, AppID: %q, OpenID: %q, UnionID: %q, SessionKey: %q, IssuedAt: %s, ExpiresAt: %s}",
-			r.Subject, r.Platform, r.AppID, r.OpenID, r.UnionID, key, r.IssuedAt.Format(time.RFC3339), r.ExpiresAt.Format(time.RFC3339))
+	idle := ""
+	if !r.IdleExpiresAt.IsZero() {
+		idle = ", IdleExpiresAt: " + r.IdleExpiresAt.Format(time.RFC3339)
 	}
-	return fmt.Sprintf("session.Record{Subject: %q, AppID: %q, OpenID: %q, UnionID: %q, SessionKey: %q, IssuedAt: %s, ExpiresAt: %s}",
-		r.Subject, r.AppID, r.OpenID, r.UnionID, key, r.IssuedAt.Format(time.RFC3339), r.ExpiresAt.Format(time.RFC3339))
+	if r.Platform != "" {
+		return fmt.Sprintf("session.Record{Subject: %q, Platform: %q, AppID: %q, OpenID: %q, UnionID: %q, SessionKey: %q, IssuedAt: %s, ExpiresAt: %s%s}",
+			r.Subject, r.Platform, r.AppID, r.OpenID, r.UnionID, key, r.IssuedAt.Format(time.RFC3339), r.ExpiresAt.Format(time.RFC3339), idle)
+	}
+	return fmt.Sprintf("session.Record{Subject: %q, AppID: %q, OpenID: %q, UnionID: %q, SessionKey: %q, IssuedAt: %s, ExpiresAt: %s%s}",
+		r.Subject, r.AppID, r.OpenID, r.UnionID, key, r.IssuedAt.Format(time.RFC3339), r.ExpiresAt.Format(time.RFC3339), idle)
 }
 
 // String returns the record without its session_key.
@@ -81,6 +91,9 @@ func (r Record) LogValue() slog.Value {
 		attrs = append(attrs, slog.String("unionid", r.UnionID))
 	}
 	attrs = append(attrs, slog.Time("issuedAt", r.IssuedAt), slog.Time("expiresAt", r.ExpiresAt))
+	if !r.IdleExpiresAt.IsZero() {
+		attrs = append(attrs, slog.Time("idleExpiresAt", r.IdleExpiresAt))
+	}
 	return slog.GroupValue(attrs...)
 }
 
@@ -101,6 +114,8 @@ type storedRecord struct {
 	SessionKey string            `json:"session_key"`
 	IssuedAt   time.Time         `json:"issued_at"`
 	ExpiresAt  time.Time         `json:"expires_at"`
+	// Records of versions before idle timeouts have none: zero.
+	IdleExpiresAt time.Time `json:"idle_expires_at,omitzero"`
 }
 
 // MarshalRecord encodes r as JSON for a [Store] that keeps bytes (Redis, a

@@ -115,6 +115,12 @@ func FuzzUnmarshalRecord(f *testing.F) {
 	f.Add([]byte(`{"openid":"o"}`))
 	f.Add([]byte(`{"openid":"o","issued_at":"x"}`))
 	f.Add([]byte(`null`))
+	idle := testRecord()
+	idle.IdleExpiresAt = idle.IssuedAt.Add(30 * time.Minute)
+	withIdle, _ := session.MarshalRecord(&idle)
+	f.Add(withIdle)
+	f.Add([]byte(`{"openid":"o","idle_expires_at":"2025-01-02T03:04:05Z"}`))
+	f.Add([]byte(`{"openid":"o","idle_expires_at":null}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		rec, err := session.UnmarshalRecord(b)
 		if err != nil {
@@ -135,7 +141,8 @@ func FuzzUnmarshalRecord(f *testing.F) {
 			t.Fatalf("re-encoded record does not decode: %v", err)
 		}
 		if back.OpenID != rec.OpenID || back.UnionID != rec.UnionID || back.SessionKey != rec.SessionKey ||
-			!back.IssuedAt.Equal(rec.IssuedAt) || !back.ExpiresAt.Equal(rec.ExpiresAt) {
+			!back.IssuedAt.Equal(rec.IssuedAt) || !back.ExpiresAt.Equal(rec.ExpiresAt) ||
+			!back.IdleExpiresAt.Equal(rec.IdleExpiresAt) {
 			t.Fatalf("round trip changed the record: %#v vs %#v", rec, back)
 		}
 	})

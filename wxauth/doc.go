@@ -204,4 +204,14 @@
 //
 // Any other errcode is an [*APIError] that matches no sentinel; read Code
 // and Msg with [errors.As].
+//
+// # Surface
+//
+// The package exports about 144 names (golang.org/x/oauth2's root exports
+// 72): one client of one mini-program ([New], [App]: about 60 with its
+// options, errors and reply types), the third-party platform ([Component],
+// [AuthorizerApp] and their options and events: about 50), and the API
+// security mode, virtual-payment signatures and token types (aliases of the
+// root package's). A login needs [New] alone; the component and the
+// security mode are opt-in, and each stays in its own files.
 package wxauth

@@ -10,6 +10,7 @@
 //	e.POST("/api/logout/all", echoauth.LogoutAll(sessions))
 //	api := e.Group("/api", echoauth.Middleware(sessions))
 //	api.GET("/me", func(c echo.Context) error { rec, _ := echoauth.Record(c); return c.JSON(200, rec.Subject) })
+//	api.GET("/orders", orders, echoauth.RequireSubject(sessions)) // registered users only: 403 not_registered
 //
 // The answers are session's own, byte for byte: those of its login, phone
 // and logout handlers, and the Middleware's 401 and 503 refusals (through
@@ -63,6 +64,32 @@ func Middleware(m *session.Manager) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			r, rec := adapter.Authenticate(m, c.Response(), c.Request())
+			if rec == nil {
+				return nil
+			}
+			c.SetRequest(r)
+			c.Set(recordKey, rec)
+			return next(c)
+		}
+	}
+}
+
+// RequireSubject returns echo middleware that lets a request on only when
+// its session has a subject ([session.Record.Subject]: a user the
+// application knows), as [session.Manager.RequireSubject] does: a session
+// without one is answered 403 not_registered through the Manager's error
+// handler, and next is not called. Behind [Middleware] it uses the Record
+// found there; alone, it authenticates the request first, with the
+// Middleware's refusals. A request let on carries its Record as after
+// Middleware.
+//
+// It panics when m is nil.
+func RequireSubject(m *session.Manager) echo.MiddlewareFunc {
+	adapter.MustManager("echoauth", m)
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			rec, ok := Record(c)
+			r, rec := adapter.RequireSubject(m, c.Response(), adapter.WithRecord(c.Request(), rec, ok))
 			if rec == nil {
 				return nil
 			}

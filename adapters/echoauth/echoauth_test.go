@@ -22,10 +22,13 @@ func TestEcho(t *testing.T) {
 		})
 		e.POST("/login", echoauth.Login(s.Client, s.Manager, s.Options...))
 		e.POST("/phone", echoauth.Phone(s.Client, s.Manager, s.Options...))
-		e.GET("/me", func(c echo.Context) error {
+		me := func(c echo.Context) error {
 			rec, _ := echoauth.Record(c)
 			return c.JSON(http.StatusOK, adaptertest.Me(c.Request().Context(), rec))
-		}, echoauth.Middleware(s.Manager))
+		}
+		e.GET("/me", me, echoauth.Middleware(s.Manager))
+		e.GET("/registered", me, echoauth.RequireSubject(s.Manager))
+		e.GET("/me/registered", me, echoauth.Middleware(s.Manager), echoauth.RequireSubject(s.Manager))
 		e.POST("/logout", echoauth.Logout(s.Manager))
 		e.POST("/logout/all", echoauth.LogoutAll(s.Manager))
 		return serve(t, e)

@@ -10,6 +10,7 @@
 //	app.Post("/api/logout/all", fiberauth.LogoutAll(sessions))
 //	api := app.Group("/api", fiberauth.Middleware(sessions))
 //	api.Get("/me", func(c *fiber.Ctx) error { rec, _ := fiberauth.Record(c); return c.JSON(fiber.Map{"user": rec.Subject}) })
+//	api.Get("/orders", fiberauth.RequireSubject(sessions), orders) // registered users only: 403 not_registered
 //
 // Fiber is built on fasthttp, not net/http: each route hands session an
 // *http.Request made from Fiber's request (method, URL, every header and
@@ -86,6 +87,34 @@ func Middleware(m *session.Manager) fiber.Handler {
 			return err
 		}
 		r, rec := adapter.Authenticate(m, &responseWriter{c: c}, r)
+		if rec == nil {
+			return nil
+		}
+		c.Locals(recordKey{}, rec)
+		c.SetUserContext(r.Context())
+		return c.Next()
+	}
+}
+
+// RequireSubject returns Fiber middleware that lets a request on only when
+// its session has a subject ([session.Record.Subject]: a user the
+// application knows), as [session.Manager.RequireSubject] does: a session
+// without one is answered 403 not_registered through the Manager's error
+// handler, and c.Next is not called. Behind [Middleware] it uses the Record
+// found there; alone, it authenticates the request first, with the
+// Middleware's refusals. A request let on carries its Record as after
+// Middleware.
+//
+// It panics when m is nil.
+func RequireSubject(m *session.Manager) fiber.Handler {
+	adapter.MustManager("fiberauth", m)
+	return func(c *fiber.Ctx) error {
+		r, err := request(c)
+		if err != nil {
+			return err
+		}
+		rec, ok := Record(c)
+		r, rec = adapter.RequireSubject(m, &responseWriter{c: c}, adapter.WithRecord(r, rec, ok))
 		if rec == nil {
 			return nil
 		}

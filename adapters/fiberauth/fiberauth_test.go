@@ -19,10 +19,13 @@ func TestFiber(t *testing.T) {
 		})
 		app.Post("/login", fiberauth.Login(s.Client, s.Manager, s.Options...))
 		app.Post("/phone", fiberauth.Phone(s.Client, s.Manager, s.Options...))
-		app.Get("/me", fiberauth.Middleware(s.Manager), func(c *fiber.Ctx) error {
+		me := func(c *fiber.Ctx) error {
 			rec, _ := fiberauth.Record(c)
 			return c.JSON(adaptertest.Me(c.UserContext(), rec))
-		})
+		}
+		app.Get("/me", fiberauth.Middleware(s.Manager), me)
+		app.Get("/registered", fiberauth.RequireSubject(s.Manager), me)
+		app.Get("/me/registered", fiberauth.Middleware(s.Manager), fiberauth.RequireSubject(s.Manager), me)
 		app.Post("/logout", fiberauth.Logout(s.Manager))
 		app.Post("/logout/all", fiberauth.LogoutAll(s.Manager))
 		return serve(t, app)

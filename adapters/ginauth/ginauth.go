@@ -10,6 +10,7 @@
 //	r.POST("/api/logout/all", ginauth.LogoutAll(sessions))
 //	api := r.Group("/api", ginauth.Middleware(sessions))
 //	api.GET("/me", func(c *gin.Context) { rec, _ := ginauth.Record(c); c.JSON(200, gin.H{"user": rec.Subject}) })
+//	api.GET("/orders", ginauth.RequireSubject(sessions), orders) // registered users only: 403 not_registered
 //
 // The answers are session's own, byte for byte: those of its login, phone
 // and logout handlers, and the Middleware's 401 and 503 refusals (through
@@ -58,6 +59,31 @@ func Middleware(m *session.Manager) gin.HandlerFunc {
 	adapter.MustManager("ginauth", m)
 	return func(c *gin.Context) {
 		r, rec := adapter.Authenticate(m, c.Writer, c.Request)
+		if rec == nil {
+			c.Abort()
+			return
+		}
+		c.Request = r
+		c.Set(recordKey{}, rec)
+		c.Next()
+	}
+}
+
+// RequireSubject returns gin middleware that lets a request on only when
+// its session has a subject ([session.Record.Subject]: a user the
+// application knows), as [session.Manager.RequireSubject] does: a session
+// without one is answered 403 not_registered through the Manager's error
+// handler, and the chain is aborted. Behind [Middleware] it uses the Record
+// found there; alone, it authenticates the request first, with the
+// Middleware's refusals. A request let on carries its Record as after
+// Middleware.
+//
+// It panics when m is nil.
+func RequireSubject(m *session.Manager) gin.HandlerFunc {
+	adapter.MustManager("ginauth", m)
+	return func(c *gin.Context) {
+		rec, ok := Record(c)
+		r, rec := adapter.RequireSubject(m, c.Writer, adapter.WithRecord(c.Request, rec, ok))
 		if rec == nil {
 			c.Abort()
 			return

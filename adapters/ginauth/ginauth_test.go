@@ -25,10 +25,13 @@ func TestGin(t *testing.T) {
 		})
 		r.POST("/login", ginauth.Login(s.Client, s.Manager, s.Options...))
 		r.POST("/phone", ginauth.Phone(s.Client, s.Manager, s.Options...))
-		r.GET("/me", ginauth.Middleware(s.Manager), func(c *gin.Context) {
+		me := func(c *gin.Context) {
 			rec, _ := ginauth.Record(c)
 			c.JSON(http.StatusOK, adaptertest.Me(c.Request.Context(), rec))
-		})
+		}
+		r.GET("/me", ginauth.Middleware(s.Manager), me)
+		r.GET("/registered", ginauth.RequireSubject(s.Manager), me)
+		r.GET("/me/registered", ginauth.Middleware(s.Manager), ginauth.RequireSubject(s.Manager), me)
 		r.POST("/logout", ginauth.Logout(s.Manager))
 		r.POST("/logout/all", ginauth.LogoutAll(s.Manager))
 		return serve(t, r)

@@ -6,7 +6,7 @@ require (
 	github.com/gin-gonic/gin v1.12.0
 	github.com/redis/go-redis/v9 v9.22.0
 	github.com/stretchr/testify v1.12.1
-	github.com/wxmp/miniauth v0.0.0
+	github.com/wxmp/miniauth v0.2.0
 )
 
 require (

@@ -13,6 +13,7 @@
 //		rec, _ := hertzauth.Record(c)
 //		c.JSON(200, utils.H{"user": rec.Subject})
 //	})
+//	api.GET("/orders", hertzauth.RequireSubject(sessions), orders) // registered users only: 403 not_registered
 //
 // Hertz is not built on net/http: each route hands session an
 // *http.Request made from Hertz's request by
@@ -71,6 +72,33 @@ func Middleware(m *session.Manager) app.HandlerFunc {
 		var rec *session.Record
 		Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			_, rec = adapter.Authenticate(m, w, r)
+		}))(ctx, c)
+		if rec == nil {
+			c.Abort()
+			return
+		}
+		c.Set(recordKey, rec)
+		c.Next(session.NewContext(ctx, rec))
+	}
+}
+
+// RequireSubject returns Hertz middleware that lets a request on only when
+// its session has a subject ([session.Record.Subject]: a user the
+// application knows), as [session.Manager.RequireSubject] does: a session
+// without one is answered 403 not_registered through the Manager's error
+// handler, and the chain is aborted. Behind [Middleware] it uses the Record
+// found there; alone, it authenticates the request first, with the
+// Middleware's refusals. A request let on carries its Record as after
+// Middleware.
+//
+// It panics when m is nil.
+func RequireSubject(m *session.Manager) app.HandlerFunc {
+	adapter.MustManager("hertzauth", m)
+	return func(ctx context.Context, c *app.RequestContext) {
+		var rec *session.Record
+		prev, ok := Record(c)
+		Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, rec = adapter.RequireSubject(m, w, adapter.WithRecord(r, prev, ok))
 		}))(ctx, c)
 		if rec == nil {
 			c.Abort()

@@ -22,10 +22,13 @@ func TestHertz(t *testing.T) {
 		})
 		h.POST("/login", hertzauth.Login(s.Client, s.Manager, s.Options...))
 		h.POST("/phone", hertzauth.Phone(s.Client, s.Manager, s.Options...))
-		h.GET("/me", hertzauth.Middleware(s.Manager), func(ctx context.Context, c *app.RequestContext) {
+		me := func(ctx context.Context, c *app.RequestContext) {
 			rec, _ := hertzauth.Record(c)
 			c.JSON(http.StatusOK, adaptertest.Me(ctx, rec))
-		})
+		}
+		h.GET("/me", hertzauth.Middleware(s.Manager), me)
+		h.GET("/registered", hertzauth.RequireSubject(s.Manager), me)
+		h.GET("/me/registered", hertzauth.Middleware(s.Manager), hertzauth.RequireSubject(s.Manager), me)
 		h.POST("/logout", hertzauth.Logout(s.Manager))
 		h.POST("/logout/all", hertzauth.LogoutAll(s.Manager))
 		start(t, h)

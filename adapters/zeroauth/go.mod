@@ -4,7 +4,7 @@ go 1.25.0
 
 require (
 	github.com/stretchr/testify v1.12.1
-	github.com/wxmp/miniauth v0.0.0
+	github.com/wxmp/miniauth v0.2.0
 )
 
 require go.yaml.in/yaml/v3 v3.0.5 // indirect

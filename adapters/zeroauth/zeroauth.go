@@ -13,6 +13,9 @@
 //	server.AddRoutes(rest.WithMiddlewares([]rest.Middleware{zeroauth.Middleware(sessions)},
 //		rest.Route{Method: http.MethodGet, Path: "/api/me", Handler: meHandler(svcCtx)},
 //	))
+//	server.AddRoutes(rest.WithMiddlewares([]rest.Middleware{zeroauth.RequireSubject(sessions)}, // registered users only: 403 not_registered
+//		rest.Route{Method: http.MethodGet, Path: "/api/orders", Handler: ordersHandler(svcCtx)},
+//	))
 //
 // go-zero's handlers are net/http handlers, so the Record is where
 // [session.Manager.Middleware] puts it: a logic built on r.Context() finds
@@ -51,6 +54,21 @@ func Middleware(m *session.Manager) rest.Middleware {
 	adapter.MustManager("zeroauth", m)
 	return func(next http.HandlerFunc) http.HandlerFunc {
 		return m.Middleware(next).ServeHTTP
+	}
+}
+
+// RequireSubject returns [session.Manager.RequireSubject] as go-zero route
+// middleware: a request goes on only when its session has a subject
+// ([session.Record.Subject]: a user the application knows); a session
+// without one is answered 403 not_registered through the Manager's error
+// handler. Behind [Middleware] it uses the Record found there; alone, it
+// authenticates the request first, with the Middleware's refusals.
+//
+// It panics when m is nil.
+func RequireSubject(m *session.Manager) rest.Middleware {
+	adapter.MustManager("zeroauth", m)
+	return func(next http.HandlerFunc) http.HandlerFunc {
+		return m.RequireSubject(next).ServeHTTP
 	}
 }
 

@@ -34,12 +34,19 @@ func TestGoZero(t *testing.T) {
 			{Method: http.MethodPost, Path: "/logout", Handler: zeroauth.Logout(s.Manager)},
 			{Method: http.MethodPost, Path: "/logout/all", Handler: zeroauth.LogoutAll(s.Manager)},
 		})
+		me := func(w http.ResponseWriter, r *http.Request) {
+			rec, _ := session.FromContext(r.Context())
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(adaptertest.Me(r.Context(), rec))
+		}
 		srv.AddRoutes(rest.WithMiddlewares([]rest.Middleware{zeroauth.Middleware(s.Manager)},
-			rest.Route{Method: http.MethodGet, Path: "/me", Handler: func(w http.ResponseWriter, r *http.Request) {
-				rec, _ := session.FromContext(r.Context())
-				w.Header().Set("Content-Type", "application/json")
-				_ = json.NewEncoder(w).Encode(adaptertest.Me(r.Context(), rec))
-			}},
+			rest.Route{Method: http.MethodGet, Path: "/me", Handler: me},
+		))
+		srv.AddRoutes(rest.WithMiddlewares([]rest.Middleware{zeroauth.RequireSubject(s.Manager)},
+			rest.Route{Method: http.MethodGet, Path: "/registered", Handler: me},
+		))
+		srv.AddRoutes(rest.WithMiddlewares([]rest.Middleware{zeroauth.Middleware(s.Manager), zeroauth.RequireSubject(s.Manager)},
+			rest.Route{Method: http.MethodGet, Path: "/me/registered", Handler: me},
 		))
 		start(t, srv, url)
 		return url

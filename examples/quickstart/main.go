@@ -8,6 +8,12 @@
 //     session.LogoutHandler over HTTP, with a hook that keeps the app's own
 //     users (by openid and phone), and an endpoint behind the Middleware.
 //
+// Then one person logs in to the same product on WeChat, Douyin and Alipay
+// (platforms.go): one miniauth.NewApps of the three apps behind one login
+// endpoint, each platform's phone form, and package account joining the
+// three identities into one user by the phone, against the fakes of
+// wxauthtest, douyinauthtest and alipayauthtest.
+//
 // Run it from the repository root:
 //
 //	go run ./examples/quickstart
@@ -181,7 +187,12 @@ func run(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	step("POST /api/logout -> %d", status)
-	return c.me(step, bobToken, "after the logout")
+	if err := c.me(step, bobToken, "after the logout"); err != nil {
+		return err
+	}
+
+	// The same product on three platforms: see platforms.go.
+	return manyPlatforms(ctx, step, wechat, app)
 }
 
 // client is the mini-program's wx.request.

@@ -30,12 +30,19 @@ func noEnv(string) string { return "" }
 // error.
 func startServer(t *testing.T) (string, *syncBuffer, func() error) {
 	t.Helper()
+	return startWith(t, []string{"-fake"}, noEnv)
+}
+
+// startWith runs the example with args (and -addr on a free port) and the
+// environment getenv; as startServer.
+func startWith(t *testing.T, args []string, getenv func(string) string) (string, *syncBuffer, func() error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &syncBuffer{}
 	addrc := make(chan string, 1)
 	errc := make(chan error, 1)
 	go func() {
-		errc <- run(ctx, []string{"-fake", "-addr", "127.0.0.1:0"}, noEnv, out, func(a string) { addrc <- a })
+		errc <- run(ctx, append(args, "-addr", "127.0.0.1:0"), getenv, out, func(a string) { addrc <- a })
 	}()
 	var addr string
 	select {
@@ -176,7 +183,7 @@ func TestRoutes(t *testing.T) {
 	sessions := session.NewManager(nil)
 	t.Cleanup(func() { _ = sessions.Close() })
 	logs := &syncBuffer{}
-	srv := httptest.NewServer(logRequests(slog.New(slog.NewTextHandler(logs, nil)), routes(app, sessions, fake)))
+	srv := httptest.NewServer(logRequests(slog.New(slog.NewTextHandler(logs, nil)), routes(app, sessions, devApps{wechatDev(fake, fakeAppID, fakeUser)})))
 	t.Cleanup(srv.Close)
 	noFake := httptest.NewServer(routes(app, sessions, nil))
 	t.Cleanup(noFake.Close)
@@ -234,7 +241,7 @@ func TestPhoneAndLogout(t *testing.T) {
 	require.NoError(t, err)
 	sessions := session.NewManager(nil)
 	t.Cleanup(func() { _ = sessions.Close() })
-	srv := httptest.NewServer(routes(app, sessions, fake))
+	srv := httptest.NewServer(routes(app, sessions, devApps{wechatDev(fake, fakeAppID, fakeUser)}))
 	t.Cleanup(srv.Close)
 
 	_, m := do(t, http.MethodGet, srv.URL+"/dev/code", "", "")

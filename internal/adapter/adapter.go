@@ -52,3 +52,37 @@ func Authenticate(m *session.Manager, w http.ResponseWriter, r *http.Request) (*
 	}
 	return passed, rec
 }
+
+// RequireSubject decides r as [session.Manager.RequireSubject] does: a
+// request whose context carries a Record (put there by [Authenticate], or
+// by the adapter from its framework's context) is checked for a subject;
+// one without is authenticated first, as [Authenticate] does. With a
+// session that has a subject it writes nothing and returns the request to
+// pass on, whose context carries the Record, and the Record. Otherwise the
+// Manager has answered w exactly as its RequireSubject answers (403
+// not_registered, or the Middleware's refusals, through its
+// [session.WithErrorHandler]), and RequireSubject returns nil, nil.
+func RequireSubject(m *session.Manager, w http.ResponseWriter, r *http.Request) (*http.Request, *session.Record) {
+	var passed *http.Request
+	m.RequireSubject(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		passed = r
+	})).ServeHTTP(w, r)
+	if passed == nil {
+		return nil, nil
+	}
+	rec, ok := session.FromContext(passed.Context())
+	if !ok {
+		return nil, nil // unreachable: RequireSubject passes only with a Record
+	}
+	return passed, rec
+}
+
+// WithRecord returns r with rec in its context, when rec is not nil: the
+// Record an adapter's middleware left in its framework's context, for
+// [RequireSubject].
+func WithRecord(r *http.Request, rec *session.Record, ok bool) *http.Request {
+	if !ok {
+		return r
+	}
+	return r.WithContext(session.NewContext(r.Context(), rec))
+}

@@ -11,6 +11,7 @@ package adaptertest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -47,6 +48,8 @@ type Service struct {
 //	POST /login       the adapter's login route, on s.Client, s.Manager and s.Options
 //	POST /phone       the adapter's phone route, on s.Client, s.Manager and s.Options
 //	GET  /me          the adapter's middleware, then a handler that answers 200 with the JSON of [Me]
+//	GET  /registered  the adapter's RequireSubject alone, then the handler of /me
+//	GET  /me/registered  the adapter's middleware, then its RequireSubject, then the handler of /me
 //	POST /logout      the adapter's logout route
 //	POST /logout/all  the adapter's logout-all route
 //
@@ -123,6 +126,13 @@ func (s *store) Delete(ctx context.Context, key string) error {
 		return err
 	}
 	return s.MemoryStore.Delete(ctx, key)
+}
+
+func (s *store) Renew(ctx context.Context, key string, rec *session.Record, ttl time.Duration) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	return s.MemoryStore.Renew(ctx, key, rec, ttl)
 }
 
 func (s *store) DeleteSubject(ctx context.Context, subject string) error {
@@ -234,12 +244,19 @@ func (f *fixture) send(method, path, body string, header http.Header) (answer, [
 // request with these headers.
 func (f *fixture) reference(header http.Header) answer {
 	f.t.Helper()
+	return f.referenceOf(f.m.Middleware, header)
+}
+
+// referenceOf is what the Manager's own net/http middleware mw answers a
+// request with these headers.
+func (f *fixture) referenceOf(mw func(http.Handler) http.Handler, header http.Header) answer {
+	f.t.Helper()
 	req := httptest.NewRequestWithContext(Tag(context.Background()), http.MethodGet, "/me", nil)
 	for k, v := range header {
 		req.Header[k] = v
 	}
 	w := httptest.NewRecorder()
-	f.m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	mw(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusTeapot)
 	})).ServeHTTP(w, req)
 	return reduce(w.Code, w.Header(), w.Body.String())
@@ -343,6 +360,9 @@ func Run(t *testing.T, start Start) {
 	t.Run("logout all", func(t *testing.T) { runLogoutAll(t, start) })
 	t.Run("cookie and error handler", func(t *testing.T) { runCookie(t, start) })
 	t.Run("concurrent", func(t *testing.T) { runConcurrent(t, start) })
+	t.Run("require subject", func(t *testing.T) { runRequireSubject(t, start) })
+	t.Run("record check", func(t *testing.T) { runRecordCheck(t, start) })
+	t.Run("sliding", func(t *testing.T) { runSliding(t, start) })
 }
 
 func runBearer(t *testing.T, start Start) {
@@ -527,4 +547,96 @@ func (f *fixture) checkMe(token, want string) error {
 		return fmt.Errorf("GET /me of %s: status %d, %+v", want, resp.StatusCode, b)
 	}
 	return nil
+}
+
+// get is GET path with header, answered 200 with the JSON of [Me].
+func (f *fixture) get(path string, header http.Header) meBody {
+	f.t.Helper()
+	a := f.do(http.MethodGet, path, "", header)
+	require.Equal(f.t, http.StatusOK, a.Status, "GET %s: %s", path, a.Body)
+	var b meBody
+	require.NoError(f.t, json.Unmarshal([]byte(a.Body), &b), a.Body)
+	return b
+}
+
+// refusedAs checks that GET path with header is refused with the status
+// wantStatus, exactly as the Manager's own net/http middleware mw refuses
+// it.
+func (f *fixture) refusedAs(path string, mw func(http.Handler) http.Handler, header http.Header, wantStatus int) {
+	f.t.Helper()
+	got := f.do(http.MethodGet, path, "", header)
+	want := f.referenceOf(mw, header)
+	assert.Equal(f.t, wantStatus, want.Status, "the net/http middleware's own answer: %s", want.Body)
+	assert.Equal(f.t, want, got, "GET %s", path)
+}
+
+// runRequireSubject checks the adapter's RequireSubject, alone and behind
+// its middleware, against the Manager's own, with the Chinese error handler
+// of runCookie: a session without a subject is refused 403 not_registered
+// through it; one with a subject goes on with its Record.
+func runRequireSubject(t *testing.T, start Start) {
+	f := newFixture(t, start, session.WithErrorHandler(zhErrors))
+	unbound := f.login("o-erin")
+	bound := f.phone(f.login("o-erin"), "o-erin")
+	want := meBody{OpenID: "o-erin", Subject: "u-o-erin", ContextOpenID: "o-erin", Tagged: true}
+	for _, path := range []string{"/registered", "/me/registered"} {
+		assert.Equal(t, want, f.get(path, bearer(bound)), path)
+		f.refusedAs(path, f.m.RequireSubject, bearer(unbound), http.StatusForbidden)
+		assert.Contains(t, f.do(http.MethodGet, path, "", bearer(unbound)).Body, `"code":"not_registered"`, "through the error handler")
+		f.refusedAs(path, f.m.RequireSubject, nil, http.StatusUnauthorized)
+		f.store.down.Store(true)
+		f.refusedAs(path, f.m.RequireSubject, bearer(bound), http.StatusServiceUnavailable)
+		f.store.down.Store(false)
+	}
+	assert.Equal(t, "", f.me(bearer(unbound)).Subject, "the middleware alone lets a session without a subject on")
+}
+
+// runRecordCheck refuses a user by the Manager's record check: every route
+// that validates a token answers 403 login_refused as the Manager's own
+// handlers do, a check that cannot decide 503, and the user may log out.
+func runRecordCheck(t *testing.T, start Start) {
+	var banned atomic.Value // the banned subject
+	banned.Store("")
+	var broken atomic.Bool
+	f := newFixture(t, start, session.WithRecordCheck(func(ctx context.Context, rec *session.Record) error {
+		switch {
+		case broken.Load():
+			return errors.New("users db: connection refused")
+		case rec.Subject != "" && rec.Subject == banned.Load():
+			return session.ErrLoginRefused
+		}
+		return nil
+	}))
+	token := f.phone(f.login("o-frank"), "o-frank")
+	assert.Equal(t, "u-o-frank", f.me(bearer(token)).Subject)
+	banned.Store("u-o-frank")
+	f.refusedAsMiddleware(bearer(token), http.StatusForbidden)
+	assert.Contains(t, f.reference(bearer(token)).Body, session.CodeLoginRefused)
+	f.refusedAs("/registered", f.m.RequireSubject, bearer(token), http.StatusForbidden)
+	f.asNetHTTP("/phone", `{"phoneCode":"x"}`, bearer(token), http.StatusForbidden)
+	f.asNetHTTP("/logout/all", "", bearer(token), http.StatusForbidden)
+	banned.Store("")
+	broken.Store(true)
+	f.refusedAsMiddleware(bearer(token), http.StatusServiceUnavailable)
+	broken.Store(false)
+	assert.Equal(t, "u-o-frank", f.me(bearer(token)).Subject, "the token survives the check's refusals")
+	banned.Store("u-o-frank")
+	f.asNetHTTP("/logout", "", bearer(token), http.StatusNoContent)
+}
+
+// runSliding walks a token of a Manager with an idle timeout through the
+// adapter's middleware: each use extends it, and a token left unused for
+// the idle timeout is refused as the Middleware refuses it.
+func runSliding(t *testing.T, start Start) {
+	clock := wxauthtest.NewClock(time.Now())
+	const idle = 30 * time.Minute
+	f := newFixture(t, start, session.WithClock(clock.Now), session.WithIdleTimeout(idle))
+	token := f.login("o-grace")
+	for range 4 { // two hours of use, past the idle timeout many times over
+		clock.Advance(idle - time.Minute)
+		assert.Equal(t, "o-grace", f.me(bearer(token)).OpenID)
+	}
+	clock.Advance(idle)
+	f.refusedAsMiddleware(bearer(token), http.StatusUnauthorized)
+	assert.Contains(t, f.reference(bearer(token)).Body, session.CodeExpiredToken)
 }

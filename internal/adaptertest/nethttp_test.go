@@ -20,6 +20,8 @@ func TestNetHTTP(t *testing.T) {
 		mux.Handle("POST /login", session.LoginHandler(s.Client, s.Manager, s.Options...))
 		mux.Handle("POST /phone", session.PhoneHandler(s.Client, s.Manager, s.Options...))
 		mux.Handle("GET /me", s.Manager.Middleware(http.HandlerFunc(me)))
+		mux.Handle("GET /registered", s.Manager.RequireSubject(http.HandlerFunc(me)))
+		mux.Handle("GET /me/registered", s.Manager.Middleware(s.Manager.RequireSubject(http.HandlerFunc(me))))
 		mux.Handle("POST /logout", session.LogoutHandler(s.Manager))
 		mux.Handle("POST /logout/all", session.LogoutAllHandler(s.Manager))
 		return serve(t, mux)
@@ -36,6 +38,18 @@ func TestAuthenticate(t *testing.T) {
 		mux.HandleFunc("GET /me", func(w http.ResponseWriter, r *http.Request) {
 			if r, _ = adapter.Authenticate(s.Manager, w, r); r != nil {
 				me(w, r)
+			}
+		})
+		mux.HandleFunc("GET /registered", func(w http.ResponseWriter, r *http.Request) {
+			if r, _ = adapter.RequireSubject(s.Manager, w, r); r != nil {
+				me(w, r)
+			}
+		})
+		mux.HandleFunc("GET /me/registered", func(w http.ResponseWriter, r *http.Request) {
+			if r, rec := adapter.Authenticate(s.Manager, w, r); r != nil {
+				if r, _ = adapter.RequireSubject(s.Manager, w, adapter.WithRecord(r, rec, true)); r != nil {
+					me(w, r)
+				}
 			}
 		})
 		mux.Handle("POST /logout", session.LogoutHandler(s.Manager))

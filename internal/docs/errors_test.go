@@ -34,6 +34,7 @@ var messagesZH = map[string]string{
 	session.CodeRequestTooLarge:   "请求内容过大",
 	session.CodeInvalidRequest:    "请求格式不正确",
 	session.CodeUnknownApp:        "未知的小程序，请检查 appid",
+	session.CodeWrongApp:          "该登录凭证不属于本小程序",
 	session.CodeNotSupported:      "当前平台不支持该操作",
 	session.CodeMissingCode:       "缺少登录 code",
 	session.CodeInvalidCode:       "登录 code 无效或已过期，请重新调用 wx.login",
@@ -54,6 +55,7 @@ var messagesZH = map[string]string{
 	session.CodeCodeSpent:         "服务暂时不可用，请重新登录后再试",
 	session.CodeServiceBusy:       "服务繁忙，请一分钟后再试",
 	account.CodePhoneTaken:        "该手机号已绑定其他微信账号",
+	session.CodeNotRegistered:     "请先完成注册（授权手机号）",
 
 	session.CodeEncryptedDataUnverified: "加密数据未经微信确认，请重新获取后再登录",
 }

@@ -23,6 +23,13 @@
 // Records written by versions of this package before the index have none:
 // RevokeAll misses them until they expire.
 //
+// A renewal ([session.WithIdleTimeout], [Store.Renew]) moves the record's
+// member in its owner's index to the new expiry (ZADD XX GT, so a member a
+// revocation removed stays out), and its openid's in the subject's links,
+// then rewrites the record with SET ... XX,
+// which writes only while the record is there: the check and the write are
+// one command, so a renewal never brings back a revoked token.
+//
 // Every Lua script touches the keys of one slot (an owner's index, and a
 // subject's openid links, which the braces put in the slot of the owner's
 // name), and no command spans two slots, so the store works on Redis
@@ -381,6 +388,71 @@ func (s *Store) deleteOwner(ctx context.Context, owner string) error {
 	}
 	if err := s.deleteIndexed(ctx, owner, keys); err != nil {
 		return unavailable("delete subject", err)
+	}
+	return nil
+}
+
+var _ session.RenewStore = (*Store)(nil)
+
+// renewIndexScript moves a record key's score in its owner's index to the
+// record's new expiry, in microseconds of the Redis clock, if the key is a
+// member and the score is later (ZADD XX GT: a key that a Delete or
+// DeleteSubject took out stays out), and makes the index expire with its
+// last member. For a record with a subject, it raises the score of the
+// record's openid in the subject's links likewise (a link lives as long as
+// the last record Put or renewed with it), and makes the links expire with
+// their last member.
+//
+// KEYS[1]: the index; KEYS[2], for a record with a subject: the subject's
+// links (in the index's slot); ARGV[1]: the record key; ARGV[2]: its new TTL
+// in microseconds; ARGV[3]: the record's openid.
+var renewIndexScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+redis.call('ZADD', KEYS[1], 'XX', 'GT', now + tonumber(ARGV[2]), ARGV[1])
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if last[2] then
+  redis.call('PEXPIREAT', KEYS[1], math.ceil(tonumber(last[2]) / 1000))
+end
+if KEYS[2] then
+  redis.call('ZADD', KEYS[2], 'GT', now + tonumber(ARGV[2]), ARGV[3])
+  local lastLink = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
+  redis.call('PEXPIREAT', KEYS[2], math.ceil(tonumber(lastLink[2]) / 1000))
+end
+return 0
+`)
+
+// Renew replaces the record under key with rec for ttl only if a record is
+// there (see [session.RenewStore]); otherwise it returns
+// [session.ErrNotFound] and writes no record. It first moves the record's
+// member in its owner's index to the new expiry, so that the index never
+// lets go of a record that lives on, then writes the record with SET ... XX:
+// the check that the record is there and the write are one command, so a
+// record that a Delete or DeleteSubject removed stays removed. Each step
+// touches the keys of one slot, as Redis Cluster needs. rec must have the stored
+// record's owner ([session.Record.Owner]), as the Manager's renewals do.
+func (s *Store) Renew(ctx context.Context, key string, rec *session.Record, ttl time.Duration) error {
+	if err := session.CheckPut(key, rec, ttl); err != nil {
+		return fmt.Errorf("redisstore: renew: %w", err)
+	}
+	b, err := session.MarshalRecord(rec)
+	if err != nil {
+		return fmt.Errorf("redisstore: renew: %w", err)
+	}
+	owner := rec.Owner()
+	keys := []string{s.indexKey(owner)}
+	if rec.Subject != "" && rec.OpenID != owner {
+		keys = append(keys, s.linksKey(owner))
+	}
+	if err := renewIndexScript.Run(ctx, s.client, keys, key, ttl.Microseconds(), rec.OpenID).Err(); err != nil {
+		return unavailable("renew", err)
+	}
+	err = s.client.SetArgs(ctx, s.prefix+key, b, redis.SetArgs{Mode: "XX", TTL: ttl}).Err()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return session.ErrNotFound
+	case err != nil:
+		return unavailable("renew", err)
 	}
 	return nil
 }

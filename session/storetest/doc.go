@@ -55,6 +55,22 @@
 //     never see a record Put before their DeleteSubject after it returns,
 //     and records of other owners stay. A store that bounds the records of
 //     one owner must allow at least four here.
+//   - When the store is a [session.RenewStore] (what
+//     [session.WithIdleTimeout] needs; the subtests are skipped for other
+//     stores): Renew replaces the record and its TTL (a record renewed past
+//     the TTL of its Put is still there after it); it returns
+//     [session.ErrNotFound] and stores nothing for a key never stored, a
+//     record past its TTL, or one that Delete or DeleteSubject removed; it
+//     refuses what Put refuses; a renewed record stays reachable by
+//     DeleteSubject past the TTL of its Put, and so do the sessions its
+//     openid held before the bind; goroutines renewing a record
+//     while another deletes it never bring it back once the delete
+//     returned. A [session.Manager] with an idle timeout on the store walks
+//     a token through its life with the Manager's clock (no write within a
+//     tenth of the idle timeout, renewal, idle expiry, the absolute end),
+//     and goroutines using tokens, renewing them, while the tokens are
+//     revoked (Revoke, or RevokeAll) never see a token used after its
+//     revocation returned, nor its record come back.
 //   - When the store is a [session.TakeStore] (what keeps
 //     [session.PhoneHandler] to one token per bind; the subtests are skipped
 //     for other stores): Take returns the record Put and removes it, a

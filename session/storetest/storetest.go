@@ -48,6 +48,13 @@ func Run(t *testing.T, newStore func(t *testing.T) session.Store) {
 		{"Concurrent", testConcurrent},
 		{"DeleteSubject", testDeleteSubject},
 		{"DeleteSubjectConcurrent", testDeleteSubjectConcurrent},
+		{"Renew", testRenew},
+		{"RenewRefuses", testRenewRefuses},
+		{"RenewAfterDelete", testRenewAfterDelete},
+		{"RenewKeepsIndex", testRenewKeepsIndex},
+		{"RenewRace", testRenewRace},
+		{"SlidingSession", testSlidingSession},
+		{"SlidingRevokeRace", testSlidingRevokeRace},
 		{"Take", testTake},
 		{"TakeConcurrent", testTakeConcurrent},
 	} {
@@ -76,11 +83,12 @@ func newRecord(n int) *session.Record {
 	issued := time.Date(2025, 3, 4, 5, 6, 7, 891_011_121, time.FixedZone("UTC+8", 8*60*60)).
 		Add(time.Duration(n) * time.Second)
 	return &session.Record{
-		OpenID:     fmt.Sprintf("oGZUI0egBJY1zhBYw2KhdUf-%d", n),
-		UnionID:    fmt.Sprintf("ocMvos6NjeKLIBqg5Mr9Qjx-%d", n),
-		SessionKey: fmt.Sprintf("tiihtNczf5v6AKRyjwEU-%d==", n),
-		IssuedAt:   issued,
-		ExpiresAt:  issued.Add(7 * 24 * time.Hour),
+		OpenID:        fmt.Sprintf("oGZUI0egBJY1zhBYw2KhdUf-%d", n),
+		UnionID:       fmt.Sprintf("ocMvos6NjeKLIBqg5Mr9Qjx-%d", n),
+		SessionKey:    fmt.Sprintf("tiihtNczf5v6AKRyjwEU-%d==", n),
+		IssuedAt:      issued,
+		ExpiresAt:     issued.Add(7 * 24 * time.Hour),
+		IdleExpiresAt: issued.Add(30 * time.Minute),
 	}
 }
 
@@ -96,6 +104,7 @@ func sameRecord(t *testing.T, want, got *session.Record, msg string) bool {
 	ok = assert.Equal(t, want.SessionKey, got.SessionKey, "%s: SessionKey", msg) && ok
 	ok = assert.WithinDuration(t, want.IssuedAt, got.IssuedAt, 0, "%s: IssuedAt", msg) && ok
 	ok = assert.WithinDuration(t, want.ExpiresAt, got.ExpiresAt, 0, "%s: ExpiresAt", msg) && ok
+	ok = assert.WithinDuration(t, want.IdleExpiresAt, got.IdleExpiresAt, 0, "%s: IdleExpiresAt", msg) && ok
 	return ok
 }
 
