@@ -20,16 +20,16 @@ import (
 // ScopeName is the instrumentation scope of the tracer and the meter.
 const ScopeName = "github.com/wxmp/miniauth/otel"
 
-// Attribute keys of miniauth's own.
+// Attribute keys of miniauth's own, beside the semantic conventions'.
 const (
-	PlatformKey   = attribute.Key("miniauth.platform")
-	APIKey        = attribute.Key("miniauth.api")
-	AttemptsKey   = attribute.Key("miniauth.attempts")
-	ErrCodeKey    = attribute.Key("miniauth.errcode")
-	OpKey         = attribute.Key("miniauth.op")
-	OutcomeKey    = attribute.Key("miniauth.outcome")
-	FetchedKey    = attribute.Key("miniauth.token.fetched")
-	DependencyKey = attribute.Key("miniauth.dependency")
+	PlatformKey   = attribute.Key("miniauth.platform")      // PlatformKey is the platform ("wechat").
+	APIKey        = attribute.Key("miniauth.api")           // APIKey is the platform API called ("code2session").
+	AttemptsKey   = attribute.Key("miniauth.attempts")      // AttemptsKey counts a call's HTTP requests.
+	ErrCodeKey    = attribute.Key("miniauth.errcode")       // ErrCodeKey is the platform's error code of a refused call.
+	OpKey         = attribute.Key("miniauth.op")            // OpKey is the handler of a login: "login" or "phone".
+	OutcomeKey    = attribute.Key("miniauth.outcome")       // OutcomeKey is "ok" or a refusal's machine code.
+	FetchedKey    = attribute.Key("miniauth.token.fetched") // FetchedKey says whether a refresh fetched the token.
+	DependencyKey = attribute.Key("miniauth.dependency")    // DependencyKey names a login-path dependency.
 )
 
 // Option configures [NewObserver].
