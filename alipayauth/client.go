@@ -89,18 +89,7 @@ func New(appID, appPrivateKey, alipayPublicKey string, opts ...Option) (*App, er
 			return nil, err
 		}
 	}
-	eng, err := engine.New(engine.Config{
-		Package:        "alipayauth",
-		Upstream:       "alipay",
-		HTTPClient:     cfg.httpClient,
-		Timeout:        cfg.timeout,
-		Retries:        cfg.retries,
-		BackoffBase:    cfg.backoffBase,
-		BackoffLimit:   cfg.backoffLimit,
-		Logger:         cfg.logger,
-		ErrBadResponse: ErrBadResponse,
-		Observer:       cfg.observer,
-	})
+	eng, err := engine.New(cfg.Config("alipay", ErrBadResponse))
 	if err != nil {
 		return nil, err
 	}
@@ -268,7 +257,7 @@ func (a *App) Code2Session(ctx context.Context, code string) (*miniauth.Session,
 	err = a.eng.Do(ctx, engine.Request{
 		Op:      op,
 		Method:  http.MethodPost,
-		Base:    a.cfg.baseURL,
+		Base:    a.cfg.BaseURL,
 		Path:    gatewayPath,
 		Form:    form,
 		Secrets: []string{code, form.Get("sign")},
@@ -300,7 +289,7 @@ func (a *App) signedForm(method string, biz map[string]string) (url.Values, erro
 		"format":    "JSON",
 		"charset":   "utf-8",
 		"sign_type": "RSA2",
-		"timestamp": a.cfg.now().UTC().Add(beijingOffset).Format(time.DateTime),
+		"timestamp": a.cfg.Now().UTC().Add(beijingOffset).Format(time.DateTime),
 		"version":   "1.0",
 	}
 	for k, v := range biz {

@@ -1,8 +1,6 @@
 package alipayauth
 
 import (
-	"errors"
-
 	"github.com/wxmp/miniauth"
 )
 
@@ -14,11 +12,7 @@ import (
 // more than a nil test.
 func WithObserver(o *miniauth.Observer) Option {
 	return func(c *config) error {
-		if o == nil {
-			return errors.New("alipayauth: observer must not be nil")
-		}
-		c.observer = o
-		return nil
+		return c.SetObserver(o)
 	}
 }
 

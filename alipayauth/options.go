@@ -3,12 +3,10 @@ package alipayauth
 import (
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
 
-	"github.com/wxmp/miniauth"
 	"github.com/wxmp/miniauth/internal/engine"
 )
 
@@ -29,28 +27,12 @@ const (
 type Option func(*config) error
 
 type config struct {
-	baseURL      string
-	httpClient   *http.Client
-	timeout      time.Duration
-	retries      int
-	backoffBase  time.Duration
-	backoffLimit time.Duration
-	logger       *slog.Logger
-	now          func() time.Time
-	aesKey       []byte
-	observer     *miniauth.Observer // WithObserver
+	engine.Settings
+	aesKey []byte
 }
 
 func defaultConfig() config {
-	return config{
-		baseURL:      DefaultBaseURL,
-		timeout:      DefaultTimeout,
-		retries:      DefaultRetries,
-		backoffBase:  DefaultBackoffBase,
-		backoffLimit: DefaultBackoffLimit,
-		logger:       slog.New(slog.DiscardHandler),
-		now:          time.Now,
-	}
+	return config{Settings: engine.DefaultSettings("alipayauth", DefaultBaseURL)}
 }
 
 // WithBaseURL points the client at another server than Alipay's gateway: a
@@ -59,14 +41,7 @@ func defaultConfig() config {
 // "/gateway.do". It must be an absolute http or https URL without userinfo,
 // query or fragment; a trailing slash is ignored.
 func WithBaseURL(base string) Option {
-	return func(c *config) error {
-		b, err := engine.BaseURL("alipayauth", base)
-		if err != nil {
-			return err
-		}
-		c.baseURL = b
-		return nil
-	}
+	return func(c *config) error { return c.SetBaseURL(base) }
 }
 
 // WithHTTPClient sets the *http.Client requests go through: a proxy, custom
@@ -76,25 +51,13 @@ func WithBaseURL(base string) Option {
 // connections). Redirects are never followed, whatever the client's
 // CheckRedirect says.
 func WithHTTPClient(hc *http.Client) Option {
-	return func(c *config) error {
-		if hc == nil {
-			return errors.New("alipayauth: http client must not be nil")
-		}
-		c.httpClient = hc
-		return nil
-	}
+	return func(c *config) error { return c.SetHTTPClient(hc) }
 }
 
 // WithTimeout bounds each request attempt (default 5 s). The context passed
 // to a call bounds the whole call, retries included.
 func WithTimeout(d time.Duration) Option {
-	return func(c *config) error {
-		if d <= 0 {
-			return errors.New("alipayauth: timeout must be positive")
-		}
-		c.timeout = d
-		return nil
-	}
+	return func(c *config) error { return c.SetTimeout(d) }
 }
 
 // WithRetry sets how many times a failed request is retried (default 2).
@@ -102,13 +65,7 @@ func WithTimeout(d time.Duration) Option {
 // later), HTTP 5xx and connections that could not be made. A timeout is not
 // retried: the request may have reached Alipay. Zero turns retries off.
 func WithRetry(retries int) Option {
-	return func(c *config) error {
-		if retries < 0 || retries > engine.MaxRetries {
-			return fmt.Errorf("alipayauth: retries must be between 0 and %d", engine.MaxRetries)
-		}
-		c.retries = retries
-		return nil
-	}
+	return func(c *config) error { return c.SetRetries(retries) }
 }
 
 // WithBackoff sets the backoff between retries: with c = min(limit, base *
@@ -116,39 +73,21 @@ func WithRetry(retries int) Option {
 // 100 ms and 2 s. A wait that would pass the context's deadline is not
 // started.
 func WithBackoff(base, limit time.Duration) Option {
-	return func(c *config) error {
-		if base <= 0 || limit < base {
-			return errors.New("alipayauth: backoff base must be positive and not above its limit")
-		}
-		c.backoffBase, c.backoffLimit = base, limit
-		return nil
-	}
+	return func(c *config) error { return c.SetBackoff(base, limit) }
 }
 
 // WithLogger sets the logger for requests, retries and failures (default:
 // none). Log lines carry the API name, attempt, status and Alipay's codes;
 // never a code, a signature, a key or a token.
 func WithLogger(l *slog.Logger) Option {
-	return func(c *config) error {
-		if l == nil {
-			return errors.New("alipayauth: logger must not be nil")
-		}
-		c.logger = l
-		return nil
-	}
+	return func(c *config) error { return c.SetLogger(l) }
 }
 
 // WithClock sets the clock the request timestamps are read from (default
 // time.Now). Alipay refuses a request whose timestamp is far from its own
 // time; the option exists for tests.
 func WithClock(now func() time.Time) Option {
-	return func(c *config) error {
-		if now == nil {
-			return errors.New("alipayauth: clock must not be nil")
-		}
-		c.now = now
-		return nil
-	}
+	return func(c *config) error { return c.SetClock(now) }
 }
 
 // WithAESKey sets the app's AES key (开发设置 > 接口内容加密方式), in the

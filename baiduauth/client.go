@@ -71,19 +71,7 @@ func New(appKey, secret string, opts ...Option) (*App, error) {
 			return nil, err
 		}
 	}
-	eng, err := engine.New(engine.Config{
-		Package:        "baiduauth",
-		Upstream:       "baidu",
-		HTTPClient:     cfg.httpClient,
-		Timeout:        cfg.timeout,
-		Retries:        cfg.retries,
-		BackoffBase:    cfg.backoffBase,
-		BackoffLimit:   cfg.backoffLimit,
-		Logger:         cfg.logger,
-		Secrets:        []string{secret},
-		ErrBadResponse: ErrBadResponse,
-		Observer:       cfg.observer,
-	})
+	eng, err := engine.New(cfg.Config("baidu", ErrBadResponse, secret))
 	if err != nil {
 		return nil, err
 	}
@@ -158,8 +146,9 @@ type code2SessionReply struct {
 // printable ASCII is refused without a request ([ErrInvalidCode]). Baidu's
 // refusals are [*APIError]s matching [ErrInvalidCode] (invalid_grant),
 // [ErrInvalidCredential] (invalid_client) or [ErrNotAllowed]
-// (unauthorized_client); a reply without an openid or a 24-byte
-// session_key is [ErrBadResponse].
+// (unauthorized_client), whether Baidu sends them with HTTP 200 or, as
+// OAuth endpoints do, with a 4xx; a 4xx without such a body, and a reply
+// without an openid or a 24-byte session_key, is [ErrBadResponse].
 func (a *App) Code2Session(ctx context.Context, code string) (*miniauth.Session, error) {
 	const op = opCode2Session
 	if code == "" || len(code) > MaxCodeLen || !printableASCII(code) {
@@ -167,12 +156,15 @@ func (a *App) Code2Session(ctx context.Context, code string) (*miniauth.Session,
 	}
 	var r code2SessionReply
 	err := a.eng.Do(ctx, engine.Request{
-		Op:      op,
-		Method:  http.MethodPost,
-		Base:    a.cfg.baseURL,
-		Path:    PathCode2Session,
-		Form:    url.Values{"code": {code}, "client_id": {a.appKey}, "sk": {a.secret}},
-		Secrets: []string{code},
+		Op:     op,
+		Method: http.MethodPost,
+		Base:   a.cfg.BaseURL,
+		Path:   PathCode2Session,
+		Form:   url.Values{"code": {code}, "client_id": {a.appKey}, "sk": {a.secret}},
+		// An OAuth endpoint may send its refusal ({"error":"invalid_grant"})
+		// with HTTP 400: it is read as it is at 200.
+		ErrorStatus: true,
+		Secrets:     []string{code},
 	}, &r)
 	if err != nil {
 		return nil, err

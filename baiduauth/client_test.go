@@ -138,16 +138,21 @@ func TestWire(t *testing.T) {
 		want       error
 		errno      int64
 		errCode    string
+		status     int // 0: 200
 	}{
-		{"success", `{"openid":"l214zFqNrEuIEnp6m7Y01sw8yj","session_key":"981ce8b151c0599acf7ad1a673c6ff5e"}`, nil, 0, ""},
-		{"errno envelope", `{"errno":10010100,"error":"parameter is invalid","error_description":"Key: 'Code2SessionKeyParam.ClientID' Error:Field validation for 'ClientID' failed on the 'required' tag"}`, nil, 10010100, "parameter is invalid"},
-		{"errno as a string", `{"errno":"10010100","error":"parameter is invalid"}`, nil, 10010100, "parameter is invalid"},
-		{"oauth envelope", `{"error":"invalid_grant","error_description":"Invalid authorization code: ` + code + `"}`, miniauth.ErrInvalidCode, 0, "invalid_grant"},
-		{"oauth invalid_client", `{"error":"invalid_client","error_description":"unknown client id"}`, miniauth.ErrInvalidCredential, 0, "invalid_client"},
-		{"errno 0 is a success", `{"errno":0,"openid":"o1","session_key":"981ce8b151c0599acf7ad1a673c6ff5e"}`, nil, 0, ""},
-		{"wechat-length key", `{"openid":"o1","session_key":"tiihtNczf5v6AKRyjwEUhQ=="}`, miniauth.ErrBadResponse, 0, ""},
-		{"no openid", `{"session_key":"981ce8b151c0599acf7ad1a673c6ff5e"}`, miniauth.ErrBadResponse, 0, ""},
-		{"not JSON", `<html></html>`, miniauth.ErrBadResponse, 0, ""},
+		{"success", `{"openid":"l214zFqNrEuIEnp6m7Y01sw8yj","session_key":"981ce8b151c0599acf7ad1a673c6ff5e"}`, nil, 0, "", 0},
+		{"errno envelope", `{"errno":10010100,"error":"parameter is invalid","error_description":"Key: 'Code2SessionKeyParam.ClientID' Error:Field validation for 'ClientID' failed on the 'required' tag"}`, nil, 10010100, "parameter is invalid", 0},
+		{"errno as a string", `{"errno":"10010100","error":"parameter is invalid"}`, nil, 10010100, "parameter is invalid", 0},
+		{"oauth envelope", `{"error":"invalid_grant","error_description":"Invalid authorization code: ` + code + `"}`, miniauth.ErrInvalidCode, 0, "invalid_grant", 0},
+		{"oauth invalid_client", `{"error":"invalid_client","error_description":"unknown client id"}`, miniauth.ErrInvalidCredential, 0, "invalid_client", 0},
+		{"oauth envelope at 400", `{"error":"invalid_grant","error_description":"Invalid authorization code: ` + code + `"}`, miniauth.ErrInvalidCode, 0, "invalid_grant", http.StatusBadRequest},
+		{"oauth invalid_client at 401", `{"error":"invalid_client","error_description":"unknown client id"}`, miniauth.ErrInvalidCredential, 0, "invalid_client", http.StatusUnauthorized},
+		{"400 without an error body", `{"openid":"o1","session_key":"981ce8b151c0599acf7ad1a673c6ff5e"}`, miniauth.ErrBadResponse, 0, "", http.StatusBadRequest},
+		{"400 not JSON", `<html></html>`, miniauth.ErrBadResponse, 0, "", http.StatusBadRequest},
+		{"errno 0 is a success", `{"errno":0,"openid":"o1","session_key":"981ce8b151c0599acf7ad1a673c6ff5e"}`, nil, 0, "", 0},
+		{"wechat-length key", `{"openid":"o1","session_key":"tiihtNczf5v6AKRyjwEUhQ=="}`, miniauth.ErrBadResponse, 0, "", 0},
+		{"no openid", `{"session_key":"981ce8b151c0599acf7ad1a673c6ff5e"}`, miniauth.ErrBadResponse, 0, "", 0},
+		{"not JSON", `<html></html>`, miniauth.ErrBadResponse, 0, "", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -160,6 +165,9 @@ func TestWire(t *testing.T) {
 				b, _ := io.ReadAll(r.Body)
 				form, _ = url.ParseQuery(string(b))
 				w.Header().Set("Content-Type", "application/json")
+				if tt.status != 0 {
+					w.WriteHeader(tt.status)
+				}
 				_, _ = io.WriteString(w, tt.body)
 			}))
 			defer srv.Close()

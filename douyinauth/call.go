@@ -16,7 +16,7 @@ import (
 // request is one call to a Douyin API: every one is a POST of JSON.
 type request struct {
 	op      string // API name for errors and logs, e.g. "jscode2session"
-	base    string // the host: a.cfg.miniAppURL or a.cfg.openURL
+	base    string // the host: a.cfg.BaseURL or a.cfg.openURL
 	path    string
 	body    any               // the JSON body
 	header  map[string]string // open.douyin.com's access-token

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/wxmp/miniauth"
 	"github.com/wxmp/miniauth/internal/engine"
@@ -21,7 +20,7 @@ type App struct {
 	secret string
 	cfg    config
 	eng    *engine.Client
-	tokens *tokenCache
+	tokens *engine.TokenCache
 }
 
 var (
@@ -55,29 +54,13 @@ func New(appID, secret string, opts ...Option) (*App, error) {
 			return nil, err
 		}
 	}
-	eng, err := engine.New(engine.Config{
-		Package:        "douyinauth",
-		Upstream:       "douyin",
-		HTTPClient:     cfg.httpClient,
-		Timeout:        cfg.timeout,
-		Retries:        cfg.retries,
-		BackoffBase:    cfg.backoffBase,
-		BackoffLimit:   cfg.backoffLimit,
-		Logger:         cfg.logger,
-		Secrets:        []string{secret},
-		ErrBadResponse: ErrBadResponse,
-		Observer:       cfg.observer,
-	})
+	eng, err := engine.New(cfg.Config("douyin", ErrBadResponse, secret))
 	if err != nil {
 		return nil, err
 	}
 	a := &App{appID: appID, secret: secret, cfg: cfg, eng: eng}
-	n := time.Duration(cfg.retries)
-	a.tokens = &tokenCache{
-		fetch:  a.fetchToken,
-		now:    cfg.now,
-		budget: cfg.timeout*(n+1) + cfg.backoffLimit*n,
-		log:    cfg.logger,
+	if a.tokens, err = newTokenCache(a); err != nil {
+		return nil, err
 	}
 	return a, nil
 }

@@ -1,7 +1,6 @@
 package douyinauth
 
 import (
-	"errors"
 	"strconv"
 
 	"github.com/wxmp/miniauth"
@@ -14,11 +13,7 @@ import (
 // more than a nil test.
 func WithObserver(o *miniauth.Observer) Option {
 	return func(c *config) error {
-		if o == nil {
-			return errors.New("douyinauth: observer must not be nil")
-		}
-		c.observer = o
-		return nil
+		return c.SetObserver(o)
 	}
 }
 

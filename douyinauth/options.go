@@ -2,8 +2,6 @@ package douyinauth
 
 import (
 	"crypto/rsa"
-	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -32,31 +30,14 @@ const (
 type Option func(*config) error
 
 type config struct {
-	miniAppURL   string // developer.toutiao.com
-	openURL      string // open.douyin.com
-	httpClient   *http.Client
-	timeout      time.Duration
-	retries      int
-	backoffBase  time.Duration
-	backoffLimit time.Duration
-	logger       *slog.Logger
-	now          func() time.Time
-	privateKey   *rsa.PrivateKey
-	stableToken  bool
-	observer     *miniauth.Observer // WithObserver
+	engine.Settings        // BaseURL: developer.toutiao.com (jscode2session)
+	openURL         string // open.douyin.com (client_token, get_phonenumber_info)
+	privateKey      *rsa.PrivateKey
+	stableToken     bool
 }
 
 func defaultConfig() config {
-	return config{
-		miniAppURL:   DefaultMiniAppURL,
-		openURL:      DefaultOpenURL,
-		timeout:      DefaultTimeout,
-		retries:      DefaultRetries,
-		backoffBase:  DefaultBackoffBase,
-		backoffLimit: DefaultBackoffLimit,
-		logger:       slog.New(slog.DiscardHandler),
-		now:          time.Now,
-	}
+	return config{Settings: engine.DefaultSettings("douyinauth", DefaultMiniAppURL), openURL: DefaultOpenURL}
 }
 
 // WithBaseURL points the client at another server than Douyin's: a fake
@@ -67,11 +48,10 @@ func defaultConfig() config {
 // slash is ignored.
 func WithBaseURL(base string) Option {
 	return func(c *config) error {
-		b, err := engine.BaseURL("douyinauth", base)
-		if err != nil {
+		if err := c.SetBaseURL(base); err != nil {
 			return err
 		}
-		c.miniAppURL, c.openURL = b, b
+		c.openURL = c.BaseURL
 		return nil
 	}
 }
@@ -82,25 +62,13 @@ func WithBaseURL(base string) Option {
 // of http.DefaultTransport with a pool sized for concurrent calls).
 // Redirects are never followed.
 func WithHTTPClient(hc *http.Client) Option {
-	return func(c *config) error {
-		if hc == nil {
-			return errors.New("douyinauth: http client must not be nil")
-		}
-		c.httpClient = hc
-		return nil
-	}
+	return func(c *config) error { return c.SetHTTPClient(hc) }
 }
 
 // WithTimeout bounds each request attempt (default 5 s). The context passed
 // to a call bounds the whole call, retries included.
 func WithTimeout(d time.Duration) Option {
-	return func(c *config) error {
-		if d <= 0 {
-			return errors.New("douyinauth: timeout must be positive")
-		}
-		c.timeout = d
-		return nil
-	}
+	return func(c *config) error { return c.SetTimeout(d) }
 }
 
 // WithRetry sets how many times a failed request is retried (default 2, so
@@ -109,13 +77,7 @@ func WithTimeout(d time.Duration) Option {
 // timeout is not retried: the request may have reached Douyin. Zero turns
 // retries off.
 func WithRetry(retries int) Option {
-	return func(c *config) error {
-		if retries < 0 || retries > engine.MaxRetries {
-			return fmt.Errorf("douyinauth: retries must be between 0 and %d", engine.MaxRetries)
-		}
-		c.retries = retries
-		return nil
-	}
+	return func(c *config) error { return c.SetRetries(retries) }
 }
 
 // WithBackoff sets the backoff between retries: with c = min(limit, base *
@@ -123,39 +85,21 @@ func WithRetry(retries int) Option {
 // jitter). Defaults: 100 ms and 2 s. A wait that would pass the context's
 // deadline is not started.
 func WithBackoff(base, limit time.Duration) Option {
-	return func(c *config) error {
-		if base <= 0 || limit < base {
-			return errors.New("douyinauth: backoff base must be positive and not above its limit")
-		}
-		c.backoffBase, c.backoffLimit = base, limit
-		return nil
-	}
+	return func(c *config) error { return c.SetBackoff(base, limit) }
 }
 
 // WithLogger sets the logger for requests, retries and failures (default:
 // none). Log lines carry the API name, attempt, status and error code;
 // never a secret, a code, a session_key, a token or a phone number.
 func WithLogger(l *slog.Logger) Option {
-	return func(c *config) error {
-		if l == nil {
-			return errors.New("douyinauth: logger must not be nil")
-		}
-		c.logger = l
-		return nil
-	}
+	return func(c *config) error { return c.SetLogger(l) }
 }
 
 // WithClock sets the clock the client reads the time from (default
 // time.Now): it decides when the cached client_token is due. It exists for
 // tests that move time by hand; timeouts and backoff use real time.
 func WithClock(now func() time.Time) Option {
-	return func(c *config) error {
-		if now == nil {
-			return errors.New("douyinauth: clock must not be nil")
-		}
-		c.now = now
-		return nil
-	}
+	return func(c *config) error { return c.SetClock(now) }
 }
 
 // WithPrivateKey sets the app's RSA private key, the pair of the 应用公钥
@@ -188,4 +132,20 @@ func WithStableClientToken() Option {
 		c.stableToken = true
 		return nil
 	}
+}
+
+// WithTokenStore sets where the instances of a fleet share the client_token
+// (default: memory of this App alone). A client_token fetch cuts the
+// previous token to 5 minutes and only the two newest stay valid, so a
+// fleet shares one store: one instance fetches under the store's lock while
+// the others wait and read. Any [miniauth.TokenStore] serves, such as
+// package wxauth/redistoken's; the token is stored under "douyin:" and the
+// appid, so that one store serves apps of every platform.
+//
+// When the store fails, a plain client_token is not fetched (the call fails
+// with the store's error while a token held in memory keeps being used
+// until it expires); a stable one ([WithStableClientToken]) is fetched
+// directly.
+func WithTokenStore(s miniauth.TokenStore) Option {
+	return func(c *config) error { return c.SetTokenStore(s) }
 }

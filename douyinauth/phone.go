@@ -136,7 +136,7 @@ func (a *App) GetPhoneNumber(ctx context.Context, code string, opts ...miniauth.
 // call made once more with a new one; a new token equal to the refused one
 // is not tried.
 func (a *App) callWithToken(ctx context.Context, code string, out engine.Reply) error {
-	tok, err := a.tokens.get(ctx)
+	tok, err := a.tokens.Get(ctx)
 	if err != nil {
 		return err
 	}
@@ -144,8 +144,8 @@ func (a *App) callWithToken(ctx context.Context, code string, out engine.Reply) 
 	if !isTokenError(err) {
 		return err
 	}
-	a.tokens.invalidate(tok)
-	fresh, ferr := a.tokens.get(ctx)
+	a.tokens.Invalidate(ctx, tok)
+	fresh, ferr := a.tokens.Get(ctx)
 	if ferr != nil {
 		return fmt.Errorf("%w; then %w", err, ferr)
 	}

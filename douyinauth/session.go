@@ -109,7 +109,7 @@ func (a *App) AnonymousOpenID(ctx context.Context, anonymousCode string) (string
 func (a *App) code2SessionRequest(code, anonymousCode string) request {
 	return request{
 		op:      opCode2Session,
-		base:    a.cfg.miniAppURL,
+		base:    a.cfg.BaseURL,
 		path:    "/api/apps/v2/jscode2session",
 		body:    code2SessionBody{AppID: a.appID, Secret: a.secret, Code: code, AnonymousCode: anonymousCode},
 		secrets: []string{code, anonymousCode},

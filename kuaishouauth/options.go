@@ -1,14 +1,12 @@
 package kuaishouauth
 
 import (
-	"errors"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/wxmp/miniauth"
 	"github.com/wxmp/miniauth/internal/engine"
-	"github.com/wxmp/miniauth/wxauth"
 )
 
 // DefaultBaseURL is the address of Kuaishou's open platform API:
@@ -28,28 +26,11 @@ const (
 type Option func(*config) error
 
 type config struct {
-	baseURL      string
-	httpClient   *http.Client
-	timeout      time.Duration
-	retries      int
-	backoffBase  time.Duration
-	backoffLimit time.Duration
-	logger       *slog.Logger
-	now          func() time.Time
-	tokenStore   wxauth.TokenStore
-	observer     *miniauth.Observer // WithObserver
+	engine.Settings
 }
 
 func defaultConfig() config {
-	return config{
-		baseURL:      DefaultBaseURL,
-		timeout:      DefaultTimeout,
-		retries:      DefaultRetries,
-		backoffBase:  DefaultBackoffBase,
-		backoffLimit: DefaultBackoffLimit,
-		logger:       slog.New(slog.DiscardHandler),
-		now:          time.Now,
-	}
+	return config{engine.DefaultSettings("kuaishouauth", DefaultBaseURL)}
 }
 
 // WithBaseURL points the client at another server than Kuaishou's API: a
@@ -57,14 +38,7 @@ func defaultConfig() config {
 // call the client makes. It must be an absolute http or https URL without
 // userinfo, query or fragment; a trailing slash is ignored.
 func WithBaseURL(base string) Option {
-	return func(c *config) error {
-		b, err := engine.BaseURL("kuaishouauth", base)
-		if err != nil {
-			return err
-		}
-		c.baseURL = b
-		return nil
-	}
+	return func(c *config) error { return c.SetBaseURL(base) }
 }
 
 // WithHTTPClient sets the *http.Client requests go through (a proxy, custom
@@ -73,25 +47,13 @@ func WithBaseURL(base string) Option {
 // Redirects are never followed: they would carry the secret in the query
 // string to another address.
 func WithHTTPClient(hc *http.Client) Option {
-	return func(c *config) error {
-		if hc == nil {
-			return errors.New("kuaishouauth: http client must not be nil")
-		}
-		c.httpClient = hc
-		return nil
-	}
+	return func(c *config) error { return c.SetHTTPClient(hc) }
 }
 
 // WithTimeout bounds each request attempt (default 5 s). The context passed
 // to a call bounds the whole call, retries included.
 func WithTimeout(d time.Duration) Option {
-	return func(c *config) error {
-		if d <= 0 {
-			return errors.New("kuaishouauth: timeout must be positive")
-		}
-		c.timeout = d
-		return nil
-	}
+	return func(c *config) error { return c.SetTimeout(d) }
 }
 
 // WithRetry sets how many times a failed request is retried (default 2).
@@ -100,56 +62,32 @@ func WithTimeout(d time.Duration) Option {
 // Kuaishou's; on code2session it may have spent the code); never a
 // timeout, which may have reached Kuaishou. Zero turns retries off.
 func WithRetry(retries int) Option {
-	return func(c *config) error {
-		if retries < 0 || retries > 10 {
-			return errors.New("kuaishouauth: retries must be between 0 and 10")
-		}
-		c.retries = retries
-		return nil
-	}
+	return func(c *config) error { return c.SetRetries(retries) }
 }
 
 // WithBackoff sets the backoff between retries: with c = min(limit, base *
 // 2^n), the n-th retry waits c/2 plus a random time up to c/2. Defaults:
 // 100 ms and 2 s.
 func WithBackoff(base, limit time.Duration) Option {
-	return func(c *config) error {
-		if base <= 0 || limit < base {
-			return errors.New("kuaishouauth: backoff base must be positive and not above its limit")
-		}
-		c.backoffBase, c.backoffLimit = base, limit
-		return nil
-	}
+	return func(c *config) error { return c.SetBackoff(base, limit) }
 }
 
 // WithLogger sets the logger for requests, retries and failures (default:
 // none). Log lines never carry a URL query, a secret, a code, a session_key
 // or a token.
 func WithLogger(l *slog.Logger) Option {
-	return func(c *config) error {
-		if l == nil {
-			return errors.New("kuaishouauth: logger must not be nil")
-		}
-		c.logger = l
-		return nil
-	}
+	return func(c *config) error { return c.SetLogger(l) }
 }
 
 // WithClock sets the clock that decides when a cached access token is due
 // (default time.Now), for tests that move time by hand.
 func WithClock(now func() time.Time) Option {
-	return func(c *config) error {
-		if now == nil {
-			return errors.New("kuaishouauth: clock must not be nil")
-		}
-		c.now = now
-		return nil
-	}
+	return func(c *config) error { return c.SetClock(now) }
 }
 
 // WithTokenStore sets where the instances of a fleet share the access token
 // (default: memory of this App alone), so that one instance fetches it and
-// the others read it. Any [wxauth.TokenStore] serves, such as package
+// the others read it. Any [miniauth.TokenStore] serves, such as package
 // wxauth/redistoken's; Kuaishou's token is stored under "kuaishou:" and the
 // app_id, so that one store serves apps of every platform.
 //
@@ -157,12 +95,6 @@ func WithClock(now func() time.Time) Option {
 // (https://mp.kuaishou.com/docs/develop/server/getAccessToken.html), so
 // sharing saves requests but is not needed for correctness: when the store
 // fails, the token is fetched directly.
-func WithTokenStore(s wxauth.TokenStore) Option {
-	return func(c *config) error {
-		if s == nil {
-			return errors.New("kuaishouauth: token store must not be nil")
-		}
-		c.tokenStore = s
-		return nil
-	}
+func WithTokenStore(s miniauth.TokenStore) Option {
+	return func(c *config) error { return c.SetTokenStore(s) }
 }

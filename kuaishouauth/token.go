@@ -6,9 +6,8 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/wxmp/miniauth"
 	"github.com/wxmp/miniauth/internal/engine"
-	"github.com/wxmp/miniauth/internal/tokencache"
-	"github.com/wxmp/miniauth/wxauth"
 )
 
 // maxExpiresIn caps the lifetime taken from a reply (Kuaishou's is 48 h).
@@ -40,19 +39,21 @@ func (a *App) InvalidateAccessToken(ctx context.Context, accessToken string) {
 
 // newTokenCache builds a's token cache. Old tokens stay valid, so a failing
 // store does not stop a fetch.
-func newTokenCache(a *App) *tokencache.Cache {
-	n := time.Duration(a.cfg.retries)
-	return tokencache.New(tokencache.Config{
-		Package:    "kuaishouauth",
-		AppID:      "kuaishou:" + a.appID, // one store may serve several platforms: keys must not collide
-		Store:      a.cfg.tokenStore,
-		Fetch:      a.fetchToken,
-		MaxMargin:  30 * time.Minute,
-		FetchBound: a.cfg.timeout*(n+1) + a.cfg.backoffLimit*n,
-		Now:        a.cfg.now,
-		Logger:     a.cfg.logger,
+func newTokenCache(a *App) (*engine.TokenCache, error) {
+	return a.eng.NewTokenCache(engine.TokenConfig{
+		Key:      "kuaishou:" + a.appID, // one store serves every platform: keys must not collide
+		Source:   engine.TokenSourceFunc(a.fetchToken),
+		Store:    a.cfg.TokenStore,
+		Margin:   engine.MarginUpTo(30 * time.Minute),
+		RetryGap: retryGap,
+		Now:      a.cfg.Now,
 	})
 }
+
+// retryGap is how long after a failed refresh no other starts while the
+// token held is still valid: a platform that is down (or a revoked secret)
+// is not asked again at every call.
+const retryGap = 10 * time.Second
 
 type tokenReply struct {
 	baseReply
@@ -62,7 +63,7 @@ type tokenReply struct {
 }
 
 // fetchToken calls POST /oauth2/access_token.
-func (a *App) fetchToken(ctx context.Context) (*wxauth.Token, error) {
+func (a *App) fetchToken(ctx context.Context) (*miniauth.Token, error) {
 	var r tokenReply
 	err := a.do(ctx, engine.Request{
 		Op:     opToken,
@@ -73,13 +74,13 @@ func (a *App) fetchToken(ctx context.Context) (*wxauth.Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !tokencache.Valid(r.AccessToken) {
+	if !engine.ValidToken(r.AccessToken) {
 		return nil, a.eng.BadReply(opToken, "no usable access_token")
 	}
 	if r.ExpiresIn == nil || *r.ExpiresIn < 0 || *r.ExpiresIn > maxExpiresIn {
 		return nil, a.eng.BadReply(opToken, "no usable expires_in")
 	}
-	now := a.cfg.now()
+	now := a.cfg.Now()
 	life := time.Duration(max(*r.ExpiresIn, 1)) * time.Second
-	return &wxauth.Token{AccessToken: r.AccessToken, IssuedAt: now, ExpiresAt: now.Add(life)}, nil
+	return &miniauth.Token{AccessToken: r.AccessToken, IssuedAt: now, ExpiresAt: now.Add(life)}, nil
 }

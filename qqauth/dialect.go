@@ -16,27 +16,16 @@ import (
 
 // newEngine builds the request loop of an App from its options.
 func newEngine(cfg *config, secret string) (*engine.Client, error) {
-	return engine.New(engine.Config{
-		Package:        "qqauth",
-		Upstream:       "qq",
-		HTTPClient:     cfg.httpClient,
-		Timeout:        cfg.timeout,
-		Retries:        cfg.retries,
-		BackoffBase:    cfg.backoffBase,
-		BackoffLimit:   cfg.backoffLimit,
-		Logger:         cfg.logger,
-		Secrets:        []string{secret},
-		ErrBadResponse: miniauth.ErrBadResponse,
-		Observer:       cfg.observer,
-		StatusError: func(op string, status int) error {
-			return &StatusError{Op: op, StatusCode: status}
-		},
-	})
+	ecfg := cfg.Config("qq", miniauth.ErrBadResponse, secret)
+	ecfg.StatusError = func(op string, status int) error {
+		return &StatusError{Op: op, StatusCode: status}
+	}
+	return engine.New(ecfg)
 }
 
 // do performs req against QQ's API (or the WithBaseURL address).
 func (a *App) do(ctx context.Context, req engine.Request, out engine.Reply) error {
-	req.Base = a.cfg.baseURL
+	req.Base = a.cfg.BaseURL
 	return a.eng.Do(ctx, req, out)
 }
 

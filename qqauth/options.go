@@ -1,14 +1,12 @@
 package qqauth
 
 import (
-	"errors"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/wxmp/miniauth"
 	"github.com/wxmp/miniauth/internal/engine"
-	"github.com/wxmp/miniauth/wxauth"
 )
 
 // DefaultBaseURL is the address of QQ's mini-program API: code2session and
@@ -28,28 +26,11 @@ const (
 type Option func(*config) error
 
 type config struct {
-	baseURL      string
-	httpClient   *http.Client
-	timeout      time.Duration
-	retries      int
-	backoffBase  time.Duration
-	backoffLimit time.Duration
-	logger       *slog.Logger
-	now          func() time.Time
-	tokenStore   wxauth.TokenStore
-	observer     *miniauth.Observer // WithObserver
+	engine.Settings
 }
 
 func defaultConfig() config {
-	return config{
-		baseURL:      DefaultBaseURL,
-		timeout:      DefaultTimeout,
-		retries:      DefaultRetries,
-		backoffBase:  DefaultBackoffBase,
-		backoffLimit: DefaultBackoffLimit,
-		logger:       slog.New(slog.DiscardHandler),
-		now:          time.Now,
-	}
+	return config{engine.DefaultSettings("qqauth", DefaultBaseURL)}
 }
 
 // WithBaseURL points the client at another server than QQ's API: a fake (see
@@ -57,14 +38,7 @@ func defaultConfig() config {
 // client makes. It must be an absolute http or https URL without userinfo,
 // query or fragment; a trailing slash is ignored.
 func WithBaseURL(base string) Option {
-	return func(c *config) error {
-		b, err := engine.BaseURL("qqauth", base)
-		if err != nil {
-			return err
-		}
-		c.baseURL = b
-		return nil
-	}
+	return func(c *config) error { return c.SetBaseURL(base) }
 }
 
 // WithHTTPClient sets the *http.Client requests go through (a proxy, custom
@@ -73,25 +47,13 @@ func WithBaseURL(base string) Option {
 // Redirects are never followed: they would carry the secret in the query
 // string to another address.
 func WithHTTPClient(hc *http.Client) Option {
-	return func(c *config) error {
-		if hc == nil {
-			return errors.New("qqauth: http client must not be nil")
-		}
-		c.httpClient = hc
-		return nil
-	}
+	return func(c *config) error { return c.SetHTTPClient(hc) }
 }
 
 // WithTimeout bounds each request attempt (default 5 s). The context passed
 // to a call bounds the whole call, retries included.
 func WithTimeout(d time.Duration) Option {
-	return func(c *config) error {
-		if d <= 0 {
-			return errors.New("qqauth: timeout must be positive")
-		}
-		c.timeout = d
-		return nil
-	}
+	return func(c *config) error { return c.SetTimeout(d) }
 }
 
 // WithRetry sets how many times a failed request is retried (default 2).
@@ -99,70 +61,40 @@ func WithTimeout(d time.Duration) Option {
 // that could not be made; never a timeout, which may have reached QQ. Zero
 // turns retries off.
 func WithRetry(retries int) Option {
-	return func(c *config) error {
-		if retries < 0 || retries > 10 {
-			return errors.New("qqauth: retries must be between 0 and 10")
-		}
-		c.retries = retries
-		return nil
-	}
+	return func(c *config) error { return c.SetRetries(retries) }
 }
 
 // WithBackoff sets the backoff between retries: with c = min(limit, base *
 // 2^n), the n-th retry waits c/2 plus a random time up to c/2. Defaults:
 // 100 ms and 2 s.
 func WithBackoff(base, limit time.Duration) Option {
-	return func(c *config) error {
-		if base <= 0 || limit < base {
-			return errors.New("qqauth: backoff base must be positive and not above its limit")
-		}
-		c.backoffBase, c.backoffLimit = base, limit
-		return nil
-	}
+	return func(c *config) error { return c.SetBackoff(base, limit) }
 }
 
 // WithLogger sets the logger for requests, retries and failures (default:
 // none). Log lines never carry a URL query, a secret, a code, a session_key
 // or a token.
 func WithLogger(l *slog.Logger) Option {
-	return func(c *config) error {
-		if l == nil {
-			return errors.New("qqauth: logger must not be nil")
-		}
-		c.logger = l
-		return nil
-	}
+	return func(c *config) error { return c.SetLogger(l) }
 }
 
 // WithClock sets the clock that decides when a cached access token is due
 // (default time.Now), for tests that move time by hand.
 func WithClock(now func() time.Time) Option {
-	return func(c *config) error {
-		if now == nil {
-			return errors.New("qqauth: clock must not be nil")
-		}
-		c.now = now
-		return nil
-	}
+	return func(c *config) error { return c.SetClock(now) }
 }
 
 // WithTokenStore sets where the instances of a fleet share the access token
 // (default: memory of this App alone). QQ's getToken issues a new token on
 // every call and retires the previous one, so every instance must share one
 // store: one of them fetches under the store's lock while the others wait
-// and read. Any [wxauth.TokenStore] serves, such as package
+// and read. Any [miniauth.TokenStore] serves, such as package
 // wxauth/redistoken's; QQ's token is stored under "qq:" and the appid, so
 // that one store serves apps of every platform.
 //
 // When the store fails, no token is fetched (a fetch of one instance would
 // knock out the token of all the others): the call fails with the store's
 // error while a token held in memory keeps being used until it expires.
-func WithTokenStore(s wxauth.TokenStore) Option {
-	return func(c *config) error {
-		if s == nil {
-			return errors.New("qqauth: token store must not be nil")
-		}
-		c.tokenStore = s
-		return nil
-	}
+func WithTokenStore(s miniauth.TokenStore) Option {
+	return func(c *config) error { return c.SetTokenStore(s) }
 }

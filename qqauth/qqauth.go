@@ -9,7 +9,6 @@ import (
 	"github.com/wxmp/miniauth"
 	"github.com/wxmp/miniauth/crypto"
 	"github.com/wxmp/miniauth/internal/engine"
-	"github.com/wxmp/miniauth/internal/tokencache"
 )
 
 // Limits on what the client sends and accepts.
@@ -36,7 +35,7 @@ type App struct {
 	secret string
 	cfg    config
 	eng    *engine.Client
-	tokens *tokencache.Cache
+	tokens *engine.TokenCache
 }
 
 var (
@@ -70,7 +69,9 @@ func New(appID, secret string, opts ...Option) (*App, error) {
 		return nil, err
 	}
 	a := &App{appID: appID, secret: secret, cfg: cfg, eng: eng}
-	a.tokens = newTokenCache(a)
+	if a.tokens, err = newTokenCache(a); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -49,4 +50,63 @@ func TestAccessTokenFleetOnRedis(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotEqual(t, toks[0], fresh)
 	assert.Equal(t, 2, srv.TokensIssued())
+}
+
+// TestFleetOnRedis: the instances of a fleet, each with its own Redis
+// client, share QQ's classic token through wxauth/redistoken: one getToken
+// for all of them (a second would retire the first), under a key of its
+// own ("qq:" and the appid) beside a WeChat app of the same appid.
+func TestFleetOnRedis(t *testing.T) {
+	t.Parallel()
+	prefix := redistest.Prefix(t, redistest.Client(t))
+	srv := qqauthtest.NewServer(testAppID, testSecret)
+	t.Cleanup(srv.Close)
+
+	var fleet []*qqauth.App
+	for range 4 {
+		store, err := redistoken.New(redistest.Client(t), redistoken.WithKeyPrefix(prefix))
+		require.NoError(t, err)
+		app, err := qqauth.New(testAppID, testSecret, qqauth.WithBaseURL(srv.URL),
+			qqauth.WithTokenStore(store), qqauth.WithBackoff(time.Millisecond, 2*time.Millisecond))
+		require.NoError(t, err)
+		fleet = append(fleet, app)
+	}
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	toks := make(chan string, 4*20)
+	errs := make(chan error, 4*20)
+	for _, app := range fleet {
+		for range 20 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				tok, err := app.AccessToken(ctx)
+				if err != nil {
+					errs <- err
+					return
+				}
+				toks <- tok
+			}()
+		}
+	}
+	wg.Wait()
+	close(toks)
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	for tok := range toks {
+		assert.True(t, srv.TokenValid(tok), "every instance holds the one valid token")
+	}
+	assert.Equal(t, 1, srv.TokensIssued(), "one getToken for the fleet")
+
+	store, err := redistoken.New(redistest.Client(t), redistoken.WithKeyPrefix(prefix))
+	require.NoError(t, err)
+	saved, err := store.Load(ctx, "qq:"+testAppID)
+	require.NoError(t, err)
+	require.NotNil(t, saved)
+	assert.Equal(t, srv.AccessToken(), saved.AccessToken)
+	bare, err := store.Load(ctx, testAppID)
+	require.NoError(t, err)
+	assert.Nil(t, bare, "the bare appid stays WeChat's key")
 }

@@ -5,9 +5,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/wxmp/miniauth"
 	"github.com/wxmp/miniauth/internal/engine"
-	"github.com/wxmp/miniauth/internal/tokencache"
-	"github.com/wxmp/miniauth/wxauth"
 )
 
 // maxExpiresIn caps the lifetime taken from a reply (QQ's is 7200 s).
@@ -22,7 +21,7 @@ const maxExpiresIn = 24 * 60 * 60
 // one single fetch, each at most until its ctx is done.
 //
 // QQ retires the previous token whenever it issues one, so a fleet must
-// share one [wxauth.TokenStore] ([WithTokenStore]): one instance fetches
+// share one [miniauth.TokenStore] ([WithTokenStore]): one instance fetches
 // under the store's lock, the others read. When the store fails, nothing is
 // fetched and the error is returned.
 //
@@ -41,20 +40,22 @@ func (a *App) InvalidateAccessToken(ctx context.Context, accessToken string) {
 
 // newTokenCache builds a's token cache: QQ's classic rule, so the cache
 // fails closed when the store does.
-func newTokenCache(a *App) *tokencache.Cache {
-	n := time.Duration(a.cfg.retries)
-	return tokencache.New(tokencache.Config{
-		Package:    "qqauth",
-		AppID:      "qq:" + a.appID, // one store may serve several platforms: keys must not collide
-		Store:      a.cfg.tokenStore,
-		Fetch:      a.fetchToken,
+func newTokenCache(a *App) (*engine.TokenCache, error) {
+	return a.eng.NewTokenCache(engine.TokenConfig{
+		Key:        "qq:" + a.appID, // one store serves every platform: keys must not collide
+		Source:     engine.TokenSourceFunc(a.fetchToken),
+		Store:      a.cfg.TokenStore,
+		Margin:     engine.MarginUpTo(5 * time.Minute),
 		FailClosed: true,
-		MaxMargin:  5 * time.Minute,
-		FetchBound: a.cfg.timeout*(n+1) + a.cfg.backoffLimit*n,
-		Now:        a.cfg.now,
-		Logger:     a.cfg.logger,
+		RetryGap:   retryGap,
+		Now:        a.cfg.Now,
 	})
 }
+
+// retryGap is how long after a failed refresh no other starts while the
+// token held is still valid: a platform that is down (or a revoked secret)
+// is not asked again at every call.
+const retryGap = 10 * time.Second
 
 type tokenReply struct {
 	baseReply
@@ -63,7 +64,7 @@ type tokenReply struct {
 }
 
 // fetchToken calls GET /api/getToken.
-func (a *App) fetchToken(ctx context.Context) (*wxauth.Token, error) {
+func (a *App) fetchToken(ctx context.Context) (*miniauth.Token, error) {
 	var r tokenReply
 	err := a.do(ctx, engine.Request{
 		Op:     opToken,
@@ -74,13 +75,13 @@ func (a *App) fetchToken(ctx context.Context) (*wxauth.Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !tokencache.Valid(r.AccessToken) {
+	if !engine.ValidToken(r.AccessToken) {
 		return nil, a.eng.BadReply(opToken, "no usable access_token")
 	}
 	if r.ExpiresIn == nil || *r.ExpiresIn < 0 || *r.ExpiresIn > maxExpiresIn {
 		return nil, a.eng.BadReply(opToken, "no usable expires_in")
 	}
-	now := a.cfg.now()
+	now := a.cfg.Now()
 	life := time.Duration(max(*r.ExpiresIn, 1)) * time.Second
-	return &wxauth.Token{AccessToken: r.AccessToken, IssuedAt: now, ExpiresAt: now.Add(life)}, nil
+	return &miniauth.Token{AccessToken: r.AccessToken, IssuedAt: now, ExpiresAt: now.Add(life)}, nil
 }

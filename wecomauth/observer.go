@@ -1,7 +1,6 @@
 package wecomauth
 
 import (
-	"errors"
 	"strconv"
 
 	"github.com/wxmp/miniauth"
@@ -15,11 +14,7 @@ import (
 // more than a nil test.
 func WithObserver(o *miniauth.Observer) Option {
 	return func(c *config) error {
-		if o == nil {
-			return errors.New("wecomauth: observer must not be nil")
-		}
-		c.observer = o
-		return nil
+		return c.SetObserver(o)
 	}
 }
 

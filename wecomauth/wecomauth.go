@@ -10,7 +10,6 @@ import (
 	"github.com/wxmp/miniauth"
 	"github.com/wxmp/miniauth/crypto"
 	"github.com/wxmp/miniauth/internal/engine"
-	"github.com/wxmp/miniauth/internal/tokencache"
 )
 
 // Limits on what the client sends and accepts.
@@ -41,7 +40,7 @@ type App struct {
 	corpSecret string
 	cfg        config
 	eng        *engine.Client
-	tokens     *tokencache.Cache
+	tokens     *engine.TokenCache
 }
 
 var (
@@ -79,7 +78,9 @@ func New(appID, corpID, corpSecret string, opts ...Option) (*App, error) {
 		return nil, err
 	}
 	a := &App{appID: appID, corpID: corpID, corpSecret: corpSecret, cfg: cfg, eng: eng}
-	a.tokens = newTokenCache(a)
+	if a.tokens, err = newTokenCache(a); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 

@@ -7,17 +7,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/wxmp/miniauth/baiduauth"
+	"github.com/wxmp/miniauth/internal/fakeplat"
 )
 
 // PathCode2Session is the login endpoint's path, for [Server.FailNext] and
@@ -30,8 +26,6 @@ const CodeTTL = 10 * time.Minute
 
 // DefaultMobile is the phone number of a user who has none.
 const DefaultMobile = "13800138000"
-
-const maxBodyLen = 1 << 20
 
 // An Option configures a [Server].
 type Option func(*config) error
@@ -75,11 +69,6 @@ type issuedCode struct {
 	used   bool
 }
 
-type fault struct {
-	errCode string
-	status  int
-}
-
 // Server is a fake of Baidu's smart-program login API on a local port.
 // Create it with [NewServer], stop it with [Server.Close]. It is safe for
 // concurrent use.
@@ -89,13 +78,11 @@ type Server struct {
 
 	appKey, secret string
 	cfg            config
-	ts             *httptest.Server
+	core           *fakeplat.Core // lifecycle, call counts, queued faults
 
-	mu     sync.Mutex
-	users  map[string]*user
-	codes  map[string]*issuedCode
-	calls  map[string]int
-	faults map[string][]fault
+	mu    sync.Mutex
+	users map[string]*user
+	codes map[string]*issuedCode
 }
 
 // NewServer starts a fake for the app with the given AppKey and secret. Like
@@ -124,24 +111,21 @@ func Start(appKey, secret string, opts ...Option) (*Server, error) {
 		}
 	}
 	s := &Server{appKey: appKey, secret: secret, cfg: cfg,
-		users: make(map[string]*user), codes: make(map[string]*issuedCode),
-		calls: make(map[string]int), faults: make(map[string][]fault)}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+		users: make(map[string]*user), codes: make(map[string]*issuedCode)}
+	core, err := fakeplat.Start(fakeplat.Config{
+		Endpoints: map[string]fakeplat.Endpoint{PathCode2Session: {Method: http.MethodPost, Handle: s.serve}},
+		Now:       cfg.now,
+	})
 	if err != nil {
-		if l, err = net.Listen("tcp6", "[::1]:0"); err != nil {
-			return nil, fmt.Errorf("baiduauthtest: cannot listen on a local port: %w", err)
-		}
+		return nil, fmt.Errorf("baiduauthtest: %w", err)
 	}
-	s.ts = &httptest.Server{Listener: l, Config: &http.Server{
-		Handler: http.HandlerFunc(s.serve), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: maxBodyLen,
-	}}
-	s.ts.Start()
-	s.URL = s.ts.URL
+	s.core = core
+	s.URL = core.URL
 	return s, nil
 }
 
 // Close shuts the server down. It may be called more than once.
-func (s *Server) Close() { s.ts.Close() }
+func (s *Server) Close() { s.core.Close() }
 
 // AppKey returns the AppKey the server serves.
 func (s *Server) AppKey() string { return s.appKey }
@@ -265,11 +249,7 @@ func (s *Server) Phone(openID string) (Encrypted, error) {
 }
 
 // Calls returns how many requests the endpoint at path received.
-func (s *Server) Calls(path string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.calls[path]
-}
+func (s *Server) Calls(path string) int { return s.core.Calls(path) }
 
 // FailNext makes the next request to path fail with the OAuth error code
 // errCode (such as "invalid_client"), with no other effect: a code in it
@@ -278,7 +258,7 @@ func (s *Server) FailNext(path, errCode string) error {
 	if errCode == "" {
 		return errors.New("baiduauthtest: FailNext: errCode must not be empty")
 	}
-	return s.addFault(path, fault{errCode: errCode})
+	return s.addFault(path, fakeplat.Reply{Body: oauthError(errCode, "")})
 }
 
 // FailNextStatus makes the next request to path fail with the HTTP status
@@ -287,32 +267,14 @@ func (s *Server) FailNextStatus(path string, status int) error {
 	if status < 300 || status > 599 {
 		return fmt.Errorf("baiduauthtest: FailNextStatus: status must be 300 to 599, got %d", status)
 	}
-	return s.addFault(path, fault{status: status})
+	return s.addFault(path, fakeplat.Reply{Status: status})
 }
 
-func (s *Server) addFault(path string, f fault) error {
-	if path != PathCode2Session {
-		return fmt.Errorf("baiduauthtest: no endpoint at %q", path)
+func (s *Server) addFault(path string, r fakeplat.Reply) error {
+	if err := s.core.AddFault(path, r); err != nil {
+		return fmt.Errorf("baiduauthtest: %w", err)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults[path] = append(s.faults[path], f)
 	return nil
-}
-
-func (s *Server) takeFault(path string) (fault, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	q := s.faults[path]
-	if len(q) == 0 {
-		return fault{}, false
-	}
-	if len(q) == 1 {
-		delete(s.faults, path)
-	} else {
-		s.faults[path] = q[1:]
-	}
-	return q[0], true
 }
 
 // oauthDescriptions are the error_description texts of Baidu's OAuth error
@@ -336,36 +298,11 @@ type sessionReply struct {
 	SessionKey string `json:"session_key"`
 }
 
-func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != PathCode2Session {
-		http.NotFound(w, r)
-		return
-	}
-	s.mu.Lock()
-	s.calls[r.URL.Path]++
-	s.mu.Unlock()
-	if f, ok := s.takeFault(r.URL.Path); ok {
-		if f.status != 0 {
-			writeText(w, f.status)
-			return
-		}
-		writeJSON(w, oauthError(f.errCode, ""))
-		return
-	}
+func (s *Server) serve(r *fakeplat.Request) fakeplat.Reply {
 	if r.Method != http.MethodPost {
-		writeText(w, http.StatusMethodNotAllowed)
-		return
+		return fakeplat.Reply{Status: http.StatusMethodNotAllowed}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyLen))
-	if err != nil {
-		writeText(w, http.StatusRequestEntityTooLarge)
-		return
-	}
-	var form url.Values
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
-		form, _ = url.ParseQuery(string(body))
-	}
-	writeJSON(w, s.code2Session(form))
+	return fakeplat.Reply{Body: s.code2Session(r.Form)}
 }
 
 // missing is the reply to a request without a required parameter, in the
@@ -412,26 +349,4 @@ func (s *Server) code2Session(form url.Values) any {
 	return sessionReply{OpenID: u.OpenID, SessionKey: u.sessionKey}
 }
 
-func writeJSON(w http.ResponseWriter, v any) {
-	b, _ := json.Marshal(v)
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	_, _ = w.Write(b)
-}
-
-func writeText(w http.ResponseWriter, status int) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, http.StatusText(status))
-}
-
-const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-
-func randomString(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	for i := range b {
-		b[i] = alnum[int(b[i])%len(alnum)]
-	}
-	return string(b)
-}
+func randomString(n int) string { return fakeplat.RandomString(n, fakeplat.Alnum) }

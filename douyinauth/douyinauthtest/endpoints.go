@@ -20,7 +20,7 @@ type code2SessionData struct {
 
 // code2Session serves POST /api/apps/v2/jscode2session, JSON {appid, secret,
 // code, anonymous_code}.
-func (s *Server) code2Session(_ *http.Request, body []byte) any {
+func (s *Server) code2Session(_ http.Header, body []byte) any {
 	var req struct {
 		AppID         string `json:"appid"`
 		Secret        string `json:"secret"`
@@ -100,7 +100,7 @@ func (s *Server) tokenReply(t issuedToken, now time.Time) oauthReply {
 // clientToken serves POST /oauth/client_token/: every call issues a new
 // token; the one before it stays valid for [TokenGrace] more (or less, if it
 // expires first), older ones are invalid.
-func (s *Server) clientToken(_ *http.Request, body []byte) any {
+func (s *Server) clientToken(_ http.Header, body []byte) any {
 	if e := s.tokenRequest(body); e != nil {
 		return e
 	}
@@ -122,7 +122,7 @@ func (s *Server) clientToken(_ *http.Request, body []byte) any {
 
 // stableClientToken serves POST /oauth/stable_client_token/: the same token,
 // with the seconds it has left, until it expires; then a new one.
-func (s *Server) stableClientToken(_ *http.Request, body []byte) any {
+func (s *Server) stableClientToken(_ http.Header, body []byte) any {
 	if e := s.tokenRequest(body); e != nil {
 		return e
 	}
@@ -167,11 +167,11 @@ type watermark struct {
 // phoneNumber serves POST /api/apps/v1/get_phonenumber_info/ with header
 // access-token and JSON {code}: data is the base64 of the phone number's
 // JSON encrypted with the app public key (RSA, PKCS#1 v1.5).
-func (s *Server) phoneNumber(r *http.Request, body []byte) any {
+func (s *Server) phoneNumber(h http.Header, body []byte) any {
 	var req struct {
 		Code string `json:"code"`
 	}
-	tok := r.Header.Get("access-token")
+	tok := h.Get("access-token")
 	if json.Unmarshal(body, &req) != nil || tok == "" {
 		return s.errorReply(msgEnvelope, 28001007, "")
 	}

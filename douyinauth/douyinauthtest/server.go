@@ -9,14 +9,12 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/wxmp/miniauth/internal/fakeplat"
 )
 
 // Paths of the endpoints the server serves, for [Server.FailNext],
@@ -42,9 +40,6 @@ const (
 	TokenGrace = 5 * time.Minute
 )
 
-// maxBodyLen caps request bodies.
-const maxBodyLen = 1 << 20
-
 // envelope is the error shape an endpoint answers in.
 type envelope int
 
@@ -57,7 +52,7 @@ const (
 // endpoint is one API the server serves. Every one is a POST of JSON.
 type endpoint struct {
 	env    envelope
-	handle func(s *Server, r *http.Request, body []byte) any
+	handle func(s *Server, h http.Header, body []byte) any
 }
 
 // endpoints maps each path to its API. It is never modified.
@@ -144,9 +139,7 @@ type Server struct {
 	appID  string
 	secret string
 	cfg    config
-	ts     *httptest.Server
-	closed chan struct{}
-	once   sync.Once
+	core   *fakeplat.Core // lifecycle, call counts, queued faults, latency
 
 	keyOnce sync.Once
 	pub     *rsa.PublicKey
@@ -160,8 +153,6 @@ type Server struct {
 	phoneCodes map[string]*issuedCode
 	tokens     []issuedToken // client_tokens, newest last (two at most)
 	stable     issuedToken
-	calls      map[string]int
-	faults     map[string][]fault
 	lastSweep  time.Time
 }
 
@@ -219,40 +210,33 @@ func Start(appID, secret string, opts ...Option) (*Server, error) {
 		appID:      appID,
 		secret:     secret,
 		cfg:        cfg,
-		closed:     make(chan struct{}),
 		users:      make(map[string]*user),
 		codes:      make(map[string]*issuedCode),
 		anonCodes:  make(map[string]*issuedCode),
 		phoneCodes: make(map[string]*issuedCode),
-		calls:      make(map[string]int),
-		faults:     make(map[string][]fault),
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	eps := make(map[string]fakeplat.Endpoint, len(endpoints))
+	for path, ep := range endpoints {
+		eps[path] = fakeplat.Endpoint{Method: http.MethodPost, Handle: func(r *fakeplat.Request) fakeplat.Reply {
+			if r.Method != http.MethodPost {
+				return fakeplat.Reply{Status: http.StatusMethodNotAllowed}
+			}
+			return fakeplat.Reply{Body: ep.handle(s, r.Header, r.Body)}
+		}}
+	}
+	core, err := fakeplat.Start(fakeplat.Config{Endpoints: eps, Now: cfg.now, Latency: cfg.latency, ContentType: "application/json; charset=utf-8"})
 	if err != nil {
-		if l, err = net.Listen("tcp6", "[::1]:0"); err != nil {
-			return nil, fmt.Errorf("douyinauthtest: cannot listen on a local port: %w", err)
-		}
+		return nil, fmt.Errorf("douyinauthtest: %w", err)
 	}
-	s.ts = &httptest.Server{
-		Listener: l,
-		Config: &http.Server{
-			Handler:           http.HandlerFunc(s.serve),
-			ReadHeaderTimeout: 10 * time.Second,
-			MaxHeaderBytes:    maxBodyLen,
-		},
-	}
-	s.ts.Start()
-	s.URL = s.ts.URL
+	s.core = core
+	s.URL = core.URL
 	return s, nil
 }
 
 // Close shuts the server down and waits for the requests in flight to end.
 // It may be called more than once.
 func (s *Server) Close() {
-	s.once.Do(func() {
-		close(s.closed)
-		s.ts.Close()
-	})
+	s.core.Close()
 }
 
 // AppID returns the appid the server was created with.
@@ -291,11 +275,7 @@ func (s *Server) PrivateKey() string {
 
 // Calls returns how many requests the endpoint at path (such as
 // [PathCode2Session]) has received, failed and injected ones included.
-func (s *Server) Calls(path string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.calls[path]
-}
+func (s *Server) Calls(path string) int { return s.core.Calls(path) }
 
 // FailNext makes the next request to the endpoint at path fail with Douyin
 // error code, in that endpoint's envelope ({err_no, err_tips} on
@@ -326,103 +306,32 @@ func (s *Server) FailNextStatus(path string, status int) error {
 }
 
 func (s *Server) addFault(path string, f fault) error {
-	if _, ok := endpoints[path]; !ok {
+	ep, ok := endpoints[path]
+	if !ok {
 		return fmt.Errorf("douyinauthtest: no endpoint at %q", path)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults[path] = append(s.faults[path], f)
-	return nil
+	r := fakeplat.Reply{Status: f.status}
+	if f.status == 0 {
+		// Built when it is sent: its log id and time are the reply's.
+		r.Body = lazyError{s: s, env: ep.env, code: f.code, msg: f.msg}
+	}
+	return s.core.AddFault(path, r)
+}
+
+// lazyError is an injected error reply, made when it is marshalled.
+type lazyError struct {
+	s    *Server
+	env  envelope
+	code int64
+	msg  string
+}
+
+// MarshalJSON marshals the reply in its endpoint's envelope.
+func (e lazyError) MarshalJSON() ([]byte, error) {
+	return json.Marshal(e.s.errorReply(e.env, e.code, e.msg))
 }
 
 func (s *Server) now() time.Time { return s.cfg.now() }
-
-// serve is the server's HTTP handler.
-func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	ep, ok := endpoints[r.URL.Path]
-	if !ok {
-		http.NotFound(w, r)
-		return
-	}
-	s.mu.Lock()
-	s.calls[r.URL.Path]++
-	s.mu.Unlock()
-	if !s.wait(r) {
-		return
-	}
-	if f, ok := s.takeFault(r.URL.Path); ok {
-		if f.status != 0 {
-			writeText(w, f.status)
-			return
-		}
-		writeJSON(w, s.errorReply(ep.env, f.code, f.msg))
-		return
-	}
-	if r.Method != http.MethodPost {
-		writeText(w, http.StatusMethodNotAllowed)
-		return
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyLen))
-	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			writeText(w, http.StatusRequestEntityTooLarge)
-		}
-		return
-	}
-	writeJSON(w, ep.handle(s, r, body))
-}
-
-// wait sleeps for the configured latency; false when the client gave up or
-// the server closed first.
-func (s *Server) wait(r *http.Request) bool {
-	if s.cfg.latency <= 0 {
-		return true
-	}
-	t := time.NewTimer(s.cfg.latency)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-r.Context().Done():
-	case <-s.closed:
-	}
-	return false
-}
-
-func (s *Server) takeFault(path string) (fault, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	q := s.faults[path]
-	if len(q) == 0 {
-		return fault{}, false
-	}
-	if len(q) == 1 {
-		delete(s.faults, path)
-	} else {
-		s.faults[path] = q[1:]
-	}
-	return q[0], true
-}
-
-// writeJSON writes v as JSON with HTTP 200, as Douyin answers errors too.
-func writeJSON(w http.ResponseWriter, v any) {
-	b, err := json.Marshal(v)
-	if err != nil { // unreachable: replies are plain structs
-		writeText(w, http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	_, _ = w.Write(b)
-}
-
-// writeText writes an HTTP error status with its text as the body.
-func writeText(w http.ResponseWriter, status int) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, http.StatusText(status))
-}
 
 // errMsgs are the texts the server sends with its codes.
 var errMsgs = map[int64]string{

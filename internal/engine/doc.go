@@ -108,11 +108,12 @@
 //		src = cfg.tokenSource // the user's WithTokenSource
 //	}
 //	a.tokens, err = a.eng.NewTokenCache(engine.TokenConfig{
-//		Key:        a.appID,
+//		Key:        "qq:" + a.appID,      // WeChat: the bare appid; others: "platform:" first
 //		Source:     src,
 //		Store:      cfg.tokenStore,       // nil: a MemoryTokenStore on Now
 //		Margin:     engine.DefaultMargin, // how long before expiry to renew
 //		FailClosed: true,                 // a fetch retires the old token (QQ, WeChat classic)
+//		RetryGap:   10 * time.Second,     // no refresh this long after one failed
 //		Now:        cfg.now,
 //	})
 //
@@ -131,8 +132,15 @@
 // valid (DefaultMargin); WeChat's classic token and QQ's are retired by
 // the next fetch (FailClosed: a fleet must share one store); Douyin's
 // refetch leaves the old one five minutes (DefaultMargin stays inside
-// them); Kuaishou's 48 h and Baidu's 30-day tokens stay valid beside
-// their successor (DefaultMargin, or a longer Margin of the platform's).
+// them; FailClosed for a plain client_token, of which only the two newest
+// stay valid, not for a stable one); Kuaishou's 48 h tokens stay valid
+// beside their successor (MarginUpTo(30 min)); WeCom's gettoken hands out
+// the same token while it is valid (MarginUpTo(5 min)). qqauth,
+// kuaishouauth, wecomauth and douyinauth all wait RetryGap 10 s after a
+// failed refresh.
+//
+// A platform's options embed [Settings] (DefaultSettings and one setter
+// per shared option), and [Settings.Config] builds the Client.
 //
 // # Observing
 //

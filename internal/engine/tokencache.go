@@ -35,6 +35,13 @@ const MaxRefreshMargin = 5*time.Minute - 10*time.Second
 // to the old one).
 func DefaultMargin(life time.Duration) time.Duration { return min(life/5, MaxRefreshMargin) }
 
+// MarginUpTo returns the renewal rule "a fifth of the lifetime, at most
+// limit before expiry": [DefaultMargin] with a platform's own ceiling (QQ
+// and WeCom five minutes, Kuaishou's 48 h tokens 30 minutes).
+func MarginUpTo(limit time.Duration) func(life time.Duration) time.Duration {
+	return func(life time.Duration) time.Duration { return min(life/5, limit) }
+}
+
 // MaxTokenLen caps an access token taken from a reply or a store. WeChat's
 // are under 200 bytes and it asks for 512 to be reserved.
 const MaxTokenLen = 2048
@@ -67,7 +74,11 @@ const tokenPoll = 50 * time.Millisecond
 // TokenConfig is a platform's app token, for [Client.NewTokenCache]: where
 // it comes from, where a fleet shares it, and its renewal rule.
 type TokenConfig struct {
-	// Key is what the store keys the token by: the appid. Required.
+	// Key is what the store keys the token by. Required. WeChat's is the
+	// bare appid (what stores held before other platforms came); every
+	// other platform prefixes its own name and a colon ("qq:", "kuaishou:",
+	// "douyin:", "wecom:corpid:") so that one store serves every platform
+	// and app without two of them sharing a key.
 	Key string
 	// Source fetches a token: the platform's token endpoint through the
 	// Client, or the user's WithTokenSource. Required.
@@ -87,6 +98,12 @@ type TokenConfig struct {
 	// valid beside their successor), a failing store is logged and the
 	// token fetched directly.
 	FailClosed bool
+	// RetryGap is how long after a failed refresh no background refresh
+	// starts while the token held is still valid, so that a platform that
+	// is down (or a revoked secret) is not asked again at every call
+	// (default: the Client's backoff limit). Callers without a valid token
+	// do not wait for it.
+	RetryGap time.Duration
 	// Now is the clock that decides when a token is due and expired
 	// (default time.Now).
 	Now func() time.Time
@@ -166,10 +183,16 @@ type TokenCache struct {
 // NewTokenCache returns the token cache of one app, whose fetches go
 // through c: the store's lock lasts one fetch with all its retries
 // (c's timeout and backoff), and after a failed refresh no background
-// refresh starts for c's backoff limit.
+// refresh starts for tc.RetryGap.
 func (c *Client) NewTokenCache(tc TokenConfig) (*TokenCache, error) {
 	if tc.Key == "" || tc.Source == nil {
 		return nil, fmt.Errorf("%s: token cache needs a key and a source", c.cfg.Package)
+	}
+	if tc.RetryGap < 0 {
+		return nil, fmt.Errorf("%s: token cache retry gap must not be negative", c.cfg.Package)
+	}
+	if tc.RetryGap == 0 {
+		tc.RetryGap = c.cfg.BackoffLimit
 	}
 	if tc.Now == nil {
 		tc.Now = time.Now
@@ -197,7 +220,7 @@ func (c *Client) NewTokenCache(tc TokenConfig) (*TokenCache, error) {
 		badReply:   c.cfg.ErrBadResponse,
 		lockTTL:    lockTTL,
 		budget:     2*lockTTL + time.Second,
-		hold:       c.cfg.BackoffLimit,
+		hold:       tc.RetryGap,
 		platform:   c.cfg.Platform,
 		obs:        c.cfg.Observer,
 	}, nil

@@ -281,3 +281,69 @@ func TestNewTokenCacheValidates(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "FUNC", tok)
 }
+
+// TestTokenCacheRetryGap: after a failed background refresh, no other
+// starts for RetryGap while the token held is valid; then one does.
+func TestTokenCacheRetryGap(t *testing.T) {
+	t.Parallel()
+	clk := newClock()
+	var fetches atomic.Int32
+	var fail atomic.Bool
+	src := engine.TokenSourceFunc(func(context.Context) (*miniauth.Token, error) {
+		n := fetches.Add(1)
+		if fail.Load() {
+			return nil, errors.New("platform down")
+		}
+		now := clk.Now()
+		return &miniauth.Token{AccessToken: fmt.Sprintf("TOKEN_%d", n), IssuedAt: now, ExpiresAt: now.Add(time.Hour)}, nil
+	})
+	cache := newCache(t, engine.TokenConfig{Source: src, Now: clk.Now, RetryGap: 10 * time.Second, Margin: engine.MarginUpTo(5 * time.Minute)})
+	ctx := context.Background()
+	tok, err := cache.Get(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "TOKEN_1", tok)
+
+	fail.Store(true)
+	clk.Advance(time.Hour - 4*time.Minute) // due: 5 min margin, 4 min left
+	tok, err = cache.Get(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "TOKEN_1", tok, "the valid token is served while the refresh runs")
+	cache.WaitRefresh()
+	require.Equal(t, int32(2), fetches.Load())
+	for range 100 {
+		tok, err = cache.Get(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, "TOKEN_1", tok)
+	}
+	cache.WaitRefresh()
+	assert.Equal(t, int32(2), fetches.Load(), "no refresh within the retry gap")
+
+	fail.Store(false)
+	clk.Advance(10 * time.Second)
+	_, err = cache.Get(ctx)
+	require.NoError(t, err)
+	cache.WaitRefresh()
+	assert.Equal(t, int32(3), fetches.Load(), "one refresh after the gap")
+	tok, err = cache.Get(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "TOKEN_3", tok)
+}
+
+func TestMarginUpTo(t *testing.T) {
+	t.Parallel()
+	m := engine.MarginUpTo(30 * time.Minute)
+	for _, tc := range []struct{ life, want time.Duration }{
+		{48 * time.Hour, 30 * time.Minute},
+		{time.Hour, 12 * time.Minute},
+		{0, 0},
+	} {
+		assert.Equal(t, tc.want, m(tc.life), tc.life)
+	}
+}
+
+func TestNewTokenCacheRejectsNegativeRetryGap(t *testing.T) {
+	t.Parallel()
+	c, _ := newClient(t, engine.Config{})
+	_, err := c.NewTokenCache(engine.TokenConfig{Key: "app", Source: miniauth.StaticTokenSource("T"), RetryGap: -time.Second})
+	require.ErrorContains(t, err, "retry gap")
+}
