@@ -413,6 +413,7 @@ func (m *Manager) dependencyAnswered(ctx context.Context, d *dependency) {
 	d.mu.Unlock()
 	m.cfg.logger.LogAttrs(context.WithoutCancel(ctx), slog.LevelWarn, "session: dependency available again",
 		slog.String("dependency", d.name), slog.Int("refused", refused), slog.Duration("outage", now.Sub(since)))
+	m.observeOutage(ctx, d.name, "", false, now.Sub(since), refused)
 }
 
 // dependenciesAnswered records that a login's hook succeeded: the
@@ -444,6 +445,7 @@ func (m *Manager) dependencyFailed(ctx context.Context, d *dependency, err error
 	m.cfg.logger.LogAttrs(context.WithoutCancel(ctx), slog.LevelError, "session: dependency unavailable",
 		slog.String("dependency", d.name), slog.String("error", err.Error()),
 		slog.Duration("timeout", m.cfg.depTimeout))
+	m.observeOutage(ctx, d.name, "", true, 0, 0)
 	if d.ready != nil {
 		go m.probeLoop(d)
 	}

@@ -162,6 +162,7 @@ func (m *Manager) storeAnswered(ctx context.Context) {
 	h.mu.Unlock()
 	m.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "session: store available again",
 		slog.Int("refused", refused), slog.Duration("outage", now.Sub(since)))
+	m.observeOutage(ctx, storeDependency, "", false, now.Sub(since), refused)
 }
 
 // storeFailed records a call that failed with [ErrStoreUnavailable].
@@ -180,6 +181,7 @@ func (m *Manager) storeFailed(ctx context.Context, op string, err error) {
 	m.cfg.logger.LogAttrs(ctx, slog.LevelError, "session: store unavailable",
 		slog.String("op", op), slog.String("error", err.Error()),
 		slog.Duration("timeout", m.cfg.storeTimeout))
+	m.observeOutage(ctx, storeDependency, op, true, 0, 0)
 }
 
 // storeKnownDown reports whether the store is known to be down: its last
@@ -255,10 +257,10 @@ func (m *Manager) storeReady(ctx context.Context) error {
 // one is known to be down, the answer is 503 store_unavailable too.
 func (m *Manager) loginGate(ctx context.Context) *HTTPError {
 	if err := m.storeReady(ctx); err != nil {
-		return m.tokenError(err)
+		return m.tokenError(gateError(err))
 	}
 	if err := m.dependenciesReady(ctx); err != nil {
-		return m.tokenError(err)
+		return m.tokenError(gateError(err))
 	}
 	return nil
 }

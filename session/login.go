@@ -351,6 +351,7 @@ func (h loginHandler) login(w http.ResponseWriter, r *http.Request, c miniauth.C
 	if e != nil {
 		return spent(e, todo)
 	}
+	h.m.observeLogin(ctx, "login", c.Platform().OrWeChat(), nil)
 	h.answer(w, token, body)
 	return nil
 }

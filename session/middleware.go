@@ -166,5 +166,8 @@ func (m *Manager) refuse(w http.ResponseWriter, r *http.Request, op string, e *H
 		attrs = append(attrs, slog.String("error", e.Err.Error()))
 	}
 	m.cfg.logger.LogAttrs(r.Context(), level, "session: request refused", attrs...)
+	if op == "login" || op == "phone" {
+		m.observeLogin(r.Context(), op, "", e)
+	}
 	m.cfg.errorHandler(w, r, e)
 }

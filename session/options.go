@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/wxmp/miniauth"
 )
 
 // DefaultTTL is how long a login token is valid by default.
@@ -36,6 +38,7 @@ type config struct {
 	afterIssue   func(context.Context, *Record)       // WithAfterIssue; nil: none
 	depTimeout   time.Duration
 	dependencies []registered
+	observer     *miniauth.Observer // WithObserver
 }
 
 func defaultConfig() config {

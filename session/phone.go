@@ -148,6 +148,7 @@ func (h phoneHandler) bind(w http.ResponseWriter, r *http.Request, rec *Record) 
 	// The old token is gone already: two live tokens for one login would
 	// outlast a logout of either.
 	issued = true
+	h.m.observeLogin(ctx, "phone", c.Platform().OrWeChat(), nil)
 	h.answer(w, token, body)
 	return nil
 }

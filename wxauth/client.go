@@ -100,6 +100,7 @@ func New(appID, secret string, opts ...Option) (*App, error) {
 		Logger:         cfg.logger,
 		Secrets:        []string{secret},
 		ErrBadResponse: ErrBadResponse,
+		Observer:       cfg.observer,
 		StatusError: func(op string, status int) error {
 			return &StatusError{Op: op, StatusCode: status}
 		},

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/wxmp/miniauth"
 	"github.com/wxmp/miniauth/internal/engine"
 )
 
@@ -36,7 +37,8 @@ type config struct {
 	tokenStore   TokenStore
 	tokenSource  TokenSource
 	classicToken bool
-	apiSecurity  *apiSecurity // WithAPISecurity
+	apiSecurity  *apiSecurity       // WithAPISecurity
+	observer     *miniauth.Observer // WithObserver
 	// component holds the options of [NewComponent]; nil for [New], whose
 	// options refuse component options (component_options.go).
 	component *componentOptions

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/go-resty/resty/v2"
+	"github.com/wxmp/miniauth"
 )
 
 // DefaultUserAgent is the User-Agent of every request unless
@@ -35,6 +36,15 @@ type Config struct {
 	Package string
 	// Upstream names the platform in messages ("wechat"). Required.
 	Upstream string
+	// Platform is the platform an [Observer] is told of; empty: Upstream,
+	// when it names a known platform.
+	//
+	// [Observer]: https://pkg.go.dev/github.com/wxmp/miniauth#Observer
+	Platform miniauth.Platform
+	// Observer, when not nil, is told of each call, each of its HTTP
+	// requests and each token refresh (see miniauth.Observer). Without
+	// one, a call does nothing more than test this field.
+	Observer *miniauth.Observer
 	// HTTPClient is the client requests go through. It is copied, never
 	// modified (resty mutates the client it is given); a nil client or
 	// Transport gets [DefaultTransport]. Redirects are never followed
@@ -112,6 +122,9 @@ func New(cfg Config) (*Client, error) {
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = DefaultUserAgent
 	}
+	if p := miniauth.Platform(cfg.Upstream); cfg.Platform == "" && p.Known() {
+		cfg.Platform = p
+	}
 	if cfg.StatusError == nil {
 		pkg, sentinel := cfg.Package, cfg.ErrBadResponse
 		cfg.StatusError = func(op string, status int) error {
@@ -156,10 +169,18 @@ func New(cfg Config) (*Client, error) {
 // A retry waits its backoff, unless the wait would pass ctx's deadline:
 // the last error is then returned at once.
 func (c *Client) Do(ctx context.Context, req Request, out Reply) error {
+	if o := c.cfg.Observer; o != nil {
+		return c.observedDo(ctx, &req, out, o)
+	}
+	return c.do(ctx, &req, out, nil)
+}
+
+// do is [Client.Do], telling call (when not nil) of each HTTP request.
+func (c *Client) do(ctx context.Context, req *Request, out Reply, call *miniauth.Call) error {
 	var err error
 	for attempt := 0; ; attempt++ {
 		var retry bool
-		retry, err = c.attempt(ctx, &req, out)
+		retry, err = c.attempt(ctx, req, out, call)
 		if err == nil || !retry || attempt >= c.cfg.Retries {
 			break
 		}
@@ -216,9 +237,14 @@ func (c *Client) attemptContext(ctx context.Context) (context.Context, context.C
 // read here, under [MaxBodyLen], into a buffer the Client reuses, and
 // decoded whatever the Content-Type says (WeChat serves JSON as
 // text/plain).
-func (c *Client) attempt(ctx context.Context, req *Request, out Reply) (retry bool, err error) {
+func (c *Client) attempt(ctx context.Context, req *Request, out Reply, call *miniauth.Call) (retry bool, err error) {
 	actx, cancel := c.attemptContext(ctx)
 	defer cancel()
+	if call != nil {
+		call.Attempts++
+		call.Status = 0
+		defer c.observeRequest(ctx, call, time.Now(), &err)
+	}
 	r := c.http.R().SetContext(actx).SetDoNotParseResponse(true)
 	switch {
 	case req.JSON != nil:
@@ -233,6 +259,9 @@ func (c *Client) attempt(ctx context.Context, req *Request, out Reply) (retry bo
 	resp, err := r.Execute(req.Method, req.url())
 	var body []byte
 	if err == nil {
+		if call != nil {
+			call.Status = resp.RawResponse.StatusCode
+		}
 		buf := c.bufs.Get().(*[]byte)
 		defer c.bufs.Put(buf)
 		body, err = readBody(resp.RawResponse.Body, buf)

@@ -141,4 +141,13 @@
 //
 // A platform's options embed [Settings] (DefaultSettings and one setter
 // per shared option), and [Settings.Config] builds the Client.
+//
+// # Observing
+//
+// [Config.Observer] (a platform's WithObserver, through
+// [Settings.SetObserver]) is told of each call ([Client.Do]: its API, its
+// HTTP requests with their statuses, its outcome) and of each token
+// refresh. A platform's typed error implements [CodedError] so that the
+// observer learns the platform's error code. Without an observer a call
+// tests one pointer and allocates nothing more.
 package engine

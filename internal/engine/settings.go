@@ -43,6 +43,9 @@ type Settings struct {
 	// platform's own fetch.
 	TokenStore  miniauth.TokenStore
 	TokenSource miniauth.TokenSource
+	// Observer is told of the client's calls and token refreshes
+	// (WithObserver); nil: none.
+	Observer *miniauth.Observer
 }
 
 // DefaultSettings returns the defaults of a platform package pkg whose API
@@ -147,6 +150,15 @@ func (s *Settings) SetTokenSource(src miniauth.TokenSource) error {
 	return nil
 }
 
+// SetObserver sets Observer, which must not be nil.
+func (s *Settings) SetObserver(o *miniauth.Observer) error {
+	if o == nil {
+		return s.errorf("observer must not be nil")
+	}
+	s.Observer = o
+	return nil
+}
+
 // Config returns the request loop's [Config] of these settings for the
 // platform named upstream, whose malformed replies match errBadResponse,
 // with the app's secrets. The platform may set Config.StatusError and
@@ -163,6 +175,7 @@ func (s *Settings) Config(upstream string, errBadResponse error, secrets ...stri
 		Logger:         s.Logger,
 		Secrets:        secrets,
 		ErrBadResponse: errBadResponse,
+		Observer:       s.Observer,
 	}
 }
 

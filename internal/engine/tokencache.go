@@ -167,6 +167,9 @@ type TokenCache struct {
 	lockTTL    time.Duration // store lock; the work under it ends before it expires
 	budget     time.Duration // bound of one whole refresh, waiting included
 	hold       time.Duration // no background refresh this long after one failed
+	platform   miniauth.Platform
+	obs        *miniauth.Observer // told of each refresh, or nil
+	fetches    atomic.Int64       // fetches from the source, for obs
 
 	cur atomic.Pointer[cachedToken]
 
@@ -218,6 +221,8 @@ func (c *Client) NewTokenCache(tc TokenConfig) (*TokenCache, error) {
 		lockTTL:    lockTTL,
 		budget:     2*lockTTL + time.Second,
 		hold:       tc.RetryGap,
+		platform:   c.cfg.Platform,
+		obs:        c.cfg.Observer,
 	}, nil
 }
 
@@ -288,7 +293,20 @@ func (c *TokenCache) WaitRefresh() {
 func (c *TokenCache) run(ctx context.Context, f *flight, gen uint64) {
 	ctx, cancel := context.WithTimeout(ctx, c.budget)
 	defer cancel()
+	var start time.Time
+	var fetches int64
+	observed := c.obs != nil && c.obs.TokenRefresh != nil
+	if observed {
+		start, fetches = time.Now(), c.fetches.Load()
+	}
 	tok, err := c.refresh(ctx)
+	if observed {
+		// One refresh runs at a time: the fetches counted meanwhile are its.
+		// Told before the waiters are released, so that what they see next
+		// includes it.
+		c.obs.TokenRefresh(ctx, &miniauth.TokenRefresh{Platform: c.platform,
+			Duration: time.Since(start), Fetched: c.fetches.Load() != fetches, Err: err})
+	}
 	c.mu.Lock()
 	switch {
 	case err != nil:
@@ -418,6 +436,7 @@ func (c *TokenCache) storeFailed(ctx context.Context, what string, err error) (*
 
 // fetch asks the source for a token and checks it.
 func (c *TokenCache) fetch(ctx context.Context) (*cachedToken, *miniauth.Token, error) {
+	c.fetches.Add(1)
 	tok, err := c.src.Token(ctx)
 	if err != nil {
 		return nil, nil, err
