@@ -35,8 +35,13 @@ sql_stop() {
   if [ -f "$sql_dir/pg/data/postmaster.pid" ]; then
     su -s /bin/sh postgres -c "'$sql_pgbin/pg_ctl' -D '$sql_dir/pg/data' -m immediate stop" >/dev/null 2>&1 || true
   fi
-  if [ -f "$sql_dir/my/mariadb.pid" ]; then kill "$(cat "$sql_dir/my/mariadb.pid")" 2>/dev/null || true; fi
-  rm -rf "$sql_dir"
+  if [ -f "$sql_dir/my/mariadb.pid" ]; then
+    local pid
+    pid=$(cat "$sql_dir/my/mariadb.pid")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  fi
+  rm -rf "$sql_dir" 2>/dev/null || true
 }
 # Chain onto the EXIT trap already set (.ci/run's redis cleanup).
 eval "sql_prev_trap=($(trap -p EXIT))"
