@@ -161,18 +161,26 @@ func SingleApp(ctx context.Context, c Client, appID string) (Client, error) {
 	return nil, fmt.Errorf("miniauth: app %q is not served here: %w", clip(appID), ErrUnknownApp)
 }
 
-// ResolveApp returns the client of appID on platform p from apps: through
-// [PlatformApps.AppOn] when apps has it, else through App, refusing a client
-// of another platform than a non-empty p. Every failure matches
-// [ErrUnknownApp] unless apps itself failed for another reason.
+// ResolveApp returns the client of appID on platform p from apps: an apps
+// that is itself a [Client] serves its own app ([SingleApp], without calling
+// its App method: a type that embeds a platform's *App would answer with the
+// embedded App, not itself); else through [PlatformApps.AppOn] when apps has
+// it, else through App, refusing a client of another platform than a
+// non-empty p. Every failure matches [ErrUnknownApp] unless apps itself
+// failed for another reason.
 func ResolveApp(ctx context.Context, apps Apps, p Platform, appID string) (Client, error) {
 	if apps == nil {
 		return nil, errors.New("miniauth: no apps configured")
 	}
-	if pa, ok := apps.(PlatformApps); ok {
+	var c Client
+	var err error
+	if one, ok := apps.(Client); ok {
+		c, err = SingleApp(ctx, one, appID)
+	} else if pa, ok := apps.(PlatformApps); ok {
 		return pa.AppOn(ctx, p, appID)
+	} else {
+		c, err = apps.App(ctx, appID)
 	}
-	c, err := apps.App(ctx, appID)
 	if err != nil {
 		return nil, err
 	}

@@ -187,3 +187,25 @@ func TestPhoneOptionsAndCountryCode(t *testing.T) {
 	var p miniauth.PhoneNumber
 	assert.Error(t, json.Unmarshal([]byte(`{"countryCode":{}}`), &p))
 }
+
+// liar is a client whose App method answers with another client, as a type
+// that embeds a platform's *App and overrides its methods does.
+type liar struct{ stub }
+
+func (l liar) App(context.Context, string) (miniauth.Client, error) {
+	return stub{l.p, "someone-else"}, nil
+}
+
+func TestResolveAppOfAClientIsTheClient(t *testing.T) {
+	t.Parallel()
+	c := liar{stub{miniauth.WeChat, "wx1"}}
+	for _, id := range []string{"", "wx1"} {
+		got, err := miniauth.ResolveApp(context.Background(), c, "", id)
+		require.NoError(t, err)
+		assert.Equal(t, c, got, "the client itself, not what its App method says")
+	}
+	_, err := miniauth.ResolveApp(context.Background(), c, miniauth.QQ, "wx1")
+	assert.ErrorIs(t, err, miniauth.ErrUnknownApp)
+	_, err = miniauth.ResolveApp(context.Background(), c, "", "wx2")
+	assert.ErrorIs(t, err, miniauth.ErrUnknownApp)
+}

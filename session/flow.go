@@ -82,18 +82,7 @@ func (f *flow) client(r *http.Request, platform, appID string) (miniauth.Client,
 		return nil, unknownApp(fmt.Errorf("session: unknown platform: %w", miniauth.ErrUnknownApp))
 	}
 	ctx := r.Context()
-	var c miniauth.Client
-	var err error
-	if f.single != nil {
-		// Not f.single.App: a type that embeds *wxauth.App (a test's fake)
-		// would answer with the embedded App, not itself.
-		c, err = miniauth.SingleApp(ctx, f.single, appID)
-		if err == nil && p != "" && c.Platform() != p {
-			err = fmt.Errorf("session: the app is not served on this platform: %w", miniauth.ErrUnknownApp)
-		}
-	} else {
-		c, err = miniauth.ResolveApp(ctx, f.apps, p, appID)
-	}
+	c, err := miniauth.ResolveApp(ctx, f.apps, p, appID)
 	switch {
 	case err == nil && c == nil:
 		return nil, unknownApp(miniauth.ErrUnknownApp)
