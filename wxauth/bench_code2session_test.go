@@ -79,7 +79,7 @@ func floorCode2Session(ctx context.Context, hc *http.Client, base, appID, secret
 // BenchmarkCode2Session measures App.Code2Session with its default client
 // ("App") against floorCode2Session ("floor"), both calling the same loopback
 // server in the same run, one call at a time, interleaved ("ratio", the
-// figure to read: the goal is ≤ 1.15), and from all CPUs
+// figure to read: the goal is ≤ 1.05), and from all CPUs
 // ("Parallel").
 func BenchmarkCode2Session(b *testing.B) {
 	srv := c2sServer(b)

@@ -550,3 +550,63 @@ func TestDoErrorStatus(t *testing.T) {
 		})
 	}
 }
+
+// headerAdder is a RoundTripper that adds to the headers of each request
+// it sends in place, as a careless tracing or signing middleware does
+// (RoundTrip should not modify its request, but some do).
+type headerAdder struct{ next http.RoundTripper }
+
+func (h headerAdder) RoundTrip(r *http.Request) (*http.Response, error) {
+	r.Header.Add("Accept", "text/plain")
+	r.Header.Set("User-Agent", "mutated")
+	return h.next.RoundTrip(r)
+}
+
+// TestBodilessRequestsShareNoHeaderState sends bodiless requests (the path
+// that builds its own *http.Request) from many goroutines through a
+// transport that changes each request's headers: under -race, no request
+// may write to headers another one reads, and every request leaves with
+// the Client's own headers.
+func TestBodilessRequestsShareNoHeaderState(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var accepts []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		accepts = append(accepts, strings.Join(r.Header.Values("Accept"), ","))
+		mu.Unlock()
+		_, _ = io.WriteString(w, `{"openid":"o1"}`)
+	}))
+	t.Cleanup(srv.Close)
+	plain, _ := newClient(t, engine.Config{})
+	mutating, _ := newClient(t, engine.Config{HTTPClient: &http.Client{Transport: headerAdder{http.DefaultTransport}}})
+	var wg sync.WaitGroup
+	for i := range 32 {
+		wg.Go(func() {
+			c := plain
+			if i%2 == 1 {
+				c = mutating
+			}
+			for range 10 {
+				var r userReply
+				assert.NoError(t, c.Do(context.Background(), engine.Request{
+					Op: "login", Method: http.MethodGet, Base: srv.URL, Path: "/sns/login",
+					Header: map[string]string{"X-Call": "1"},
+				}, &r))
+			}
+		})
+	}
+	wg.Wait()
+	assert.Len(t, accepts, 320)
+	var plainCount int
+	for _, a := range accepts {
+		switch a {
+		case "application/json":
+			plainCount++
+		case "application/json,text/plain":
+		default:
+			t.Errorf("Accept %q: a request's header leaked into another's", a)
+		}
+	}
+	assert.Equal(t, 160, plainCount)
+}
