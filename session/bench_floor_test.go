@@ -1,26 +1,29 @@
 package session_test
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+	"github.com/wxmp/miniauth/internal/redistest"
 	"github.com/wxmp/miniauth/wxauth/wxauthtest"
 )
 
-// benchFloorLoad runs the floor of BenchmarkLoginLoad: the login server a
-// careful developer writes by hand with net/http alone ([floorServer]),
-// against the same fake WeChat and under the same load as the README's
-// wiring, and returns its logins/s.
-func benchFloorLoad(b *testing.B, clients int) float64 {
+// floorTarget starts the floor of the login benchmarks: the login server
+// a careful developer writes by hand with net/http alone ([floorServer]),
+// against a fake WeChat of its own. Its sessions are in a map under a
+// mutex, or with rdb in Redis ([floorRedis]).
+func floorTarget(b *testing.B, rdb *redis.Client) *loadTarget {
 	wx := wxauthtest.NewServer(testAppID, testSecret, wxauthtest.WithRateLimit(1<<30))
 	b.Cleanup(wx.Close)
 	// The transport a careful developer configures: http.DefaultTransport's
@@ -31,34 +34,89 @@ func benchFloorLoad(b *testing.B, clients int) float64 {
 	fs := &floorServer{
 		wxURL: wx.URL, appID: testAppID, secret: testSecret, ttl: 2 * time.Hour,
 		hc:       &http.Client{Transport: tr, Timeout: 5 * time.Second},
-		sessions: make(map[string]floorSession),
+		sessions: &floorMap{m: make(map[string]floorSession)},
+	}
+	if rdb != nil {
+		fs.sessions = floorRedis{rdb: rdb, prefix: redistest.Prefix(b, rdb)}
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/login", fs.login)
 	mux.HandleFunc("GET /api/me", fs.me)
-	srv := httptest.NewServer(mux)
-	b.Cleanup(srv.Close)
-	return runLoginLoad(b, wx, srv.URL, clients, false)
+	return newLoadTarget(b, wx, mux)
 }
 
 // floorServer is a login server written by hand: encoding/json for the
 // body and WeChat's answer, one GET of jscode2session with the standard
 // library's client, a token of 32 bytes from crypto/rand, sessions in a map
-// under a mutex. It checks what it must (body size, errcode, openid, token
-// expiry) and nothing more: no retries, no logging, no phone, no store
-// outage handling.
+// under a mutex or in Redis. It checks what it must (body size, errcode,
+// openid, token expiry) and nothing more: no retries, no logging, no
+// phone, no store outage handling, no revocation.
 type floorServer struct {
 	wxURL, appID, secret string
 	ttl                  time.Duration
 	hc                   *http.Client
-
-	mu       sync.RWMutex
-	sessions map[string]floorSession
+	sessions             floorStore
 }
 
 type floorSession struct {
-	openID, sessionKey string
-	expires            time.Time
+	OpenID     string    `json:"openid"`
+	SessionKey string    `json:"session_key"`
+	Expires    time.Time `json:"expires"`
+}
+
+// floorStore keeps the floor's sessions by token.
+type floorStore interface {
+	put(ctx context.Context, token string, s floorSession, ttl time.Duration) error
+	get(ctx context.Context, token string) (floorSession, bool, error)
+}
+
+// floorMap is the floor's memory store: a map under a mutex.
+type floorMap struct {
+	mu sync.RWMutex
+	m  map[string]floorSession
+}
+
+func (f *floorMap) put(_ context.Context, token string, s floorSession, _ time.Duration) error {
+	f.mu.Lock()
+	f.m[token] = s
+	f.mu.Unlock()
+	return nil
+}
+
+func (f *floorMap) get(_ context.Context, token string) (floorSession, bool, error) {
+	f.mu.RLock()
+	s, ok := f.m[token]
+	f.mu.RUnlock()
+	return s, ok, nil
+}
+
+// floorRedis is the floor's Redis store, as written by hand with go-redis:
+// one SET with an expiry per login, one GET per request, the session as
+// JSON under the token.
+type floorRedis struct {
+	rdb    *redis.Client
+	prefix string
+}
+
+func (f floorRedis) put(ctx context.Context, token string, s floorSession, ttl time.Duration) error {
+	v, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	return f.rdb.Set(ctx, f.prefix+token, v, ttl).Err()
+}
+
+func (f floorRedis) get(ctx context.Context, token string) (floorSession, bool, error) {
+	v, err := f.rdb.Get(ctx, f.prefix+token).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return floorSession{}, false, nil
+	}
+	if err != nil {
+		return floorSession{}, false, err
+	}
+	var s floorSession
+	err = json.Unmarshal(v, &s)
+	return s, err == nil, err
 }
 
 func (s *floorServer) login(w http.ResponseWriter, r *http.Request) {
@@ -99,9 +157,11 @@ func (s *floorServer) login(w http.ResponseWriter, r *http.Request) {
 	var raw [32]byte
 	_, _ = rand.Read(raw[:])
 	token := base64.RawURLEncoding.EncodeToString(raw[:])
-	s.mu.Lock()
-	s.sessions[token] = floorSession{openID: out.OpenID, sessionKey: out.SessionKey, expires: time.Now().Add(s.ttl)}
-	s.mu.Unlock()
+	sess := floorSession{OpenID: out.OpenID, SessionKey: out.SessionKey, Expires: time.Now().Add(s.ttl)}
+	if err := s.sessions.put(r.Context(), token, sess, s.ttl); err != nil {
+		http.Error(w, `{"error":"store"}`, http.StatusServiceUnavailable)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(struct {
 		Token     string `json:"token"`
@@ -113,12 +173,18 @@ func (s *floorServer) login(w http.ResponseWriter, r *http.Request) {
 
 func (s *floorServer) me(w http.ResponseWriter, r *http.Request) {
 	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	s.mu.RLock()
-	sess, found := s.sessions[token]
-	s.mu.RUnlock()
-	if !ok || !found || time.Now().After(sess.expires) {
+	if !ok {
 		http.Error(w, `{"error":"invalid_token"}`, http.StatusUnauthorized)
 		return
 	}
-	_, _ = io.WriteString(w, sess.openID)
+	sess, found, err := s.sessions.get(r.Context(), token)
+	if err != nil {
+		http.Error(w, `{"error":"store"}`, http.StatusServiceUnavailable)
+		return
+	}
+	if !found || time.Now().After(sess.Expires) {
+		http.Error(w, `{"error":"invalid_token"}`, http.StatusUnauthorized)
+		return
+	}
+	_, _ = io.WriteString(w, sess.OpenID)
 }

@@ -31,41 +31,135 @@ import (
 //
 //	go test -run '^$' -bench LoginLoad -count 6 ./session/
 //
-// The floor runs first in the same run: floor/clients=N is a login server
-// written by hand with net/http alone (bench_floor_test.go), and the code
-// logins of the README's wiring, on the memory store (code/clients=N) and on
-// the Redis store (redis/clients=N, which needs REDIS_ADDR), report
-// "x-floor": their logins/s over the floor's of the same run and clients.
+// floor-memory/clients=N is a login server written by hand with net/http
+// alone (bench_floor_test.go), floor-redis/clients=N the same with its
+// sessions in Redis by go-redis; "redis" is the README's wiring on the
+// Redis store, and redis-sameuser the same with each client logging one
+// user in again and again (every login past the bound on sessions per user
+// evicts one). The Redis ones need REDIS_ADDR. BenchmarkLoginFloorRatio
+// compares the wiring with the floor.
 func BenchmarkLoginLoad(b *testing.B) {
-	floor := make(map[int]float64) // the floor's logins/s by clients, of its last (longest) run
-	for _, clients := range []int{1, 50} {
-		b.Run(fmt.Sprintf("floor/clients=%d", clients), func(b *testing.B) {
-			floor[clients] = benchFloorLoad(b, clients)
-		})
-	}
-	for _, body := range []string{"code", "profile", "redis"} {
+	for _, name := range []string{"floor-memory", "floor-redis", "code", "profile", "redis", "redis-sameuser"} {
 		for _, clients := range []int{1, 50} {
-			b.Run(fmt.Sprintf("%s/clients=%d", body, clients), func(b *testing.B) {
-				var store session.Store // nil: the memory store
-				if body == "redis" {
-					c := redistest.Client(b)
-					s, err := redisstore.New(c, redisstore.WithKeyPrefix(redistest.Prefix(b, c)))
-					if err != nil {
-						b.Fatal(err)
-					}
-					store = s
+			b.Run(fmt.Sprintf("%s/clients=%d", name, clients), func(b *testing.B) {
+				load := loadConfig{clients: clients, profile: name == "profile", sameUser: name == "redis-sameuser"}
+				var t *loadTarget
+				switch name {
+				case "floor-memory":
+					t = floorTarget(b, nil)
+				case "floor-redis":
+					t = floorTarget(b, redistest.Client(b))
+				default:
+					t = readmeTarget(b, strings.HasPrefix(name, "redis"))
 				}
-				rate := benchLoginLoad(b, clients, body == "profile", store)
-				if f := floor[clients]; f > 0 && body != "profile" && rate > 0 {
-					b.ReportMetric(rate/f, "x-floor")
-				}
+				t.run(b, load)
 			})
 		}
 	}
 }
 
-// benchLoginLoad runs the README's wiring on store and returns its logins/s.
-func benchLoginLoad(b *testing.B, clients int, profile bool, store session.Store) float64 {
+// BenchmarkLoginFloorRatio measures the README's wiring against the floor
+// (bench_floor_test.go) on the memory store and on Redis, by the same
+// load: 50 clients, each login a different user's. The two servers take
+// turns, a round of 400 logins each, the order alternating, and it reports
+// the median over pairs of pairs of the wiring's logins/s over the floor's
+// ("x-floor"): drift in the machine's load hits both alike.
+//
+//	go test -run '^$' -bench LoginFloorRatio -benchtime 20x -count 3 ./session/
+func BenchmarkLoginFloorRatio(b *testing.B) {
+	const round = 400
+	for _, store := range []string{"memory", "redis"} {
+		b.Run(store+"/clients=50", func(b *testing.B) {
+			var floor, wiring *loadTarget
+			if store == "redis" {
+				floor, wiring = floorTarget(b, redistest.Client(b)), readmeTarget(b, true)
+			} else {
+				floor, wiring = floorTarget(b, nil), readmeTarget(b, false)
+			}
+			load := loadConfig{clients: 50}
+			for _, t := range []*loadTarget{floor, wiring} { // warm both up: connections, pools, caches
+				if _, err := t.round(load, round, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+			var ratios []float64
+			var tf, tw time.Duration
+			n := 0
+			for b.Loop() {
+				order := []*loadTarget{floor, wiring}
+				if n%2 == 1 {
+					order[0], order[1] = wiring, floor
+				}
+				for _, t := range order {
+					d, err := t.round(load, round, nil)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if t == floor {
+						tf += d
+					} else {
+						tw += d
+					}
+				}
+				n++
+				if n%2 == 0 {
+					ratios = append(ratios, float64(tf)/float64(tw)) // logins/s of the wiring over the floor's
+					tf, tw = 0, 0
+				}
+			}
+			if len(ratios) == 0 {
+				ratios = append(ratios, float64(tf)/float64(tw))
+			}
+			slices.Sort(ratios)
+			b.ReportMetric(0, "ns/op")
+			b.ReportMetric(ratios[len(ratios)/2], "x-floor")
+		})
+	}
+}
+
+// loadConfig is the load a loadTarget is put under.
+type loadConfig struct {
+	clients int  // how many clients log users in at once
+	profile bool // whether each login posts the signed and encrypted profile
+	// sameUser makes each client log one user in again and again; without
+	// it each login is a different user's, as a login server's traffic is
+	// (many users, each logging in now and then). The same user's logins
+	// pass the store's bound on sessions per user, and each then costs an
+	// eviction.
+	sameUser bool
+}
+
+// loadTarget is a login server under load (POST /api/login, GET /api/me)
+// and the fake WeChat its users log in with.
+type loadTarget struct {
+	wx   *wxauthtest.Server
+	url  string
+	hc   *http.Client
+	next atomic.Int64 // the number of the last user logged in
+}
+
+// newLoadTarget starts handler (serving /api/login and /api/me, calling
+// the fake WeChat at wx) and a client of it.
+func newLoadTarget(b *testing.B, wx *wxauthtest.Server, handler http.Handler) *loadTarget {
+	srv := httptest.NewServer(handler)
+	b.Cleanup(srv.Close)
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 100
+	b.Cleanup(tr.CloseIdleConnections)
+	return &loadTarget{wx: wx, url: srv.URL, hc: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+}
+
+// readmeTarget starts the README's wiring, on the memory store or on Redis.
+func readmeTarget(b *testing.B, onRedis bool) *loadTarget {
+	var store session.Store // nil: the memory store
+	if onRedis {
+		c := redistest.Client(b)
+		s, err := redisstore.New(c, redisstore.WithKeyPrefix(redistest.Prefix(b, c)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		store = s
+	}
 	wx := wxauthtest.NewServer(testAppID, testSecret, wxauthtest.WithRateLimit(1<<30))
 	b.Cleanup(wx.Close)
 	app, err := wxauth.New(testAppID, testSecret, wxauth.WithBaseURL(wx.URL))
@@ -80,65 +174,81 @@ func benchLoginLoad(b *testing.B, clients int, profile bool, store session.Store
 		rec, _ := session.FromContext(r.Context())
 		_, _ = w.Write([]byte(rec.OpenID))
 	})))
-	srv := httptest.NewServer(mux)
-	b.Cleanup(srv.Close)
-	return runLoginLoad(b, wx, srv.URL, clients, profile)
+	return newLoadTarget(b, wx, mux)
 }
 
-// runLoginLoad logs users in at the login server at url (POST /api/login,
-// GET /api/me) from clients concurrent clients, b.N logins in all, reports
-// logins/s and latencies, and returns the logins/s (0 when b failed).
-func runLoginLoad(b *testing.B, wx *wxauthtest.Server, url string, clients int, profile bool) float64 {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = clients
-	b.Cleanup(tr.CloseIdleConnections)
-	hc := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+// latencies collects the latencies of each client's requests.
+type latencies struct{ login, me [][]time.Duration }
 
-	var next atomic.Int64
-	loginLat := make([][]time.Duration, clients)
-	meLat := make([][]time.Duration, clients)
+// round logs n users in from load.clients concurrent clients (each login:
+// a code from the fake, the POST, one GET /api/me with the token) and
+// returns how long it took. With lat, each client's latencies are added to
+// it.
+func (t *loadTarget) round(load loadConfig, n int64, lat *latencies) (time.Duration, error) {
+	first := t.next.Load()
+	var left atomic.Int64
+	left.Store(n)
+	errs := make(chan error, load.clients)
 	var wg sync.WaitGroup
-	b.ReportAllocs()
-	b.ResetTimer()
 	start := time.Now()
-	for c := range clients {
-		openID := fmt.Sprintf("oBenchLoad%018d", c) // one user a client: no two logins of one user at once
+	for c := range load.clients {
 		wg.Go(func() {
-			for next.Add(1) <= int64(b.N) {
-				body, err := loadLoginBody(wx, openID, profile)
+			for left.Add(-1) >= 0 {
+				id := t.next.Add(1) // a user of its own
+				if load.sameUser {
+					id = int64(c) // one user a client: no two logins of one user at once
+				}
+				openID := fmt.Sprintf("oBenchLoad%018d", id)
+				body, err := loadLoginBody(t.wx, openID, load.profile)
 				if err != nil {
-					b.Error(err)
+					errs <- err
 					return
 				}
 				t0 := time.Now()
-				tok, err := loadPost(hc, url+"/api/login", body)
+				tok, err := loadPost(t.hc, t.url+"/api/login", body)
 				t1 := time.Now()
+				if err == nil {
+					err = loadGetMe(t.hc, t.url+"/api/me", tok, openID)
+				}
 				if err != nil {
-					b.Error(err)
+					errs <- err
 					return
 				}
-				if err := loadGetMe(hc, url+"/api/me", tok, openID); err != nil {
-					b.Error(err)
-					return
+				if lat != nil {
+					lat.login[c] = append(lat.login[c], t1.Sub(t0))
+					lat.me[c] = append(lat.me[c], time.Since(t1))
 				}
-				loginLat[c] = append(loginLat[c], t1.Sub(t0))
-				meLat[c] = append(meLat[c], time.Since(t1))
 			}
 		})
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	b.StopTimer()
-	if b.Failed() {
-		return 0
+	if load.sameUser {
+		t.next.Store(first)
 	}
-	rate := float64(b.N) / elapsed.Seconds()
-	b.ReportMetric(rate, "logins/s")
-	login, me := slices.Concat(loginLat...), slices.Concat(meLat...)
+	select {
+	case err := <-errs:
+		return 0, err
+	default:
+		return elapsed, nil
+	}
+}
+
+// run puts t under load for b.N logins and reports logins/s and latencies.
+func (t *loadTarget) run(b *testing.B, load loadConfig) {
+	lat := &latencies{login: make([][]time.Duration, load.clients), me: make([][]time.Duration, load.clients)}
+	b.ReportAllocs()
+	b.ResetTimer()
+	elapsed, err := t.round(load, int64(b.N), lat)
+	b.StopTimer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "logins/s")
+	login, me := slices.Concat(lat.login...), slices.Concat(lat.me...)
 	b.ReportMetric(quantileMS(login, 0.50), "login-p50-ms")
 	b.ReportMetric(quantileMS(login, 0.99), "login-p99-ms")
 	b.ReportMetric(quantileMS(me, 0.99), "me-p99-ms")
-	return rate
 }
 
 // loadLoginBody returns the JSON a mini-program posts after wx.login: the code,

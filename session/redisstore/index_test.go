@@ -2,7 +2,9 @@ package redisstore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -157,4 +159,73 @@ func TestRedisGoesDownForSubjects(t *testing.T) {
 	require.NoError(t, err)
 	stop()
 	assert.ErrorIs(t, s.DeleteSubject(context.Background(), "u1"), session.ErrStoreUnavailable)
+}
+
+// failDels is a go-redis hook that, while on, fails every DEL the client
+// sends without sending it, as an outage between the index script and the
+// DELs of an eviction would.
+type failDels struct{ on atomic.Bool }
+
+func (h *failDels) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *failDels) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if h.on.Load() && len(cmds) > 0 && cmds[0].Name() == "del" {
+			for _, c := range cmds {
+				c.SetErr(errors.New("test: connection reset"))
+			}
+			return cmds[0].Err()
+		}
+		return next(ctx, cmds)
+	}
+}
+
+func (h *failDels) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, c redis.Cmder) error {
+		if h.on.Load() && c.Name() == "del" {
+			c.SetErr(errors.New("test: connection reset"))
+			return c.Err()
+		}
+		return next(ctx, c)
+	}
+}
+
+// TestEvictedRecordsStayRevocable: a Put beyond the bound moves the oldest
+// record from the owner's index to its evicted set before it deletes the
+// record. When that DEL fails, the Put fails, the record lives on, and
+// RevokeAll still ends it; the evicted set expires with its last member.
+func TestEvictedRecordsStayRevocable(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := redistest.Client(t)
+	prefix := redistest.Prefix(t, c)
+	hook := &failDels{}
+	c.AddHook(hook)
+	s, err := redisstore.New(c, redisstore.WithKeyPrefix(prefix), redisstore.WithMaxPerSubject(2))
+	require.NoError(t, err)
+	present := func(k string) bool { return c.Exists(ctx, prefix+k).Val() == 1 }
+	evicted := prefix + "evicted:{u1}"
+
+	first, second, third, fourth := randomKey(), randomKey(), randomKey(), randomKey()
+	require.NoError(t, s.Put(ctx, first, ownedBy("u1", "o1"), time.Hour))
+	require.NoError(t, s.Put(ctx, second, ownedBy("u1", "o1"), time.Hour+time.Second))
+	require.NoError(t, s.Put(ctx, third, ownedBy("u1", "o1"), time.Hour+2*time.Second))
+	assert.False(t, present(first), "evicted")
+	assert.Equal(t, []string{first}, c.ZRange(ctx, evicted, 0, -1).Val(), "an evicted key stays in the evicted set until its record would have expired")
+	pttl := c.PTTL(ctx, evicted).Val()
+	assert.True(t, pttl > 59*time.Minute && pttl <= time.Hour, "the evicted set expires with its last member: %s", pttl)
+
+	hook.on.Store(true)
+	err = s.Put(ctx, fourth, ownedBy("u1", "o1"), time.Hour+3*time.Second)
+	hook.on.Store(false)
+	require.ErrorIs(t, err, session.ErrStoreUnavailable, "an eviction whose DEL failed fails the Put")
+	assert.True(t, present(second), "its DEL failed: the record lives on")
+	assert.ElementsMatch(t, []string{first, second}, c.ZRange(ctx, evicted, 0, -1).Val())
+	assert.EqualValues(t, 2, c.ZCard(ctx, prefix+"subject:{u1}").Val(), "the evicted set counts toward no bound")
+
+	require.NoError(t, s.DeleteSubject(ctx, "u1"))
+	for _, k := range []string{first, second, third, fourth} {
+		assert.False(t, present(k), "RevokeAll ends a record whose eviction failed, and every other")
+	}
+	assert.Zero(t, c.Exists(ctx, evicted, prefix+"subject:{u1}").Val(), "nothing of the owner is left")
 }

@@ -15,7 +15,11 @@
 // sets the index to expire with its longest-lived member, so once every
 // session of a user has expired, no key of theirs is left. The index makes
 // [Store.DeleteSubject] ([session.Manager.RevokeAll]) a read of one key, and
-// bounds the sessions of one owner ([WithMaxPerSubject]). The openids of a
+// bounds the sessions of one owner ([WithMaxPerSubject]). A Put beyond the
+// bound moves the oldest members to the owner's evicted set, prefix +
+// "evicted:{" + owner + "}", in the same script, then deletes their
+// records: a record whose DEL failed stays within RevokeAll's reach there
+// until it expires, and the eviction costs one round trip. The openids of a
 // subject's sessions are kept too, in a sorted set under prefix + "links:{" +
 // subject + "}" (the slot of the subject's index) scored by the expiry of
 // the last session Put with each, so that RevokeAll of the subject also
@@ -34,7 +38,8 @@
 // subject's openid links, which the braces put in the slot of the owner's
 // name), and no command spans two slots, so the store works on Redis
 // Cluster (its tests run on a node in cluster mode). A record key and its index may live on different nodes: Put
-// writes the record first and then indexes it, so a record is never
+// sends the record's SET and then its index script in one pipeline, and
+// deletes the record again when either fails, so a record is never
 // unreachable from its index for long, and RevokeAll removes the records it
 // found before it removes them from the index, so a RevokeAll interrupted by
 // an outage can be repeated.
@@ -188,6 +193,12 @@ func (s *Store) indexKey(owner string) string {
 	return s.prefix + "subject:{" + owner + "}"
 }
 
+// evictedKey is the key of the records of an owner that a Put evicted
+// (see [indexScript]), in the slot of the owner's index.
+func (s *Store) evictedKey(owner string) string {
+	return s.prefix + "evicted:{" + owner + "}"
+}
+
 // linksKey is the key of the openids a subject's records were Put with, in
 // the slot of the subject's index.
 func (s *Store) linksKey(subject string) string {
@@ -218,40 +229,59 @@ func (s *Store) Get(ctx context.Context, key string) (*session.Record, error) {
 // member, and returns the members beyond the bound, closest to expiry first
 // and never the one just added.
 //
+// The members it returns leave the index for the owner's evicted set, with
+// their scores, in the same script: the caller deletes their records next,
+// and whatever becomes of those DELs, RevokeAll still finds a record that
+// outlived its eviction there, until the record expires. The evicted set is
+// pruned and made to expire like the index, and counts toward no bound: an
+// eviction costs one round trip of DELs, and needs no second one to take
+// the keys out of the index once they are deleted.
+//
 // For a record with a subject, it also adds the record's openid to the
 // subject's links, scored by the same expiry (the greater score wins), and
 // makes the links expire with their last member.
 //
-// KEYS[1]: the index; KEYS[2], for a record with a subject: the subject's
-// links (in the index's slot); ARGV[1]: the record key; ARGV[2]: its TTL in
-// microseconds; ARGV[3]: the bound; ARGV[4]: the record's openid.
+// KEYS[1]: the index; KEYS[2]: the evicted set; KEYS[3], for a record with a
+// subject: the subject's links (all three in the owner's slot); ARGV[1]: the
+// record key; ARGV[2]: its TTL in microseconds; ARGV[3]: the bound; ARGV[4]:
+// the record's openid.
 var indexScript = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
-local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-redis.call('PEXPIREAT', KEYS[1], math.ceil(tonumber(last[2]) / 1000))
-if KEYS[2] then
-  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-  redis.call('ZADD', KEYS[2], 'GT', now + tonumber(ARGV[2]), ARGV[4])
-  local lastLink = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
-  redis.call('PEXPIREAT', KEYS[2], math.ceil(tonumber(lastLink[2]) / 1000))
+if KEYS[3] then
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+  redis.call('ZADD', KEYS[3], 'GT', now + tonumber(ARGV[2]), ARGV[4])
+  local lastLink = redis.call('ZRANGE', KEYS[3], -1, -1, 'WITHSCORES')
+  redis.call('PEXPIREAT', KEYS[3], math.ceil(tonumber(lastLink[2]) / 1000))
 end
 local over = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[3])
 local out = {}
 if over > 0 then
-  for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, over)) do
-    if m ~= ARGV[1] and #out < over then
-      out[#out + 1] = m
+  local ms = redis.call('ZRANGE', KEYS[1], 0, over, 'WITHSCORES')
+  for i = 1, #ms, 2 do
+    if ms[i] ~= ARGV[1] and #out < over then
+      out[#out + 1] = ms[i]
+      redis.call('ZREM', KEYS[1], ms[i])
+      redis.call('ZADD', KEYS[2], 'GT', ms[i + 1], ms[i])
     end
   end
+  local lastEvicted = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
+  redis.call('PEXPIREAT', KEYS[2], math.ceil(tonumber(lastEvicted[2]) / 1000))
 end
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+redis.call('PEXPIREAT', KEYS[1], math.ceil(tonumber(last[2]) / 1000))
 return out
 `)
 
 // Put stores rec under key for ttl and indexes it under its owner; when the
 // owner then holds more records than the bound, it removes the oldest.
+//
+// The SET and the index script go to Redis in one pipeline: one round trip
+// for a login, as a hand-written SET would take (on a Cluster, the two keys
+// are in different slots and go-redis sends them to their nodes at once).
 func (s *Store) Put(ctx context.Context, key string, rec *session.Record, ttl time.Duration) error {
 	if err := session.CheckPut(key, rec, ttl); err != nil {
 		return fmt.Errorf("redisstore: %w", err)
@@ -260,11 +290,37 @@ func (s *Store) Put(ctx context.Context, key string, rec *session.Record, ttl ti
 	if err != nil {
 		return fmt.Errorf("redisstore: put: %w", err)
 	}
-	old, err := s.client.SetArgs(ctx, s.prefix+key, b, redis.SetArgs{TTL: ttl, Get: true}).Bytes()
+	owner := rec.Owner()
+	keys := []string{s.indexKey(owner), s.evictedKey(owner)}
+	if rec.Subject != "" && rec.OpenID != owner {
+		keys = append(keys, s.linksKey(owner))
+	}
+	args := []any{key, ttl.Microseconds(), s.maxPerOwner, rec.OpenID}
+	var set *redis.StatusCmd
+	var index *redis.Cmd
+	_, _ = s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		set = p.SetArgs(ctx, s.prefix+key, b, redis.SetArgs{TTL: ttl, Get: true})
+		index = indexScript.EvalSha(ctx, p, keys, args...)
+		return nil
+	})
+	if err := index.Err(); err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+		// The script is not cached yet (a new or restarted Redis): send it.
+		index = indexScript.Eval(ctx, s.client, keys, args...)
+	}
+	old, err := set.Bytes()
 	if err != nil && !errors.Is(err, redis.Nil) {
+		// The record may or may not be there: take it back, and its index
+		// member with it. The Manager gives its token to nobody.
+		s.takeBack(ctx, owner, key)
 		return unavailable("put", err)
 	}
-	owner := rec.Owner()
+	over, err := index.StringSlice()
+	if err != nil {
+		// A record its index does not name would outlive a RevokeAll: take
+		// it back.
+		s.takeBack(ctx, owner, key)
+		return unavailable("put", err)
+	}
 	if old != nil {
 		// The key held another record (the Manager never reuses a key):
 		// take it out of its owner's index, lest a RevokeAll of that owner
@@ -275,29 +331,46 @@ func (s *Store) Put(ctx context.Context, key string, rec *session.Record, ttl ti
 			}
 		}
 	}
-	keys := []string{s.indexKey(owner)}
-	if rec.Subject != "" && rec.OpenID != owner {
-		keys = append(keys, s.linksKey(owner))
-	}
-	over, err := indexScript.Run(ctx, s.client, keys,
-		key, ttl.Microseconds(), s.maxPerOwner, rec.OpenID).StringSlice()
-	if err != nil {
-		// A record its index does not name would outlive a RevokeAll: take
-		// it back. The Manager gives its token to nobody.
-		_ = s.client.Del(context.WithoutCancel(ctx), s.prefix+key).Err()
-		return unavailable("put", err)
-	}
 	if len(over) > 0 {
-		if err := s.deleteIndexed(ctx, owner, over); err != nil {
+		// The script moved them to the evicted set, which keeps them
+		// within RevokeAll's reach until they expire: one round trip of
+		// DELs is all an eviction costs.
+		cmds, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, k := range over {
+				p.Del(ctx, s.prefix+k)
+			}
+			return nil
+		})
+		for _, c := range cmds {
+			if err == nil {
+				err = c.Err()
+			}
+		}
+		if err != nil {
 			return unavailable("put", err)
 		}
 	}
 	return nil
 }
 
+// takeBack removes, as far as Redis answers, what a failed Put may have
+// written: the record and its member in the owner's index, in one round
+// trip. It runs without ctx's cancellation: a Put that failed because ctx
+// ended must not leave its record behind (the Manager's store timeout
+// answers the request meanwhile).
+func (s *Store) takeBack(ctx context.Context, owner, key string) {
+	ctx = context.WithoutCancel(ctx)
+	_, _ = s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.Del(ctx, s.prefix+key)
+		p.ZRem(ctx, s.indexKey(owner), key)
+		return nil
+	})
+}
+
 // deleteIndexed deletes the records under keys, then takes the keys out of
-// the owner's index; a record whose DEL failed stays indexed.
-func (s *Store) deleteIndexed(ctx context.Context, owner string, keys []string) error {
+// the sorted set under set (an owner's index or evicted set); a record
+// whose DEL failed stays there.
+func (s *Store) deleteIndexed(ctx context.Context, set string, keys []string) error {
 	cmds, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, k := range keys {
 			p.Del(ctx, s.prefix+k)
@@ -311,7 +384,7 @@ func (s *Store) deleteIndexed(ctx context.Context, owner string, keys []string) 
 		}
 	}
 	if len(done) > 0 {
-		if zerr := s.client.ZRem(ctx, s.indexKey(owner), done...).Err(); zerr != nil && err == nil {
+		if zerr := s.client.ZRem(ctx, set, done...).Err(); zerr != nil && err == nil {
 			err = zerr
 		}
 	}
@@ -377,17 +450,28 @@ func (s *Store) DeleteSubject(ctx context.Context, owner string) error {
 	return nil
 }
 
-// deleteOwner removes every record whose [session.Record.Owner] is owner.
+// deleteOwner removes every record whose [session.Record.Owner] is owner:
+// those of its index and those of its evicted set.
 func (s *Store) deleteOwner(ctx context.Context, owner string) error {
-	keys, err := s.client.ZRange(ctx, s.indexKey(owner), 0, -1).Result()
+	sets := []string{s.indexKey(owner), s.evictedKey(owner)}
+	var ranges []*redis.StringSliceCmd
+	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, set := range sets {
+			ranges = append(ranges, p.ZRange(ctx, set, 0, -1))
+		}
+		return nil
+	})
 	if err != nil {
 		return unavailable("delete subject", err)
 	}
-	if len(keys) == 0 {
-		return nil
-	}
-	if err := s.deleteIndexed(ctx, owner, keys); err != nil {
-		return unavailable("delete subject", err)
+	for i, set := range sets {
+		keys := ranges[i].Val()
+		if len(keys) == 0 {
+			continue
+		}
+		if err := s.deleteIndexed(ctx, set, keys); err != nil {
+			return unavailable("delete subject", err)
+		}
 	}
 	return nil
 }
@@ -398,26 +482,31 @@ var _ session.RenewStore = (*Store)(nil)
 // record's new expiry, in microseconds of the Redis clock, if the key is a
 // member and the score is later (ZADD XX GT: a key that a Delete or
 // DeleteSubject took out stays out), and makes the index expire with its
-// last member. For a record with a subject, it raises the score of the
-// record's openid in the subject's links likewise (a link lives as long as
-// the last record Put or renewed with it), and makes the links expire with
-// their last member.
+// last member. It does the same in the owner's evicted set, where a record
+// whose eviction's DEL failed may still be renewed: it must stay within
+// RevokeAll's reach as long as it lives. For a record with a subject, it
+// raises the score of the record's openid in the subject's links likewise
+// (a link lives as long as the last record Put or renewed with it), and
+// makes the links expire with their last member.
 //
-// KEYS[1]: the index; KEYS[2], for a record with a subject: the subject's
-// links (in the index's slot); ARGV[1]: the record key; ARGV[2]: its new TTL
-// in microseconds; ARGV[3]: the record's openid.
+// KEYS[1]: the index; KEYS[2]: the evicted set; KEYS[3], for a record with
+// a subject: the subject's links (all in the owner's slot); ARGV[1]: the
+// record key; ARGV[2]: its new TTL in microseconds; ARGV[3]: the record's
+// openid.
 var renewIndexScript = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-redis.call('ZADD', KEYS[1], 'XX', 'GT', now + tonumber(ARGV[2]), ARGV[1])
-local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-if last[2] then
-  redis.call('PEXPIREAT', KEYS[1], math.ceil(tonumber(last[2]) / 1000))
+for i = 1, 2 do
+  redis.call('ZADD', KEYS[i], 'XX', 'GT', now + tonumber(ARGV[2]), ARGV[1])
+  local last = redis.call('ZRANGE', KEYS[i], -1, -1, 'WITHSCORES')
+  if last[2] then
+    redis.call('PEXPIREAT', KEYS[i], math.ceil(tonumber(last[2]) / 1000))
+  end
 end
-if KEYS[2] then
-  redis.call('ZADD', KEYS[2], 'GT', now + tonumber(ARGV[2]), ARGV[3])
-  local lastLink = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
-  redis.call('PEXPIREAT', KEYS[2], math.ceil(tonumber(lastLink[2]) / 1000))
+if KEYS[3] then
+  redis.call('ZADD', KEYS[3], 'GT', now + tonumber(ARGV[2]), ARGV[3])
+  local lastLink = redis.call('ZRANGE', KEYS[3], -1, -1, 'WITHSCORES')
+  redis.call('PEXPIREAT', KEYS[3], math.ceil(tonumber(lastLink[2]) / 1000))
 end
 return 0
 `)
@@ -440,7 +529,7 @@ func (s *Store) Renew(ctx context.Context, key string, rec *session.Record, ttl 
 		return fmt.Errorf("redisstore: renew: %w", err)
 	}
 	owner := rec.Owner()
-	keys := []string{s.indexKey(owner)}
+	keys := []string{s.indexKey(owner), s.evictedKey(owner)}
 	if rec.Subject != "" && rec.OpenID != owner {
 		keys = append(keys, s.linksKey(owner))
 	}

@@ -115,7 +115,7 @@ func TestRenewOneKeyPerCommand(t *testing.T) {
 	for _, cmd := range cmds {
 		switch cmd[0] {
 		case "evalsha", "eval":
-			assert.Equal(t, []string{prefix + "subject:{user-42}", prefix + "links:{user-42}"}, cmd[1:])
+			assert.Equal(t, []string{prefix + "subject:{user-42}", prefix + "evicted:{user-42}", prefix + "links:{user-42}"}, cmd[1:])
 		case "set":
 			assert.Equal(t, prefix+key, cmd[1])
 		}
