@@ -131,28 +131,14 @@ func (a *App) GetPhoneNumber(ctx context.Context, code string, opts ...miniauth.
 	return a.decryptPhone(r.Data)
 }
 
-// callWithToken makes the get_phonenumber_info call with the client_token.
-// If Douyin refuses that token (28001008), it is dropped (only it) and the
-// call made once more with a new one; a new token equal to the refused one
-// is not tried.
+// callWithToken makes the get_phonenumber_info call with the client_token,
+// through the token cache's [engine.TokenCache.Call]: if Douyin refuses
+// that token (28001008), it is dropped (only it) and the call made once
+// more with a new one; a new token equal to the refused one is not tried.
 func (a *App) callWithToken(ctx context.Context, code string, out engine.Reply) error {
-	tok, err := a.tokens.Get(ctx)
-	if err != nil {
-		return err
-	}
-	err = a.do(ctx, a.phoneRequest(code, tok), out)
-	if !isTokenError(err) {
-		return err
-	}
-	a.tokens.Invalidate(ctx, tok)
-	fresh, ferr := a.tokens.Get(ctx)
-	if ferr != nil {
-		return fmt.Errorf("%w; then %w", err, ferr)
-	}
-	if fresh == tok {
-		return err
-	}
-	return a.do(ctx, a.phoneRequest(code, fresh), out)
+	return a.tokens.Call(ctx, isTokenError, func(tok string) error {
+		return a.do(ctx, a.phoneRequest(code, tok), out)
+	})
 }
 
 func (a *App) phoneRequest(code, tok string) request {
