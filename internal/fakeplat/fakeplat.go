@@ -1,8 +1,12 @@
 // Package fakeplat is the common core of the fake platform servers
-// (qqauthtest, kuaishouauthtest, wecomauthtest): a local HTTP server whose
-// endpoints a fake declares by path and method, with call counts, queued
-// fault injection, a latency, a clock, and single-use codes. Each fake adds
-// its platform's wire on top: parameters, reply shapes, error envelopes.
+// (qqauthtest, kuaishouauthtest, wecomauthtest, douyinauthtest): a local
+// HTTP server whose endpoints a fake declares by path and method, with call
+// counts, queued fault injection, a latency, a clock, and single-use codes;
+// the fakes' options ([Settings]), their registry of users with session
+// keys and login codes ([Users]), their access tokens and how a fetch
+// rotates them ([Tokens]), and the sealing of what the mini-program
+// receives ([Seal]). Each fake adds its platform's wire on top: paths,
+// parameters, reply shapes, error envelopes and codes.
 package fakeplat
 
 import (
@@ -20,6 +24,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/wxmp/miniauth/crypto"
 )
 
 // MaxBodyLen caps request bodies.
@@ -230,14 +236,24 @@ const (
 	URLSafe = Alnum + "-_"
 )
 
-// RandomString returns n random characters of alphabet.
+// Hex is the alphabet of lower-case hexadecimal.
+const Hex = "0123456789abcdef"
+
+// RandomString returns n characters drawn uniformly from alphabet (1 to
+// 256 bytes).
 func RandomString(n int, alphabet string) string {
+	limit := 256 - 256%len(alphabet)
+	out := make([]byte, 0, n)
 	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
+	for len(out) < n {
+		_, _ = rand.Read(b) // never fails (Go 1.24+)
+		for _, c := range b {
+			if int(c) < limit && len(out) < n {
+				out = append(out, alphabet[int(c)%len(alphabet)])
+			}
+		}
 	}
-	return string(b)
+	return string(out)
 }
 
 // RandomKey returns a new session key: base64 of n random bytes.
@@ -255,6 +271,7 @@ const (
 	CodeOK      CodeState = iota // valid: now used up
 	CodeUnknown                  // never issued, or expired
 	CodeUsed                     // issued and already exchanged
+	CodeLimited                  // valid, but its user is over the rate limit: not used up
 )
 
 // Codes are single-use codes with a lifetime, each standing for a subject
@@ -278,8 +295,13 @@ func NewCodes(ttl time.Duration, now func() time.Time) *Codes {
 	return &Codes{ttl: ttl, now: now, codes: map[string]*code{}}
 }
 
-// Issue returns a new code of n characters for subject.
+// Issue returns a new code of n characters of [Alnum] for subject.
 func (cs *Codes) Issue(subject string, n int) string {
+	return cs.IssueOf(subject, n, Alnum)
+}
+
+// IssueOf returns a new code of n characters of alphabet for subject.
+func (cs *Codes) IssueOf(subject string, n int, alphabet string) string {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	now := cs.now()
@@ -288,7 +310,7 @@ func (cs *Codes) Issue(subject string, n int) string {
 			delete(cs.codes, k)
 		}
 	}
-	v := RandomString(n, Alnum)
+	v := RandomString(n, alphabet)
 	cs.codes[v] = &code{subject: subject, issued: now}
 	return v
 }
@@ -320,4 +342,35 @@ func (cs *Codes) Take(v string) (string, CodeState) {
 		cs.codes[v].used = true
 	}
 	return s, st
+}
+
+// Seal encrypts plain under the session_key key (AES-128-CBC, as WeChat
+// and the platforms that copied it do) with a new random iv, and returns
+// the base64 ciphertext and iv: the encryptedData and iv the mini-program
+// receives.
+func Seal(key string, plain []byte) (data, iv string, err error) {
+	iv = RandomKey(16)
+	data, err = crypto.Encrypt(key, iv, plain)
+	if err != nil {
+		return "", "", err
+	}
+	return data, iv, nil
+}
+
+// FailStatus queues an HTTP status (300 to 599) with a plain-text body as
+// the reply to the next request to path, for a fake's FailNextStatus;
+// name is the fake's package, for errors.
+func (c *Core) FailStatus(name, path string, status int) error {
+	if status < 300 || status > 599 {
+		return fmt.Errorf("%s: FailNextStatus: status must be 300 to 599, got %d", name, status)
+	}
+	return c.Fail(name, path, Reply{Status: status})
+}
+
+// Fail is [Core.AddFault] with the fake's package name on its error.
+func (c *Core) Fail(name, path string, r Reply) error {
+	if err := c.AddFault(path, r); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
 }

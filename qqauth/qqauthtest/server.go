@@ -26,11 +26,13 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/wxmp/miniauth/internal/fakeplat"
 )
+
+// name prefixes the package's errors.
+const name = "qqauthtest"
 
 // Paths of the endpoints, for [Server.FailNext] and [Server.Calls].
 const (
@@ -52,46 +54,24 @@ const (
 // An Option configures a [Server].
 type Option func(*config) error
 
-type config struct {
-	now       func() time.Time
-	latency   time.Duration
-	rateLimit int
-}
+type config struct{ fakeplat.Settings }
 
 // WithClock sets the server's clock (default time.Now), which expires codes
 // and tokens and stamps watermarks; wxauthtest.NewClock(t).Now is one. It
 // must be safe for concurrent use.
 func WithClock(now func() time.Time) Option {
-	return func(c *config) error {
-		if now == nil {
-			return errors.New("qqauthtest: clock must not be nil")
-		}
-		c.now = now
-		return nil
-	}
+	return func(c *config) error { return c.SetClock(now) }
 }
 
 // WithLatency delays every reply by d of real time.
 func WithLatency(d time.Duration) Option {
-	return func(c *config) error {
-		if d < 0 {
-			return errors.New("qqauthtest: latency must not be negative")
-		}
-		c.latency = d
-		return nil
-	}
+	return func(c *config) error { return c.SetLatency(d) }
 }
 
 // WithRateLimit sets how many code2session calls one user may make in a
 // sliding minute (default [DefaultRateLimit]).
 func WithRateLimit(perMinute int) Option {
-	return func(c *config) error {
-		if perMinute <= 0 {
-			return errors.New("qqauthtest: rate limit must be positive")
-		}
-		c.rateLimit = perMinute
-		return nil
-	}
+	return func(c *config) error { return c.SetRateLimit(perMinute) }
 }
 
 // Server is a fake QQ server. Create it with [NewServer], stop it with
@@ -104,16 +84,8 @@ type Server struct {
 	secret string
 	cfg    config
 	core   *fakeplat.Core
-	codes  *fakeplat.Codes
-
-	mu     sync.Mutex
-	users  map[string]*user
-	tokens []issuedToken // every token issued, the newest last
-}
-
-type issuedToken struct {
-	token   string
-	expires time.Time
+	users  *fakeplat.Users[User]
+	tokens *fakeplat.Tokens
 }
 
 // NewServer starts a fake QQ server for the mini-program with the given
@@ -130,30 +102,31 @@ func NewServer(appID, secret string, opts ...Option) *Server {
 // Start is [NewServer] returning an error: an empty appID or secret, an
 // option that rejects its argument, or no local port.
 func Start(appID, secret string, opts ...Option) (*Server, error) {
-	if appID == "" || secret == "" {
-		return nil, errors.New("qqauthtest: appID and secret must not be empty")
+	if err := fakeplat.CheckApp(name, "appID", "secret", appID, secret); err != nil {
+		return nil, err
 	}
-	cfg := config{now: time.Now, rateLimit: DefaultRateLimit}
-	for _, o := range opts {
-		if o == nil {
-			continue
-		}
-		if err := o(&cfg); err != nil {
-			return nil, err
-		}
+	cfg := config{fakeplat.Settings{Name: name, Now: time.Now, RateLimit: DefaultRateLimit}}
+	if err := fakeplat.Apply(&cfg, opts); err != nil {
+		return nil, err
 	}
-	s := &Server{appID: appID, secret: secret, cfg: cfg, users: map[string]*user{}}
-	s.codes = fakeplat.NewCodes(CodeTTL, cfg.now)
+	s := &Server{appID: appID, secret: secret, cfg: cfg}
+	s.users = fakeplat.NewUsers(fakeplat.UsersConfig[User]{
+		Name: name, IDName: "openid", ErrUnknown: ErrUnknownUser, ErrNotLoggedIn: ErrNotLoggedIn,
+		Fill: fill, Blank: func(id string) User { return User{OpenID: id} },
+		CodeTTL: CodeTTL, CodeLen: 32, KeyLen: 16, Now: cfg.Now, RateLimit: cfg.RateLimit,
+	})
+	// A fetch retires the previous token at once (QQ states no overlap).
+	s.tokens = fakeplat.NewTokens(fakeplat.TokenPolicy{TTL: TokenTTL, Len: 64, Alphabet: fakeplat.URLSafe}, cfg.Now)
 	core, err := fakeplat.Start(fakeplat.Config{
 		Endpoints: map[string]fakeplat.Endpoint{
 			PathCode2Session: {Method: http.MethodGet, Handle: s.code2Session},
 			PathToken:        {Method: http.MethodGet, Handle: s.token},
 		},
-		Now:     cfg.now,
-		Latency: cfg.latency,
+		Now:     cfg.Now,
+		Latency: cfg.Latency,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("qqauthtest: %w", err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	s.core, s.URL = core, core.URL
 	return s, nil
@@ -191,23 +164,13 @@ func (s *Server) FailNext(path string, errcode int, msg ...string) error {
 	if len(msg) > 0 {
 		r.ErrMsg = strings.Join(msg, " ")
 	}
-	return s.addFault(path, fakeplat.Reply{Body: r})
+	return s.core.Fail(name, path, fakeplat.Reply{Body: r})
 }
 
 // FailNextStatus makes the next request to path fail with the HTTP status
 // (300 to 599) and a plain-text body.
 func (s *Server) FailNextStatus(path string, status int) error {
-	if status < 300 || status > 599 {
-		return fmt.Errorf("qqauthtest: FailNextStatus: status must be 300 to 599, got %d", status)
-	}
-	return s.addFault(path, fakeplat.Reply{Status: status})
-}
-
-func (s *Server) addFault(path string, r fakeplat.Reply) error {
-	if err := s.core.AddFault(path, r); err != nil {
-		return fmt.Errorf("qqauthtest: %w", err)
-	}
-	return nil
+	return s.core.FailStatus(name, path, status)
 }
 
 // errReply is QQ's envelope: errcode and errmsg.
@@ -277,20 +240,15 @@ func (s *Server) code2Session(r *fakeplat.Request) fakeplat.Reply {
 	if jsCode == "" {
 		return fail(41008)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	openID, st := s.codes.Peek(jsCode)
-	if st != fakeplat.CodeOK {
-		return fail(40029)
-	}
-	u := s.users[openID]
-	if !u.allow(s.cfg.now(), s.cfg.rateLimit) {
+	u, key, st := s.users.Exchange(jsCode)
+	switch st {
+	case fakeplat.CodeOK:
+	case fakeplat.CodeLimited:
 		return fail(45011)
-	}
-	if _, st := s.codes.Take(jsCode); st != fakeplat.CodeOK {
+	default:
 		return fail(40029)
 	}
-	return fakeplat.Reply{Body: code2SessionReply{OpenID: u.OpenID, SessionKey: u.sessionKey, UnionID: u.UnionID}}
+	return fakeplat.Reply{Body: code2SessionReply{OpenID: u.OpenID, SessionKey: key, UnionID: u.UnionID}}
 }
 
 type tokenReply struct {
@@ -308,39 +266,17 @@ func (s *Server) token(r *fakeplat.Request) fakeplat.Reply {
 	if code := s.checkApp(q.Get("appid"), q.Get("secret"), q.Get("grant_type"), "client_credential"); code != 0 {
 		return fail(code)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	tok := issuedToken{token: fakeplat.RandomString(64, fakeplat.URLSafe), expires: s.cfg.now().Add(TokenTTL)}
-	s.tokens = append(s.tokens, tok)
-	return fakeplat.Reply{Body: tokenReply{AccessToken: tok.token, ExpiresIn: int(TokenTTL / time.Second)}}
+	tok, life := s.tokens.Issue()
+	return fakeplat.Reply{Body: tokenReply{AccessToken: tok, ExpiresIn: int(life / time.Second)}}
 }
 
 // AccessToken returns the token the server issued last, or "" before the
 // first getToken.
-func (s *Server) AccessToken() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.tokens) == 0 {
-		return ""
-	}
-	return s.tokens[len(s.tokens)-1].token
-}
+func (s *Server) AccessToken() string { return s.tokens.Current() }
 
 // TokenValid reports whether QQ would accept tok now: the newest token
 // issued, unexpired.
-func (s *Server) TokenValid(tok string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.tokens) == 0 {
-		return false
-	}
-	last := s.tokens[len(s.tokens)-1]
-	return last.token == tok && s.cfg.now().Before(last.expires)
-}
+func (s *Server) TokenValid(tok string) bool { return s.tokens.Check(tok) == fakeplat.TokenOK }
 
 // TokensIssued returns how many tokens getToken has issued.
-func (s *Server) TokensIssued() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.tokens)
-}
+func (s *Server) TokensIssued() int { return s.tokens.Issued() }

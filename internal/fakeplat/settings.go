@@ -1,0 +1,72 @@
+package fakeplat
+
+import (
+	"errors"
+	"time"
+)
+
+// Settings are the options every fake takes: its clock, its latency and,
+// for a fake that limits code exchanges, a rate limit. A fake embeds them
+// in its config, and its options set them through the methods, which
+// validate and name the fake in their errors.
+type Settings struct {
+	// Name is the fake's package, such as "qqauthtest", for errors.
+	Name string
+	// Now is the fake's clock (default time.Now).
+	Now func() time.Time
+	// Latency delays every reply by real time.
+	Latency time.Duration
+	// RateLimit is how many codes one user may exchange in a sliding
+	// minute (0: no limit).
+	RateLimit int
+}
+
+// SetClock sets the clock, which must not be nil.
+func (s *Settings) SetClock(now func() time.Time) error {
+	if now == nil {
+		return errors.New(s.Name + ": clock must not be nil")
+	}
+	s.Now = now
+	return nil
+}
+
+// SetLatency sets the latency, which must not be negative.
+func (s *Settings) SetLatency(d time.Duration) error {
+	if d < 0 {
+		return errors.New(s.Name + ": latency must not be negative")
+	}
+	s.Latency = d
+	return nil
+}
+
+// SetRateLimit sets the rate limit, which must be positive.
+func (s *Settings) SetRateLimit(perMinute int) error {
+	if perMinute <= 0 {
+		return errors.New(s.Name + ": rate limit must be positive")
+	}
+	s.RateLimit = perMinute
+	return nil
+}
+
+// Apply applies a fake's options to its config c in order, skipping nil
+// ones, and returns the first error one reports.
+func Apply[C any, O ~func(*C) error](c *C, opts []O) error {
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CheckApp is the check every fake's constructor makes: an app needs an id
+// and a secret.
+func CheckApp(name, idName, secretName, id, secret string) error {
+	if id == "" || secret == "" {
+		return errors.New(name + ": " + idName + " and " + secretName + " must not be empty")
+	}
+	return nil
+}
