@@ -26,11 +26,13 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/wxmp/miniauth/internal/fakeplat"
 )
+
+// name prefixes the package's errors.
+const name = "kuaishouauthtest"
 
 // Paths of the endpoints, for [Server.FailNext] and [Server.Calls].
 const (
@@ -62,45 +64,23 @@ const (
 // An Option configures a [Server].
 type Option func(*config) error
 
-type config struct {
-	now       func() time.Time
-	latency   time.Duration
-	rateLimit int
-}
+type config struct{ fakeplat.Settings }
 
 // WithClock sets the server's clock (default time.Now); it must be safe
 // for concurrent use (wxauthtest.NewClock(t).Now is).
 func WithClock(now func() time.Time) Option {
-	return func(c *config) error {
-		if now == nil {
-			return errors.New("kuaishouauthtest: clock must not be nil")
-		}
-		c.now = now
-		return nil
-	}
+	return func(c *config) error { return c.SetClock(now) }
 }
 
 // WithLatency delays every reply by d of real time.
 func WithLatency(d time.Duration) Option {
-	return func(c *config) error {
-		if d < 0 {
-			return errors.New("kuaishouauthtest: latency must not be negative")
-		}
-		c.latency = d
-		return nil
-	}
+	return func(c *config) error { return c.SetLatency(d) }
 }
 
 // WithRateLimit sets how many code2session calls one user may make in a
 // sliding minute (default [DefaultRateLimit]).
 func WithRateLimit(perMinute int) Option {
-	return func(c *config) error {
-		if perMinute <= 0 {
-			return errors.New("kuaishouauthtest: rate limit must be positive")
-		}
-		c.rateLimit = perMinute
-		return nil
-	}
+	return func(c *config) error { return c.SetRateLimit(perMinute) }
 }
 
 // Server is a fake Kuaishou server. It is safe for concurrent use.
@@ -112,12 +92,8 @@ type Server struct {
 	secret string
 	cfg    config
 	core   *fakeplat.Core
-	codes  *fakeplat.Codes
-
-	mu     sync.Mutex
-	users  map[string]*user
-	tokens map[string]time.Time // token -> expiry
-	issued int
+	users  *fakeplat.Users[User]
+	tokens *fakeplat.Tokens
 }
 
 // NewServer starts a fake Kuaishou server for the app; it panics when it
@@ -132,30 +108,33 @@ func NewServer(appID, secret string, opts ...Option) *Server {
 
 // Start is [NewServer] returning an error.
 func Start(appID, secret string, opts ...Option) (*Server, error) {
-	if appID == "" || secret == "" {
-		return nil, errors.New("kuaishouauthtest: appID and secret must not be empty")
+	if err := fakeplat.CheckApp(name, "appID", "secret", appID, secret); err != nil {
+		return nil, err
 	}
-	cfg := config{now: time.Now, rateLimit: DefaultRateLimit}
-	for _, o := range opts {
-		if o == nil {
-			continue
-		}
-		if err := o(&cfg); err != nil {
-			return nil, err
-		}
+	cfg := config{fakeplat.Settings{Name: name, Now: time.Now, RateLimit: DefaultRateLimit}}
+	if err := fakeplat.Apply(&cfg, opts); err != nil {
+		return nil, err
 	}
-	s := &Server{appID: appID, secret: secret, cfg: cfg, users: map[string]*user{}, tokens: map[string]time.Time{}}
-	s.codes = fakeplat.NewCodes(CodeTTL, cfg.now)
+	s := &Server{appID: appID, secret: secret, cfg: cfg}
+	s.users = fakeplat.NewUsers(fakeplat.UsersConfig[User]{
+		Name: name, IDName: "openid", ErrUnknown: ErrUnknownUser, ErrNotLoggedIn: ErrNotLoggedIn,
+		Fill: fill, Blank: func(id string) User { return User{OpenID: id} },
+		CodeTTL: CodeTTL, CodeLen: 32, KeyLen: 16, Now: cfg.Now, RateLimit: cfg.RateLimit,
+	})
+	// Every fetch issues a new token; the earlier ones stay valid until
+	// their own expiry.
+	s.tokens = fakeplat.NewTokens(fakeplat.TokenPolicy{TTL: TokenTTL, Grace: fakeplat.KeepAll,
+		Prefix: "ChFvYXV0aC5hY2Nlc3NUb2tlbh", Len: 64, Alphabet: fakeplat.URLSafe}, cfg.Now)
 	core, err := fakeplat.Start(fakeplat.Config{
 		Endpoints: map[string]fakeplat.Endpoint{
 			PathCode2Session: {Method: http.MethodPost, Handle: s.code2Session},
 			PathAccessToken:  {Method: http.MethodPost, Handle: s.accessToken},
 		},
-		Now:     cfg.now,
-		Latency: cfg.latency,
+		Now:     cfg.Now,
+		Latency: cfg.Latency,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("kuaishouauthtest: %w", err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	s.core, s.URL = core, core.URL
 	return s, nil
@@ -192,23 +171,13 @@ func (s *Server) FailNext(path string, result int, msg ...string) error {
 	if len(msg) > 0 {
 		r.ErrorMsg = strings.Join(msg, " ")
 	}
-	return s.addFault(path, fakeplat.Reply{Body: r})
+	return s.core.Fail(name, path, fakeplat.Reply{Body: r})
 }
 
 // FailNextStatus makes the next request to path fail with the HTTP status
 // (300 to 599) and a plain-text body.
 func (s *Server) FailNextStatus(path string, status int) error {
-	if status < 300 || status > 599 {
-		return fmt.Errorf("kuaishouauthtest: FailNextStatus: status must be 300 to 599, got %d", status)
-	}
-	return s.addFault(path, fakeplat.Reply{Status: status})
-}
-
-func (s *Server) addFault(path string, r fakeplat.Reply) error {
-	if err := s.core.AddFault(path, r); err != nil {
-		return fmt.Errorf("kuaishouauthtest: %w", err)
-	}
-	return nil
+	return s.core.FailStatus(name, path, status)
 }
 
 // errReply is Kuaishou's error envelope.
@@ -276,20 +245,15 @@ func (s *Server) code2Session(r *fakeplat.Request) fakeplat.Reply {
 	if jsCode == "" {
 		return fail(ResultInvalidRequest)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	openID, st := s.codes.Peek(jsCode)
-	if st != fakeplat.CodeOK {
-		return fail(ResultInvalidGrant)
-	}
-	u := s.users[openID]
-	if !u.allow(s.cfg.now(), s.cfg.rateLimit) {
+	u, key, st := s.users.Exchange(jsCode)
+	switch st {
+	case fakeplat.CodeOK:
+	case fakeplat.CodeLimited:
 		return fail(ResultRateLimited)
-	}
-	if _, st := s.codes.Take(jsCode); st != fakeplat.CodeOK {
+	default:
 		return fail(ResultInvalidGrant)
 	}
-	return fakeplat.Reply{Body: code2SessionReply{Result: ResultOK, SessionKey: u.sessionKey, OpenID: u.OpenID}}
+	return fakeplat.Reply{Body: code2SessionReply{Result: ResultOK, SessionKey: key, OpenID: u.OpenID}}
 }
 
 type tokenReply struct {
@@ -309,26 +273,13 @@ func (s *Server) accessToken(r *fakeplat.Request) fakeplat.Reply {
 	if p.Get("grant_type") != "client_credentials" {
 		return fail(ResultInvalidRequest)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	tok := "ChFvYXV0aC5hY2Nlc3NUb2tlbh" + fakeplat.RandomString(64, fakeplat.URLSafe)
-	s.tokens[tok] = s.cfg.now().Add(TokenTTL)
-	s.issued++
-	return fakeplat.Reply{Body: tokenReply{Result: ResultOK, AccessToken: tok, ExpiresIn: int(TokenTTL / time.Second), TokenType: "bearer"}}
+	tok, life := s.tokens.Issue()
+	return fakeplat.Reply{Body: tokenReply{Result: ResultOK, AccessToken: tok, ExpiresIn: int(life / time.Second), TokenType: "bearer"}}
 }
 
 // TokenValid reports whether Kuaishou would accept tok now: issued and
 // unexpired.
-func (s *Server) TokenValid(tok string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	exp, ok := s.tokens[tok]
-	return ok && s.cfg.now().Before(exp)
-}
+func (s *Server) TokenValid(tok string) bool { return s.tokens.Check(tok) == fakeplat.TokenOK }
 
 // TokensIssued returns how many tokens the server has issued.
-func (s *Server) TokensIssued() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.issued
-}
+func (s *Server) TokensIssued() int { return s.tokens.Issued() }

@@ -1,12 +1,8 @@
 package kuaishouauthtest
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"time"
 
 	"github.com/wxmp/miniauth/crypto"
 	"github.com/wxmp/miniauth/internal/fakeplat"
@@ -37,34 +33,10 @@ type User struct {
 	CountryCode     string
 }
 
-type user struct {
-	User
-	sessionKey string
-	recent     []time.Time
-}
-
-// allow records a code2session call at now and reports whether it is within
-// limit calls in a sliding minute. s.mu must be held.
-func (u *user) allow(now time.Time, limit int) bool {
-	cut := now.Add(-time.Minute)
-	i := 0
-	for i < len(u.recent) && !u.recent[i].After(cut) {
-		i++
-	}
-	u.recent = u.recent[i:]
-	if len(u.recent) >= limit {
-		return false
-	}
-	u.recent = append(u.recent, now)
-	return true
-}
-
-// AddUser registers u and returns its openid (a new random one when
-// u.OpenID is empty). A user with the same openid is replaced, keeping
-// their session_key.
-func (s *Server) AddUser(u User) string {
+// fill gives u the defaults and returns its openid.
+func fill(u User) (string, User) {
 	if u.OpenID == "" {
-		u.OpenID = fakeplat.RandomString(32, "0123456789abcdef")
+		u.OpenID = fakeplat.RandomString(32, fakeplat.Hex)
 	}
 	if u.NickName == "" {
 		u.NickName = "快手用户"
@@ -75,56 +47,23 @@ func (s *Server) AddUser(u User) string {
 	if u.CountryCode == "" {
 		u.CountryCode = "86"
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if old := s.users[u.OpenID]; old != nil {
-		old.User = u
-	} else {
-		s.users[u.OpenID] = &user{User: u}
-	}
-	return u.OpenID
+	return u.OpenID, u
 }
+
+// AddUser registers u and returns its openid (a new random one when
+// u.OpenID is empty). A user with the same openid is replaced, keeping
+// their session_key.
+func (s *Server) AddUser(u User) string { return s.users.Add(u) }
 
 // Login does what ks.login does for the user with the openid (registering
 // one with that openid, or a new random one for ""): it gives the user a new
 // session_key and returns a code valid for [CodeTTL] and once.
-func (s *Server) Login(openID string) string {
-	if openID == "" {
-		openID = s.AddUser(User{})
-	}
-	s.mu.Lock()
-	u := s.users[openID]
-	if u == nil {
-		s.mu.Unlock()
-		s.AddUser(User{OpenID: openID})
-		s.mu.Lock()
-		u = s.users[openID]
-	}
-	u.sessionKey = fakeplat.RandomKey(16)
-	s.mu.Unlock()
-	return s.codes.Issue(openID, 32)
-}
+func (s *Server) Login(openID string) string { return s.users.Login(openID) }
 
 // SessionKey returns the user's current session_key.
 func (s *Server) SessionKey(openID string) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u, err := s.loggedIn(openID)
-	if err != nil {
-		return "", err
-	}
-	return u.sessionKey, nil
-}
-
-func (s *Server) loggedIn(openID string) (*user, error) {
-	u := s.users[openID]
-	if u == nil {
-		return nil, fmt.Errorf("kuaishouauthtest: openid %q: %w", openID, ErrUnknownUser)
-	}
-	if u.sessionKey == "" {
-		return nil, fmt.Errorf("kuaishouauthtest: openid %q: %w", openID, ErrNotLoggedIn)
-	}
-	return u, nil
+	_, key, err := s.users.LoggedIn(openID)
+	return key, err
 }
 
 // Profile is what ks.getUserInfo (or, with RawData and Signature empty,
@@ -173,14 +112,10 @@ type encryptedPhone struct {
 // now: rawData signed with sha1(rawData + session_key) and encryptedData
 // (https://mp.kuaishou.com/docs/develop/functionAccessGuide/thirdPartyLogin).
 func (s *Server) Profile(openID string) (Profile, error) {
-	s.mu.Lock()
-	u, err := s.loggedIn(openID)
+	uu, key, err := s.users.LoggedIn(openID)
 	if err != nil {
-		s.mu.Unlock()
 		return Profile{}, err
 	}
-	uu, key := u.User, u.sessionKey
-	s.mu.Unlock()
 	raw := rawProfile{NickName: uu.NickName, Gender: uu.Gender, AvatarURL: uu.AvatarURL}
 	rawJSON, err := json.Marshal(raw)
 	if err != nil {
@@ -200,14 +135,10 @@ func (s *Server) Profile(openID string) (Profile, error) {
 // {phoneNumber, purePhoneNumber, countryCode, watermark} under the
 // session_key. Kuaishou has no server call for a phone code.
 func (s *Server) PhoneNumber(openID string) (Profile, error) {
-	s.mu.Lock()
-	u, err := s.loggedIn(openID)
+	uu, key, err := s.users.LoggedIn(openID)
 	if err != nil {
-		s.mu.Unlock()
 		return Profile{}, err
 	}
-	uu, key := u.User, u.sessionKey
-	s.mu.Unlock()
 	full := uu.PurePhoneNumber
 	if uu.CountryCode != "86" {
 		full = "+" + uu.CountryCode + " " + uu.PurePhoneNumber
@@ -216,7 +147,7 @@ func (s *Server) PhoneNumber(openID string) (Profile, error) {
 }
 
 func (s *Server) watermark() watermark {
-	return watermark{Timestamp: s.cfg.now().Unix(), AppID: s.appID}
+	return watermark{Timestamp: s.cfg.Now().Unix(), AppID: s.appID}
 }
 
 // encrypt returns v as JSON encrypted under key with a random iv.
@@ -225,10 +156,7 @@ func encrypt(key string, v any) (Profile, error) {
 	if err != nil {
 		return Profile{}, err
 	}
-	ivb := make([]byte, 16)
-	_, _ = rand.Read(ivb)
-	iv := base64.StdEncoding.EncodeToString(ivb)
-	enc, err := crypto.Encrypt(key, iv, plain)
+	enc, iv, err := fakeplat.Seal(key, plain)
 	if err != nil {
 		return Profile{}, err
 	}
