@@ -21,20 +21,20 @@
 package wecomauthtest
 
 import (
-	"crypto/rand"
 	"crypto/subtle"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/wxmp/miniauth/crypto"
 	"github.com/wxmp/miniauth/internal/fakeplat"
 )
+
+// name prefixes the package's errors.
+const name = "wecomauthtest"
 
 // Paths of the endpoints, for [Server.FailNext] and [Server.Calls].
 const (
@@ -61,32 +61,17 @@ var (
 // An Option configures a [Server].
 type Option func(*config) error
 
-type config struct {
-	now     func() time.Time
-	latency time.Duration
-}
+type config struct{ fakeplat.Settings }
 
 // WithClock sets the server's clock (default time.Now); it must be safe
 // for concurrent use (wxauthtest.NewClock(t).Now is).
 func WithClock(now func() time.Time) Option {
-	return func(c *config) error {
-		if now == nil {
-			return errors.New("wecomauthtest: clock must not be nil")
-		}
-		c.now = now
-		return nil
-	}
+	return func(c *config) error { return c.SetClock(now) }
 }
 
 // WithLatency delays every reply by d of real time.
 func WithLatency(d time.Duration) Option {
-	return func(c *config) error {
-		if d < 0 {
-			return errors.New("wecomauthtest: latency must not be negative")
-		}
-		c.latency = d
-		return nil
-	}
+	return func(c *config) error { return c.SetLatency(d) }
 }
 
 // User is a simulated member who opens the mini-program in WeCom.
@@ -102,11 +87,6 @@ type User struct {
 	Gender int
 }
 
-type member struct {
-	User
-	sessionKey string
-}
-
 // Server is a fake WeCom server for one corp and the app whose secret the
 // mini-program's access token comes from. It is safe for concurrent use.
 type Server struct {
@@ -117,13 +97,8 @@ type Server struct {
 	secret string
 	cfg    config
 	core   *fakeplat.Core
-	codes  *fakeplat.Codes
-
-	mu      sync.Mutex
-	users   map[string]*member
-	token   string
-	expires time.Time
-	issued  int
+	users  *fakeplat.Users[User]
+	tokens *fakeplat.Tokens
 }
 
 // NewServer starts a fake WeCom server for the corp and app secret; it
@@ -138,30 +113,32 @@ func NewServer(corpID, corpSecret string, opts ...Option) *Server {
 
 // Start is [NewServer] returning an error.
 func Start(corpID, corpSecret string, opts ...Option) (*Server, error) {
-	if corpID == "" || corpSecret == "" {
-		return nil, errors.New("wecomauthtest: corpID and corpSecret must not be empty")
+	if err := fakeplat.CheckApp(name, "corpID", "corpSecret", corpID, corpSecret); err != nil {
+		return nil, err
 	}
-	cfg := config{now: time.Now}
-	for _, o := range opts {
-		if o == nil {
-			continue
-		}
-		if err := o(&cfg); err != nil {
-			return nil, err
-		}
+	cfg := config{fakeplat.Settings{Name: name, Now: time.Now}}
+	if err := fakeplat.Apply(&cfg, opts); err != nil {
+		return nil, err
 	}
-	s := &Server{corpID: corpID, secret: corpSecret, cfg: cfg, users: map[string]*member{}}
-	s.codes = fakeplat.NewCodes(CodeTTL, cfg.now)
+	s := &Server{corpID: corpID, secret: corpSecret, cfg: cfg}
+	s.users = fakeplat.NewUsers(fakeplat.UsersConfig[User]{
+		Name: name, IDName: "userid", ErrUnknown: ErrUnknownUser, ErrNotLoggedIn: ErrNotLoggedIn,
+		Fill: s.fill, Blank: func(id string) User { return User{UserID: id} },
+		CodeTTL: CodeTTL, CodeLen: 32, KeyLen: 16, Now: cfg.Now,
+	})
+	// The current token while it is valid ("有效期内重复获取返回相同结果"),
+	// a new one after.
+	s.tokens = fakeplat.NewTokens(fakeplat.TokenPolicy{TTL: TokenTTL, Reuse: true, Len: 64, Alphabet: fakeplat.URLSafe}, cfg.Now)
 	core, err := fakeplat.Start(fakeplat.Config{
 		Endpoints: map[string]fakeplat.Endpoint{
 			PathToken:        {Method: http.MethodGet, Handle: s.gettoken},
 			PathCode2Session: {Method: http.MethodGet, Handle: s.code2Session},
 		},
-		Now:     cfg.now,
-		Latency: cfg.latency,
+		Now:     cfg.Now,
+		Latency: cfg.Latency,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("wecomauthtest: %w", err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	s.core, s.URL = core, core.URL
 	return s, nil
@@ -198,23 +175,13 @@ func (s *Server) FailNext(path string, errcode int, msg ...string) error {
 	if len(msg) > 0 {
 		r.ErrMsg = strings.Join(msg, " ")
 	}
-	return s.addFault(path, fakeplat.Reply{Body: r})
+	return s.core.Fail(name, path, fakeplat.Reply{Body: r})
 }
 
 // FailNextStatus makes the next request to path fail with the HTTP status
 // (300 to 599) and a plain-text body.
 func (s *Server) FailNextStatus(path string, status int) error {
-	if status < 300 || status > 599 {
-		return fmt.Errorf("wecomauthtest: FailNextStatus: status must be 300 to 599, got %d", status)
-	}
-	return s.addFault(path, fakeplat.Reply{Status: status})
-}
-
-func (s *Server) addFault(path string, r fakeplat.Reply) error {
-	if err := s.core.AddFault(path, r); err != nil {
-		return fmt.Errorf("wecomauthtest: %w", err)
-	}
-	return nil
+	return s.core.FailStatus(name, path, status)
 }
 
 // errReply is WeCom's envelope.
@@ -269,51 +236,26 @@ func (s *Server) gettoken(r *fakeplat.Request) fakeplat.Reply {
 	case subtle.ConstantTimeCompare([]byte(sec), []byte(s.secret)) != 1:
 		return fail(40001)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.cfg.now()
-	if s.token == "" || !now.Before(s.expires) {
-		s.token = fakeplat.RandomString(64, fakeplat.URLSafe)
-		s.expires = now.Add(TokenTTL)
-		s.issued++
-	}
-	return fakeplat.Reply{Body: tokenReply{ErrMsg: "ok", AccessToken: s.token, ExpiresIn: int(s.expires.Sub(now) / time.Second)}}
+	tok, life := s.tokens.Issue()
+	return fakeplat.Reply{Body: tokenReply{ErrMsg: "ok", AccessToken: tok, ExpiresIn: int(life / time.Second)}}
 }
 
 // RevokeToken makes WeCom drop the current token before its expiry, as it
 // may "出于运营需要": calls with it get 40014, and the next gettoken issues
 // a new one.
-func (s *Server) RevokeToken() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.token = ""
-}
+func (s *Server) RevokeToken() { s.tokens.Revoke() }
 
 // AccessToken returns the current token, or "" when there is none.
-func (s *Server) AccessToken() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.token
-}
+func (s *Server) AccessToken() string { return s.tokens.Current() }
 
 // TokensIssued returns how many distinct tokens gettoken has issued.
-func (s *Server) TokensIssued() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.issued
-}
+func (s *Server) TokensIssued() int { return s.tokens.Issued() }
 
-// checkToken returns the errcode for tok, or 0. s.mu must be held.
-func (s *Server) checkToken(tok string) int {
-	switch {
-	case tok == "":
-		return 41001
-	case tok == s.token && s.cfg.now().Before(s.expires):
-		return 0
-	case tok == s.token:
-		return 42001
-	}
-	return 40014
+// tokenErrors are the errcodes of a call's access_token.
+var tokenErrors = map[fakeplat.TokenState]int{
+	fakeplat.TokenMissing: 41001,
+	fakeplat.TokenExpired: 42001,
+	fakeplat.TokenUnknown: 40014,
 }
 
 type code2SessionReply struct {
@@ -327,9 +269,7 @@ type code2SessionReply struct {
 // code2Session serves GET /cgi-bin/miniprogram/jscode2session.
 func (s *Server) code2Session(r *fakeplat.Request) fakeplat.Reply {
 	q := r.Query
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if code := s.checkToken(q.Get("access_token")); code != 0 {
+	if code, bad := tokenErrors[s.tokens.Check(q.Get("access_token"))]; bad {
 		return fail(code)
 	}
 	if q.Get("grant_type") != "authorization_code" {
@@ -339,60 +279,37 @@ func (s *Server) code2Session(r *fakeplat.Request) fakeplat.Reply {
 	if jsCode == "" {
 		return fail(41008)
 	}
-	userID, st := s.codes.Take(jsCode)
+	u, key, st := s.users.Exchange(jsCode)
 	if st != fakeplat.CodeOK {
 		return fail(40029)
 	}
-	u := s.users[userID]
-	return fakeplat.Reply{Body: code2SessionReply{CorpID: u.CorpID, UserID: u.UserID, SessionKey: u.sessionKey, ErrMsg: "ok"}}
+	return fakeplat.Reply{Body: code2SessionReply{CorpID: u.CorpID, UserID: u.UserID, SessionKey: key, ErrMsg: "ok"}}
 }
 
-// AddUser registers u and returns its userid (a new random one when
-// u.UserID is empty).
-func (s *Server) AddUser(u User) string {
+// fill gives u the defaults and returns its userid.
+func (s *Server) fill(u User) (string, User) {
 	if u.UserID == "" {
 		u.UserID = "user" + fakeplat.RandomString(12, "0123456789abcdefghijklmnopqrstuvwxyz")
 	}
 	if u.CorpID == "" {
 		u.CorpID = s.corpID
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if old := s.users[u.UserID]; old != nil {
-		old.User = u
-	} else {
-		s.users[u.UserID] = &member{User: u}
-	}
-	return u.UserID
+	return u.UserID, u
 }
+
+// AddUser registers u and returns its userid (a new random one when
+// u.UserID is empty).
+func (s *Server) AddUser(u User) string { return s.users.Add(u) }
 
 // Login does what wx.qy.login does for the member with the userid
 // (registering one for an unknown or empty userid): a new session_key and a
 // code valid for [CodeTTL] and once.
-func (s *Server) Login(userID string) string {
-	s.mu.Lock()
-	if userID == "" || s.users[userID] == nil {
-		s.mu.Unlock()
-		userID = s.AddUser(User{UserID: userID})
-		s.mu.Lock()
-	}
-	s.users[userID].sessionKey = fakeplat.RandomKey(16)
-	s.mu.Unlock()
-	return s.codes.Issue(userID, 32)
-}
+func (s *Server) Login(userID string) string { return s.users.Login(userID) }
 
 // SessionKey returns the member's current session_key.
 func (s *Server) SessionKey(userID string) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u := s.users[userID]
-	if u == nil {
-		return "", fmt.Errorf("wecomauthtest: userid %q: %w", userID, ErrUnknownUser)
-	}
-	if u.sessionKey == "" {
-		return "", fmt.Errorf("wecomauthtest: userid %q: %w", userID, ErrNotLoggedIn)
-	}
-	return u.sessionKey, nil
+	_, key, err := s.users.LoggedIn(userID)
+	return key, err
 }
 
 // Profile is what wx.qy.getEnterpriseUserInfo hands the mini-program.
@@ -432,33 +349,23 @@ type encryptedUserInfo struct {
 // session_key, in the shape of
 // https://developer.work.weixin.qq.com/document/path/96974.
 func (s *Server) EnterpriseUserInfo(appID, userID string) (Profile, error) {
-	s.mu.Lock()
-	u := s.users[userID]
-	if u == nil {
-		s.mu.Unlock()
-		return Profile{}, fmt.Errorf("wecomauthtest: userid %q: %w", userID, ErrUnknownUser)
-	}
-	m := *u
-	s.mu.Unlock()
-	if m.sessionKey == "" {
-		return Profile{}, fmt.Errorf("wecomauthtest: userid %q: %w", userID, ErrNotLoggedIn)
+	m, key, err := s.users.LoggedIn(userID)
+	if err != nil {
+		return Profile{}, err
 	}
 	raw, err := json.Marshal(rawUserInfo{Name: m.Name, Gender: m.Gender, Language: "zh_CN"})
 	if err != nil {
 		return Profile{}, err
 	}
 	e := encryptedUserInfo{CorpID: m.CorpID, UserID: m.UserID, Name: m.Name, Gender: m.Gender}
-	e.Watermark.AppID, e.Watermark.Timestamp = appID, s.cfg.now().Unix()
+	e.Watermark.AppID, e.Watermark.Timestamp = appID, s.cfg.Now().Unix()
 	plain, err := json.Marshal(e)
 	if err != nil {
 		return Profile{}, err
 	}
-	ivb := make([]byte, 16)
-	_, _ = rand.Read(ivb)
-	iv := base64.StdEncoding.EncodeToString(ivb)
-	enc, err := crypto.Encrypt(m.sessionKey, iv, plain)
+	enc, iv, err := fakeplat.Seal(key, plain)
 	if err != nil {
 		return Profile{}, err
 	}
-	return Profile{RawData: string(raw), Signature: crypto.Sign(m.sessionKey, string(raw)), EncryptedData: enc, IV: iv}, nil
+	return Profile{RawData: string(raw), Signature: crypto.Sign(key, string(raw)), EncryptedData: enc, IV: iv}, nil
 }
