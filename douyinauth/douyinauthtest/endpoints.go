@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"time"
+
+	"github.com/wxmp/miniauth/internal/fakeplat"
 )
 
 // code2SessionData is jscode2session's data, in Douyin's field order.
@@ -40,29 +42,25 @@ func (s *Server) code2Session(_ http.Header, body []byte) any {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.now()
-	s.sweep(now)
-	var login, anon *issuedCode
 	if req.Code != "" {
-		if login = s.codes[req.Code]; login == nil || login.used || expired(login, now) {
+		if _, _, st := s.users.Peek(req.Code); st != fakeplat.CodeOK {
 			return s.errorReply(tipsEnvelope, 40018, "")
 		}
 	}
 	if req.AnonymousCode != "" {
-		if anon = s.anonCodes[req.AnonymousCode]; anon == nil || anon.used || expired(anon, now) {
+		if _, st := s.anonCodes.Peek(req.AnonymousCode); st != fakeplat.CodeOK {
 			return s.errorReply(tipsEnvelope, 40019, "")
 		}
 	}
-	// Both codes are good: only now is either used up.
+	// Both codes are good (and s.mu keeps them so): only now is either
+	// used up.
 	var d code2SessionData
-	if login != nil {
-		login.used = true
-		u := s.users[login.openID]
-		d.SessionKey, d.OpenID, d.UnionID = u.sessionKey, u.OpenID, u.UnionID
+	if req.Code != "" {
+		u, key, _ := s.users.Exchange(req.Code)
+		d.SessionKey, d.OpenID, d.UnionID = key, u.OpenID, u.UnionID
 	}
-	if anon != nil {
-		anon.used = true
-		d.AnonymousOpenID = anon.openID
+	if req.AnonymousCode != "" {
+		d.AnonymousOpenID, _ = s.anonCodes.Take(req.AnonymousCode)
 	}
 	return tipsReply{ErrNo: 0, ErrTips: "success", LogID: s.logID(), Data: d}
 }
@@ -87,13 +85,13 @@ func (s *Server) tokenRequest(body []byte) any {
 	return nil
 }
 
-// tokenReply is the oauth envelope's success.
-func (s *Server) tokenReply(t issuedToken, now time.Time) oauthReply {
+// tokenReply is the oauth envelope's success: tok, valid for life.
+func (s *Server) tokenReply(tok string, life time.Duration) oauthReply {
 	r := oauthReply{
-		Data:    oauthData{AccessToken: t.token, ExpiresIn: int64(t.expiresAt.Sub(now) / time.Second)},
+		Data:    oauthData{AccessToken: tok, ExpiresIn: int64(life / time.Second)},
 		Message: "success",
 	}
-	r.Extra.LogID, r.Extra.Now = s.logID(), now.UnixMilli()
+	r.Extra.LogID, r.Extra.Now = s.logID(), s.now().UnixMilli()
 	return r
 }
 
@@ -104,20 +102,7 @@ func (s *Server) clientToken(_ http.Header, body []byte) any {
 	if e := s.tokenRequest(body); e != nil {
 		return e
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.now()
-	t := issuedToken{token: "clt." + randomString(56, hexAlphabet), expiresAt: now.Add(TokenTTL)}
-	if n := len(s.tokens); n > 0 {
-		prev := s.tokens[n-1]
-		if grace := now.Add(TokenGrace); grace.Before(prev.expiresAt) {
-			prev.expiresAt = grace
-		}
-		s.tokens = []issuedToken{prev, t}
-	} else {
-		s.tokens = []issuedToken{t}
-	}
-	return s.tokenReply(t, now)
+	return s.tokenReply(s.tokens.Issue())
 }
 
 // stableClientToken serves POST /oauth/stable_client_token/: the same token,
@@ -126,27 +111,13 @@ func (s *Server) stableClientToken(_ http.Header, body []byte) any {
 	if e := s.tokenRequest(body); e != nil {
 		return e
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.now()
-	if s.stable.token == "" || !now.Before(s.stable.expiresAt) {
-		s.stable = issuedToken{token: "clt." + randomString(56, hexAlphabet), expiresAt: now.Add(TokenTTL)}
-	}
-	return s.tokenReply(s.stable, now)
+	return s.tokenReply(s.stable.Issue())
 }
 
-// validToken reports whether tok is a client_token the server issued that
-// has not expired. s.mu must be held.
-func (s *Server) validToken(tok string, now time.Time) bool {
-	if tok == "" {
-		return false
-	}
-	for _, t := range s.tokens {
-		if constEq(t.token, tok) {
-			return now.Before(t.expiresAt)
-		}
-	}
-	return s.stable.token != "" && constEq(s.stable.token, tok) && now.Before(s.stable.expiresAt)
+// validToken reports whether tok is a client_token (or stable one) the
+// server issued that has not expired.
+func (s *Server) validToken(tok string) bool {
+	return s.tokens.Check(tok) == fakeplat.TokenOK || s.stable.Check(tok) == fakeplat.TokenOK
 }
 
 // phonePlain is the plaintext of get_phonenumber_info's data, with the
@@ -179,24 +150,18 @@ func (s *Server) phoneNumber(h http.Header, body []byte) any {
 	if err != nil {
 		return s.errorReply(msgEnvelope, 28001005, "")
 	}
-	s.mu.Lock()
-	now := s.now()
-	if !s.validToken(tok, now) {
-		s.mu.Unlock()
+	if !s.validToken(tok) {
 		return s.errorReply(msgEnvelope, 28001008, "")
 	}
-	c := s.phoneCodes[req.Code]
+	openID, st := s.phoneCodes.Take(req.Code)
 	switch {
-	case req.Code == "" || c == nil:
-		s.mu.Unlock()
+	case req.Code == "" || st == fakeplat.CodeUnknown:
 		return s.errorReply(msgEnvelope, 28001007, "")
-	case c.used || expired(c, now):
-		s.mu.Unlock()
+	case st != fakeplat.CodeOK: // used or expired
 		return s.errorReply(msgEnvelope, 28005187, "")
 	}
-	c.used = true
-	u := s.users[c.openID].User
-	s.mu.Unlock()
+	u, _ := s.users.Get(openID)
+	now := s.now()
 	plain := marshalUnescaped(phonePlain{
 		PhoneNumber:     u.PhoneNumber,
 		PurePhoneNumber: u.PurePhoneNumber,

@@ -17,6 +17,9 @@ import (
 	"github.com/wxmp/miniauth/internal/fakeplat"
 )
 
+// name prefixes the package's errors.
+const name = "douyinauthtest"
+
 // Paths of the endpoints the server serves, for [Server.FailNext],
 // [Server.FailNextStatus] and [Server.Calls]. One server serves the paths of
 // both of Douyin's hosts (developer.toutiao.com and open.douyin.com), as
@@ -68,35 +71,22 @@ var endpoints = map[string]endpoint{
 type Option func(*config) error
 
 type config struct {
-	now     func() time.Time
-	latency time.Duration
-	pub     *rsa.PublicKey
+	fakeplat.Settings
+	pub *rsa.PublicKey
 }
 
 // WithClock sets the clock the server reads for code and token expiry,
 // watermarks and log ids (default time.Now). It must be safe for concurrent
 // use, as [Clock.Now] is.
 func WithClock(now func() time.Time) Option {
-	return func(c *config) error {
-		if now == nil {
-			return errors.New("douyinauthtest: clock must not be nil")
-		}
-		c.now = now
-		return nil
-	}
+	return func(c *config) error { return c.SetClock(now) }
 }
 
 // WithLatency delays every reply by d of real time, for tests of timeouts
 // and cancelled contexts. A client that gives up, or a server that closes,
 // ends the wait early.
 func WithLatency(d time.Duration) Option {
-	return func(c *config) error {
-		if d < 0 {
-			return errors.New("douyinauthtest: latency must not be negative")
-		}
-		c.latency = d
-		return nil
-	}
+	return func(c *config) error { return c.SetLatency(d) }
 }
 
 // WithAppPublicKey sets the app public key (应用公钥, PEM "PUBLIC KEY" or
@@ -146,27 +136,21 @@ type Server struct {
 	priv    *rsa.PrivateKey // nil with WithAppPublicKey
 	keyErr  error
 
-	mu         sync.Mutex
-	users      map[string]*user
-	codes      map[string]*issuedCode
-	anonCodes  map[string]*issuedCode
-	phoneCodes map[string]*issuedCode
-	tokens     []issuedToken // client_tokens, newest last (two at most)
-	stable     issuedToken
-	lastSweep  time.Time
+	users      *fakeplat.Users[User] // with their login codes
+	anonCodes  *fakeplat.Codes
+	phoneCodes *fakeplat.Codes
+	tokens     *fakeplat.Tokens // client_tokens
+	stable     *fakeplat.Tokens // stable_client_tokens
+
+	// mu makes jscode2session's checks of its two codes and their use one
+	// step: a refused call uses up neither.
+	mu sync.Mutex
 }
 
-// issuedToken is a client_token and when it stops being valid.
-type issuedToken struct {
-	token     string
-	expiresAt time.Time
-}
-
-// fault is an injected failure: an error code, or else an HTTP status.
+// fault is an injected error reply.
 type fault struct {
-	code   int64
-	status int
-	msg    string
+	code int64
+	msg  string
 }
 
 // A FailOption shapes the reply [Server.FailNext] injects.
@@ -197,24 +181,32 @@ func Start(appID, secret string, opts ...Option) (*Server, error) {
 	if secret == "" {
 		return nil, errors.New("douyinauthtest: secret must not be empty")
 	}
-	cfg := config{now: time.Now}
-	for _, o := range opts {
-		if o == nil {
-			continue
-		}
-		if err := o(&cfg); err != nil {
-			return nil, err
-		}
+	cfg := config{Settings: fakeplat.Settings{Name: name, Now: time.Now}}
+	if err := fakeplat.Apply(&cfg, opts); err != nil {
+		return nil, err
 	}
+	tok := fakeplat.TokenPolicy{TTL: TokenTTL, Prefix: "clt.", Len: 56, Alphabet: fakeplat.Hex}
 	s := &Server{
-		appID:      appID,
-		secret:     secret,
-		cfg:        cfg,
-		users:      make(map[string]*user),
-		codes:      make(map[string]*issuedCode),
-		anonCodes:  make(map[string]*issuedCode),
-		phoneCodes: make(map[string]*issuedCode),
+		appID:  appID,
+		secret: secret,
+		cfg:    cfg,
+		users: fakeplat.NewUsers(fakeplat.UsersConfig[User]{
+			Name: name, IDName: "openid", ErrUnknown: ErrUnknownUser, ErrNotLoggedIn: ErrNotLoggedIn,
+			Fill: fill, Blank: func(id string) User { return User{OpenID: id} },
+			CodeTTL: CodeTTL, CodeLen: 32, KeyLen: 16, Now: cfg.Now,
+		}),
+		anonCodes: fakeplat.NewCodes(CodeTTL, cfg.Now),
+		// An expired phone code is 28005187, an unknown one 28001007.
+		phoneCodes: fakeplat.NewCodes(CodeTTL, cfg.Now).ReportExpired(),
 	}
+	// Every client_token fetch issues a new token; the one before it stays
+	// valid for TokenGrace more (or less, if it expires first), older ones
+	// are invalid. stable_client_token hands out the same token until it
+	// expires.
+	tok.Grace = TokenGrace
+	s.tokens = fakeplat.NewTokens(tok, cfg.Now)
+	tok.Grace, tok.Reuse = 0, true
+	s.stable = fakeplat.NewTokens(tok, cfg.Now)
 	eps := make(map[string]fakeplat.Endpoint, len(endpoints))
 	for path, ep := range endpoints {
 		eps[path] = fakeplat.Endpoint{Method: http.MethodPost, Handle: func(r *fakeplat.Request) fakeplat.Reply {
@@ -224,9 +216,9 @@ func Start(appID, secret string, opts ...Option) (*Server, error) {
 			return fakeplat.Reply{Body: ep.handle(s, r.Header, r.Body)}
 		}}
 	}
-	core, err := fakeplat.Start(fakeplat.Config{Endpoints: eps, Now: cfg.now, Latency: cfg.latency, ContentType: "application/json; charset=utf-8"})
+	core, err := fakeplat.Start(fakeplat.Config{Endpoints: eps, Now: cfg.Now, Latency: cfg.Latency, ContentType: "application/json; charset=utf-8"})
 	if err != nil {
-		return nil, fmt.Errorf("douyinauthtest: %w", err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	s.core = core
 	s.URL = core.URL
@@ -299,23 +291,16 @@ func (s *Server) FailNext(path string, code int64, opts ...FailOption) error {
 // FailNextStatus makes the next request to the endpoint at path fail with
 // the HTTP status (300 to 599) and a plain-text body, with no other effect.
 func (s *Server) FailNextStatus(path string, status int) error {
-	if status < 300 || status > 599 {
-		return fmt.Errorf("douyinauthtest: FailNextStatus: status must be 300 to 599, got %d", status)
-	}
-	return s.addFault(path, fault{status: status})
+	return s.core.FailStatus(name, path, status)
 }
 
 func (s *Server) addFault(path string, f fault) error {
 	ep, ok := endpoints[path]
 	if !ok {
-		return fmt.Errorf("douyinauthtest: no endpoint at %q", path)
+		return fmt.Errorf("%s: no endpoint at %q", name, path)
 	}
-	r := fakeplat.Reply{Status: f.status}
-	if f.status == 0 {
-		// Built when it is sent: its log id and time are the reply's.
-		r.Body = lazyError{s: s, env: ep.env, code: f.code, msg: f.msg}
-	}
-	return s.core.AddFault(path, r)
+	// Built when it is sent: its log id and time are the reply's.
+	return s.core.AddFault(path, fakeplat.Reply{Body: lazyError{s: s, env: ep.env, code: f.code, msg: f.msg}})
 }
 
 // lazyError is an injected error reply, made when it is marshalled.
@@ -331,7 +316,7 @@ func (e lazyError) MarshalJSON() ([]byte, error) {
 	return json.Marshal(e.s.errorReply(e.env, e.code, e.msg))
 }
 
-func (s *Server) now() time.Time { return s.cfg.now() }
+func (s *Server) now() time.Time { return s.cfg.Now() }
 
 // errMsgs are the texts the server sends with its codes.
 var errMsgs = map[int64]string{
@@ -354,7 +339,7 @@ var errMsgs = map[int64]string{
 
 // logID returns a new log id, as Douyin sends with every reply.
 func (s *Server) logID() string {
-	return s.now().UTC().Format("20060102150405") + strings.ToUpper(randomString(18, hexAlphabet))
+	return s.now().UTC().Format("20060102150405") + strings.ToUpper(fakeplat.RandomString(18, fakeplat.Hex))
 }
 
 // The replies of the three envelopes.

@@ -2,8 +2,6 @@ package douyinauthtest
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +9,7 @@ import (
 	"time"
 
 	"github.com/wxmp/miniauth/crypto"
+	"github.com/wxmp/miniauth/internal/fakeplat"
 )
 
 // Errors of the methods that play the mini-app's part, for [errors.Is].
@@ -48,7 +47,7 @@ type User struct {
 
 func (u User) withDefaults() User {
 	if u.OpenID == "" {
-		u.OpenID = "_000" + randomString(40, urlAlphabet)
+		u.OpenID = "_000" + fakeplat.RandomString(40, fakeplat.URLSafe)
 	}
 	if u.NickName == "" {
 		u.NickName = DefaultNickName
@@ -71,54 +70,22 @@ func (u User) withDefaults() User {
 	return u
 }
 
-type user struct {
-	User
-	sessionKey string
+// fill gives u the defaults and returns its openid.
+func fill(u User) (string, User) {
+	u = u.withDefaults()
+	return u.OpenID, u
 }
-
-// issuedCode is a login code, an anonymous code or a phone code.
-type issuedCode struct {
-	openID string // the user's, or the anonymous openid
-	issued time.Time
-	used   bool
-}
-
-func expired(c *issuedCode, now time.Time) bool { return now.Sub(c.issued) >= CodeTTL }
 
 // AddUser registers u and returns its openid (a new random one when
 // u.OpenID is empty). A user with the same openid is replaced, keeping their
 // session_key and codes.
-func (s *Server) AddUser(u User) string {
-	u = u.withDefaults()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if old := s.users[u.OpenID]; old != nil {
-		old.User = u
-	} else {
-		s.users[u.OpenID] = &user{User: u}
-	}
-	return u.OpenID
-}
+func (s *Server) AddUser(u User) string { return s.users.Add(u) }
 
 // Login does what tt.login does for a user logged in to the host app: it
 // gives the user a new session_key and returns a new code for
 // jscode2session, valid for [CodeTTL] and once. An openid no user has
 // registers one; an empty openid registers one with a new random openid.
-func (s *Server) Login(openID string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.now()
-	s.sweep(now)
-	u := s.users[openID]
-	if u == nil {
-		u = &user{User: User{OpenID: openID}.withDefaults()}
-		s.users[u.OpenID] = u
-	}
-	u.sessionKey = base64.StdEncoding.EncodeToString(randomBytes(16))
-	code := randomString(32, alnumAlphabet)
-	s.codes[code] = &issuedCode{openID: u.OpenID, issued: now}
-	return code
-}
+func (s *Server) Login(openID string) string { return s.users.Login(openID) }
 
 // AnonymousCode returns the anonymousCode tt.login hands out on a device,
 // for the anonymous openid (a new random one when empty), valid for
@@ -126,38 +93,16 @@ func (s *Server) Login(openID string) string {
 // alone: no session_key, no unionid.
 func (s *Server) AnonymousCode(anonymousOpenID string) string {
 	if anonymousOpenID == "" {
-		anonymousOpenID = "_000" + randomString(40, urlAlphabet)
+		anonymousOpenID = "_000" + fakeplat.RandomString(40, fakeplat.URLSafe)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.now()
-	s.sweep(now)
-	code := randomString(32, alnumAlphabet)
-	s.anonCodes[code] = &issuedCode{openID: anonymousOpenID, issued: now}
-	return code
+	return s.anonCodes.Issue(anonymousOpenID, 32)
 }
 
 // SessionKey returns the user's current session_key. It fails with
 // [ErrUnknownUser] or [ErrNotLoggedIn].
 func (s *Server) SessionKey(openID string) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u, err := s.loggedIn(openID)
-	if err != nil {
-		return "", err
-	}
-	return u.sessionKey, nil
-}
-
-func (s *Server) loggedIn(openID string) (*user, error) {
-	u := s.users[openID]
-	if u == nil {
-		return nil, fmt.Errorf("douyinauthtest: openid %q: %w", openID, ErrUnknownUser)
-	}
-	if u.sessionKey == "" {
-		return nil, fmt.Errorf("douyinauthtest: openid %q: %w", openID, ErrNotLoggedIn)
-	}
-	return u, nil
+	_, key, err := s.users.LoggedIn(openID)
+	return key, err
 }
 
 // PhoneCode returns the code the phone-number button (open-type
@@ -165,16 +110,10 @@ func (s *Server) loggedIn(openID string) (*user, error) {
 // user, for get_phonenumber_info: valid for [CodeTTL] and once. It fails
 // with [ErrUnknownUser].
 func (s *Server) PhoneCode(openID string) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.users[openID] == nil {
-		return "", fmt.Errorf("douyinauthtest: openid %q: %w", openID, ErrUnknownUser)
+	if _, ok := s.users.Get(openID); !ok {
+		return "", fmt.Errorf("%s: openid %q: %w", name, openID, ErrUnknownUser)
 	}
-	now := s.now()
-	s.sweep(now)
-	code := randomString(64, hexAlphabet)
-	s.phoneCodes[code] = &issuedCode{openID: openID, issued: now}
-	return code, nil
+	return s.phoneCodes.IssueOf(openID, 64, fakeplat.Hex), nil
 }
 
 // Profile is what tt.getUserInfo (withCredentials) hands the mini-app.
@@ -211,9 +150,7 @@ type encryptedProfile struct {
 // https://developer.open-douyin.com/docs/resource/zh-CN/mini-game/develop/api/open-capacity/user-information/info/sensitive-data-process).
 // It fails with [ErrUnknownUser] or [ErrNotLoggedIn].
 func (s *Server) Profile(openID string) (Profile, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u, err := s.loggedIn(openID)
+	u, key, err := s.users.LoggedIn(openID)
 	if err != nil {
 		return Profile{}, err
 	}
@@ -221,28 +158,11 @@ func (s *Server) Profile(openID string) (Profile, error) {
 	rawData := marshalUnescaped(raw)
 	plain := marshalUnescaped(encryptedProfile{OpenID: u.OpenID, rawProfile: raw,
 		Watermark: watermark{AppID: s.appID, Timestamp: s.now().Unix()}})
-	iv := base64.StdEncoding.EncodeToString(randomBytes(16))
-	data, err := crypto.Encrypt(u.sessionKey, iv, plain)
+	data, iv, err := fakeplat.Seal(key, plain)
 	if err != nil { // unreachable: the key and iv are 16 random bytes
-		return Profile{}, fmt.Errorf("douyinauthtest: encrypt profile: %w", err)
+		return Profile{}, fmt.Errorf("%s: encrypt profile: %w", name, err)
 	}
-	return Profile{RawData: string(rawData), Signature: crypto.Sign(u.sessionKey, string(rawData)), EncryptedData: data, IV: iv}, nil
-}
-
-// sweep forgets expired codes, at most once a minute of the server's clock.
-// s.mu must be held.
-func (s *Server) sweep(now time.Time) {
-	if !now.Before(s.lastSweep) && now.Sub(s.lastSweep) < time.Minute {
-		return
-	}
-	s.lastSweep = now
-	for _, m := range []map[string]*issuedCode{s.codes, s.anonCodes, s.phoneCodes} {
-		for k, c := range m {
-			if expired(c, now) {
-				delete(m, k)
-			}
-		}
-	}
+	return Profile{RawData: string(rawData), Signature: crypto.Sign(key, string(rawData)), EncryptedData: data, IV: iv}, nil
 }
 
 // marshalUnescaped encodes v without escaping <, > and &.
@@ -252,33 +172,6 @@ func marshalUnescaped(v any) []byte {
 	e.SetEscapeHTML(false)
 	_ = e.Encode(v) // cannot fail: plain structs of strings and numbers
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
-}
-
-// Alphabets of the random values the server issues.
-const (
-	hexAlphabet   = "0123456789abcdef"
-	alnumAlphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	urlAlphabet   = alnumAlphabet + "-_"
-)
-
-func randomBytes(n int) []byte {
-	b := make([]byte, n)
-	_, _ = rand.Read(b) // never fails (Go 1.24+)
-	return b
-}
-
-// randomString returns n characters drawn uniformly from alphabet.
-func randomString(n int, alphabet string) string {
-	limit := 256 - 256%len(alphabet)
-	out := make([]byte, 0, n)
-	for len(out) < n {
-		for _, b := range randomBytes(n) {
-			if int(b) < limit && len(out) < n {
-				out = append(out, alphabet[int(b)%len(alphabet)])
-			}
-		}
-	}
-	return string(out)
 }
 
 // Clock is a manual clock for [WithClock]: it stands still until advanced.

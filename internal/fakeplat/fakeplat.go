@@ -272,6 +272,7 @@ const (
 	CodeUnknown                  // never issued, or expired
 	CodeUsed                     // issued and already exchanged
 	CodeLimited                  // valid, but its user is over the rate limit: not used up
+	CodeExpired                  // issued, past its lifetime (with [Codes.ReportExpired])
 )
 
 // Codes are single-use codes with a lifetime, each standing for a subject
@@ -279,6 +280,10 @@ const (
 type Codes struct {
 	ttl time.Duration
 	now func() time.Time
+
+	keep  time.Duration // how long past its lifetime a code is remembered
+	// expired reports such a code as CodeExpired rather than CodeUnknown.
+	expired bool
 
 	mu    sync.Mutex
 	codes map[string]*code
@@ -295,6 +300,15 @@ func NewCodes(ttl time.Duration, now func() time.Time) *Codes {
 	return &Codes{ttl: ttl, now: now, codes: map[string]*code{}}
 }
 
+// ReportExpired makes cs tell an expired code ([CodeExpired]) from one it
+// never issued, for a lifetime more (after that it forgets it), as a
+// platform that says "expired or used" does; it returns cs. Call it before
+// cs is used.
+func (cs *Codes) ReportExpired() *Codes {
+	cs.keep, cs.expired = cs.ttl, true
+	return cs
+}
+
 // Issue returns a new code of n characters of [Alnum] for subject.
 func (cs *Codes) Issue(subject string, n int) string {
 	return cs.IssueOf(subject, n, Alnum)
@@ -306,7 +320,7 @@ func (cs *Codes) IssueOf(subject string, n int, alphabet string) string {
 	defer cs.mu.Unlock()
 	now := cs.now()
 	for k, c := range cs.codes { // sweep what can no longer be exchanged
-		if !now.Before(c.issued.Add(cs.ttl)) {
+		if !now.Before(c.issued.Add(cs.ttl + cs.keep)) {
 			delete(cs.codes, k)
 		}
 	}
@@ -324,8 +338,14 @@ func (cs *Codes) Peek(v string) (string, CodeState) {
 
 func (cs *Codes) peek(v string) (string, CodeState) {
 	c := cs.codes[v]
-	if c == nil || !cs.now().Before(c.issued.Add(cs.ttl)) {
+	if c == nil {
 		return "", CodeUnknown
+	}
+	if now := cs.now(); !now.Before(c.issued.Add(cs.ttl)) {
+		if !cs.expired || !now.Before(c.issued.Add(cs.ttl+cs.keep)) {
+			return "", CodeUnknown
+		}
+		return c.subject, CodeExpired
 	}
 	if c.used {
 		return c.subject, CodeUsed
