@@ -191,9 +191,9 @@ func Start(appID, secret string, opts ...Option) (*Server, error) {
 		secret: secret,
 		cfg:    cfg,
 		users: fakeplat.NewUsers(fakeplat.UsersConfig[User]{
-			Name: name, IDName: "openid", ErrUnknown: ErrUnknownUser, ErrNotLoggedIn: ErrNotLoggedIn,
+			Settings: cfg.Settings, ErrUnknown: ErrUnknownUser, ErrNotLoggedIn: ErrNotLoggedIn,
 			Fill: fill, Blank: func(id string) User { return User{OpenID: id} },
-			CodeTTL: CodeTTL, CodeLen: 32, KeyLen: 16, Now: cfg.Now,
+			CodeTTL: CodeTTL,
 		}),
 		anonCodes: fakeplat.NewCodes(CodeTTL, cfg.Now),
 		// An expired phone code is 28005187, an unknown one 28001007.

@@ -281,7 +281,7 @@ type Codes struct {
 	ttl time.Duration
 	now func() time.Time
 
-	keep  time.Duration // how long past its lifetime a code is remembered
+	keep time.Duration // how long past its lifetime a code is remembered
 	// expired reports such a code as CodeExpired rather than CodeUnknown.
 	expired bool
 

@@ -8,9 +8,12 @@ import (
 
 // UsersConfig describes a fake's users for [NewUsers].
 type UsersConfig[U any] struct {
-	// Name is the fake's package and IDName what the platform calls a
-	// user's id ("openid", "userid"), for errors.
-	Name, IDName string
+	// Settings are the fake's: its Name and clock, and the RateLimit of
+	// code exchanges.
+	Settings
+	// IDName is what the platform calls a user's id, for errors (default
+	// "openid").
+	IDName string
 	// ErrUnknown and ErrNotLoggedIn are the fake's sentinels for a user
 	// no one registered and one who has no session_key yet.
 	ErrUnknown, ErrNotLoggedIn error
@@ -20,15 +23,13 @@ type UsersConfig[U any] struct {
 	// Blank returns a user with id (maybe ""), for a login of a user no
 	// one registered.
 	Blank func(id string) U
-	// CodeTTL is how long a login code stays valid, CodeLen its length.
+	// CodeTTL is how long a login code stays valid, CodeLen its length
+	// (default 32).
 	CodeTTL time.Duration
 	CodeLen int
-	// KeyLen is the length in bytes of a session_key (base64 in replies).
+	// KeyLen is the length in bytes of a session_key, base64 in replies
+	// (default 16).
 	KeyLen int
-	// Now is the fake's clock; RateLimit how many codes one user may
-	// exchange in a sliding minute (0: no limit).
-	Now       func() time.Time
-	RateLimit int
 }
 
 // Users is a fake's registry of simulated users of the mini-program: each
@@ -51,6 +52,18 @@ type userEntry[U any] struct {
 
 // NewUsers returns an empty registry.
 func NewUsers[U any](cfg UsersConfig[U]) *Users[U] {
+	if cfg.IDName == "" {
+		cfg.IDName = "openid"
+	}
+	if cfg.CodeLen == 0 {
+		cfg.CodeLen = 32
+	}
+	if cfg.KeyLen == 0 {
+		cfg.KeyLen = 16
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	return &Users[U]{cfg: cfg, codes: NewCodes(cfg.CodeTTL, cfg.Now), m: map[string]*userEntry[U]{}}
 }
 
@@ -122,13 +135,21 @@ func (r *Users[U]) LoggedIn(id string) (U, string, error) {
 func (r *Users[U]) Peek(code string) (U, string, CodeState) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var zero U
-	id, st := r.codes.Peek(code)
+	e, st := r.peek(code)
 	if st != CodeOK {
+		var zero U
 		return zero, "", st
 	}
-	e := r.m[id]
 	return e.u, e.sessionKey, st
+}
+
+// peek returns the user of a valid code. r.mu must be held.
+func (r *Users[U]) peek(code string) (*userEntry[U], CodeState) {
+	id, st := r.codes.Peek(code)
+	if st != CodeOK {
+		return nil, st
+	}
+	return r.m[id], st
 }
 
 // Exchange uses a login code up and returns its user and their
@@ -139,15 +160,15 @@ func (r *Users[U]) Exchange(code string) (U, string, CodeState) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var zero U
-	id, st := r.codes.Peek(code)
+	e, st := r.peek(code)
+	switch {
+	case st != CodeOK:
+	case r.cfg.RateLimit > 0 && !e.allow(r.cfg.Now(), r.cfg.RateLimit):
+		st = CodeLimited
+	default:
+		_, st = r.codes.Take(code) // CodeOK: r.mu keeps it valid
+	}
 	if st != CodeOK {
-		return zero, "", st
-	}
-	e := r.m[id]
-	if r.cfg.RateLimit > 0 && !e.allow(r.cfg.Now(), r.cfg.RateLimit) {
-		return zero, "", CodeLimited
-	}
-	if _, st := r.codes.Take(code); st != CodeOK {
 		return zero, "", st
 	}
 	return e.u, e.sessionKey, CodeOK

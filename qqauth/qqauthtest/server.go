@@ -111,9 +111,9 @@ func Start(appID, secret string, opts ...Option) (*Server, error) {
 	}
 	s := &Server{appID: appID, secret: secret, cfg: cfg}
 	s.users = fakeplat.NewUsers(fakeplat.UsersConfig[User]{
-		Name: name, IDName: "openid", ErrUnknown: ErrUnknownUser, ErrNotLoggedIn: ErrNotLoggedIn,
+		Settings: cfg.Settings, ErrUnknown: ErrUnknownUser, ErrNotLoggedIn: ErrNotLoggedIn,
 		Fill: fill, Blank: func(id string) User { return User{OpenID: id} },
-		CodeTTL: CodeTTL, CodeLen: 32, KeyLen: 16, Now: cfg.Now, RateLimit: cfg.RateLimit,
+		CodeTTL: CodeTTL,
 	})
 	// A fetch retires the previous token at once (QQ states no overlap).
 	s.tokens = fakeplat.NewTokens(fakeplat.TokenPolicy{TTL: TokenTTL, Len: 64, Alphabet: fakeplat.URLSafe}, cfg.Now)

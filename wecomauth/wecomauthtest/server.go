@@ -122,9 +122,9 @@ func Start(corpID, corpSecret string, opts ...Option) (*Server, error) {
 	}
 	s := &Server{corpID: corpID, secret: corpSecret, cfg: cfg}
 	s.users = fakeplat.NewUsers(fakeplat.UsersConfig[User]{
-		Name: name, IDName: "userid", ErrUnknown: ErrUnknownUser, ErrNotLoggedIn: ErrNotLoggedIn,
+		Settings: cfg.Settings, IDName: "userid", ErrUnknown: ErrUnknownUser, ErrNotLoggedIn: ErrNotLoggedIn,
 		Fill: s.fill, Blank: func(id string) User { return User{UserID: id} },
-		CodeTTL: CodeTTL, CodeLen: 32, KeyLen: 16, Now: cfg.Now,
+		CodeTTL: CodeTTL,
 	})
 	// The current token while it is valid ("有效期内重复获取返回相同结果"),
 	// a new one after.
