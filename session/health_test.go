@@ -189,7 +189,10 @@ func TestStoreTimeoutWithAStoreThatIgnoresItsContext(t *testing.T) {
 	ctx := context.Background()
 	logs := &logRecorder{}
 	s := &deafStore{outageStore: *newOutageStore(t), release: make(chan struct{}), panics: true}
-	m := testManager(t, s, WithStoreTimeout(20*time.Millisecond), WithLogger(slog.New(logs)))
+	// Long enough that on a loaded machine the Issue, and the last
+	// Validate's goroutine, still answer within it (20 ms failed there):
+	// the first Validate waits it out once.
+	m := testManager(t, s, WithStoreTimeout(250*time.Millisecond), WithLogger(slog.New(logs)))
 	token, err := m.Issue(ctx, healthSession)
 	require.NoError(t, err)
 
@@ -214,7 +217,7 @@ func TestHungCallsAreBounded(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := &deafStore{outageStore: *newOutageStore(t), release: make(chan struct{})}
-	m := testManager(t, s, WithStoreTimeout(10*time.Millisecond))
+	m := testManager(t, s, WithStoreTimeout(100*time.Millisecond)) // the Issue and the last Validate answer within it, even on a loaded machine
 	token, err := m.Issue(ctx, healthSession)
 	require.NoError(t, err)
 	var wg sync.WaitGroup
