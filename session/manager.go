@@ -25,6 +25,7 @@ type Manager struct {
 	store    Store
 	ownStore *MemoryStore // created by NewManager, closed by Close
 	bounded  bool         // store calls run under the store timeout
+	inline   bool         // ... on the caller's goroutine: the store honours its context (ContextStore)
 	health   health
 	guard    *guard // the login path's other dependencies (guard.go)
 	cfg      config
@@ -77,6 +78,9 @@ func NewManager(store Store, opts ...Option) *Manager {
 	}
 	_, inMemory := m.store.(*MemoryStore)
 	m.bounded = !inMemory
+	if cs, ok := m.store.(ContextStore); ok && m.bounded {
+		m.inline = cs.HonorsContext()
+	}
 	if err := m.checkRenewStore(); err != nil {
 		m.err = err
 		m.cfg.logger = slog.Default() // make the misconfiguration seen, as for an option
