@@ -70,8 +70,10 @@ var endpoints = map[string]endpoint{
 // [NewServer] returns the first error an option reports.
 type Option func(*config) error
 
+// config holds what the options set; its fields are unexported, so that
+// none of fakeplat shows through the exported Option.
 type config struct {
-	fakeplat.Settings
+	s   fakeplat.Settings
 	pub *rsa.PublicKey
 }
 
@@ -79,14 +81,14 @@ type config struct {
 // watermarks and log ids (default time.Now). It must be safe for concurrent
 // use, as [Clock.Now] is.
 func WithClock(now func() time.Time) Option {
-	return func(c *config) error { return c.SetClock(now) }
+	return func(c *config) error { return c.s.SetClock(now) }
 }
 
 // WithLatency delays every reply by d of real time, for tests of timeouts
 // and cancelled contexts. A client that gives up, or a server that closes,
 // ends the wait early.
 func WithLatency(d time.Duration) Option {
-	return func(c *config) error { return c.SetLatency(d) }
+	return func(c *config) error { return c.s.SetLatency(d) }
 }
 
 // WithAppPublicKey sets the app public key (应用公钥, PEM "PUBLIC KEY" or
@@ -181,7 +183,7 @@ func Start(appID, secret string, opts ...Option) (*Server, error) {
 	if secret == "" {
 		return nil, errors.New("douyinauthtest: secret must not be empty")
 	}
-	cfg := config{Settings: fakeplat.Settings{Name: name, Now: time.Now}}
+	cfg := config{s: fakeplat.Settings{Name: name, Now: time.Now}}
 	if err := fakeplat.Apply(&cfg, opts); err != nil {
 		return nil, err
 	}
@@ -191,22 +193,22 @@ func Start(appID, secret string, opts ...Option) (*Server, error) {
 		secret: secret,
 		cfg:    cfg,
 		users: fakeplat.NewUsers(fakeplat.UsersConfig[User]{
-			Settings: cfg.Settings, ErrUnknown: ErrUnknownUser, ErrNotLoggedIn: ErrNotLoggedIn,
+			Settings: cfg.s, ErrUnknown: ErrUnknownUser, ErrNotLoggedIn: ErrNotLoggedIn,
 			Fill: fill, Blank: func(id string) User { return User{OpenID: id} },
 			CodeTTL: CodeTTL,
 		}),
-		anonCodes: fakeplat.NewCodes(CodeTTL, cfg.Now),
+		anonCodes: fakeplat.NewCodes(CodeTTL, cfg.s.Now),
 		// An expired phone code is 28005187, an unknown one 28001007.
-		phoneCodes: fakeplat.NewCodes(CodeTTL, cfg.Now).ReportExpired(),
+		phoneCodes: fakeplat.NewCodes(CodeTTL, cfg.s.Now).ReportExpired(),
 	}
 	// Every client_token fetch issues a new token; the one before it stays
 	// valid for TokenGrace more (or less, if it expires first), older ones
 	// are invalid. stable_client_token hands out the same token until it
 	// expires.
 	tok.Grace = TokenGrace
-	s.tokens = fakeplat.NewTokens(tok, cfg.Now)
+	s.tokens = fakeplat.NewTokens(tok, cfg.s.Now)
 	tok.Grace, tok.Reuse = 0, true
-	s.stable = fakeplat.NewTokens(tok, cfg.Now)
+	s.stable = fakeplat.NewTokens(tok, cfg.s.Now)
 	eps := make(map[string]fakeplat.Endpoint, len(endpoints))
 	for path, ep := range endpoints {
 		eps[path] = fakeplat.Endpoint{Method: http.MethodPost, Handle: func(r *fakeplat.Request) fakeplat.Reply {
@@ -216,7 +218,7 @@ func Start(appID, secret string, opts ...Option) (*Server, error) {
 			return fakeplat.Reply{Body: ep.handle(s, r.Header, r.Body)}
 		}}
 	}
-	core, err := fakeplat.Start(fakeplat.Config{Endpoints: eps, Now: cfg.Now, Latency: cfg.Latency, ContentType: "application/json; charset=utf-8"})
+	core, err := fakeplat.Start(fakeplat.Config{Endpoints: eps, Now: cfg.s.Now, Latency: cfg.s.Latency, ContentType: "application/json; charset=utf-8"})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -316,7 +318,7 @@ func (e lazyError) MarshalJSON() ([]byte, error) {
 	return json.Marshal(e.s.errorReply(e.env, e.code, e.msg))
 }
 
-func (s *Server) now() time.Time { return s.cfg.Now() }
+func (s *Server) now() time.Time { return s.cfg.s.Now() }
 
 // errMsgs are the texts the server sends with its codes.
 var errMsgs = map[int64]string{

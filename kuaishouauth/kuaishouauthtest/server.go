@@ -64,23 +64,25 @@ const (
 // An Option configures a [Server].
 type Option func(*config) error
 
-type config struct{ fakeplat.Settings }
+// config holds the settings the options set; its field is unexported, so
+// that none of fakeplat shows through the exported Option.
+type config struct{ s fakeplat.Settings }
 
 // WithClock sets the server's clock (default time.Now); it must be safe
 // for concurrent use (wxauthtest.NewClock(t).Now is).
 func WithClock(now func() time.Time) Option {
-	return func(c *config) error { return c.SetClock(now) }
+	return func(c *config) error { return c.s.SetClock(now) }
 }
 
 // WithLatency delays every reply by d of real time.
 func WithLatency(d time.Duration) Option {
-	return func(c *config) error { return c.SetLatency(d) }
+	return func(c *config) error { return c.s.SetLatency(d) }
 }
 
 // WithRateLimit sets how many code2session calls one user may make in a
 // sliding minute (default [DefaultRateLimit]).
 func WithRateLimit(perMinute int) Option {
-	return func(c *config) error { return c.SetRateLimit(perMinute) }
+	return func(c *config) error { return c.s.SetRateLimit(perMinute) }
 }
 
 // Server is a fake Kuaishou server. It is safe for concurrent use.
@@ -111,27 +113,27 @@ func Start(appID, secret string, opts ...Option) (*Server, error) {
 	if err := fakeplat.CheckApp(name, "appID", "secret", appID, secret); err != nil {
 		return nil, err
 	}
-	cfg := config{fakeplat.Settings{Name: name, Now: time.Now, RateLimit: DefaultRateLimit}}
+	cfg := config{s: fakeplat.Settings{Name: name, Now: time.Now, RateLimit: DefaultRateLimit}}
 	if err := fakeplat.Apply(&cfg, opts); err != nil {
 		return nil, err
 	}
 	s := &Server{appID: appID, secret: secret, cfg: cfg}
 	s.users = fakeplat.NewUsers(fakeplat.UsersConfig[User]{
-		Settings: cfg.Settings, ErrUnknown: ErrUnknownUser, ErrNotLoggedIn: ErrNotLoggedIn,
+		Settings: cfg.s, ErrUnknown: ErrUnknownUser, ErrNotLoggedIn: ErrNotLoggedIn,
 		Fill: fill, Blank: func(id string) User { return User{OpenID: id} },
 		CodeTTL: CodeTTL,
 	})
 	// Every fetch issues a new token; the earlier ones stay valid until
 	// their own expiry.
 	s.tokens = fakeplat.NewTokens(fakeplat.TokenPolicy{TTL: TokenTTL, Grace: fakeplat.KeepAll,
-		Prefix: "ChFvYXV0aC5hY2Nlc3NUb2tlbh", Len: 64, Alphabet: fakeplat.URLSafe}, cfg.Now)
+		Prefix: "ChFvYXV0aC5hY2Nlc3NUb2tlbh", Len: 64, Alphabet: fakeplat.URLSafe}, cfg.s.Now)
 	core, err := fakeplat.Start(fakeplat.Config{
 		Endpoints: map[string]fakeplat.Endpoint{
 			PathCode2Session: {Method: http.MethodPost, Handle: s.code2Session},
 			PathAccessToken:  {Method: http.MethodPost, Handle: s.accessToken},
 		},
-		Now:     cfg.Now,
-		Latency: cfg.Latency,
+		Now:     cfg.s.Now,
+		Latency: cfg.s.Latency,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)

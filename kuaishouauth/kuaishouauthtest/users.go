@@ -147,7 +147,7 @@ func (s *Server) PhoneNumber(openID string) (Profile, error) {
 }
 
 func (s *Server) watermark() watermark {
-	return watermark{Timestamp: s.cfg.Now().Unix(), AppID: s.appID}
+	return watermark{Timestamp: s.cfg.s.Now().Unix(), AppID: s.appID}
 }
 
 // encrypt returns v as JSON encrypted under key with a random iv.

@@ -54,24 +54,26 @@ const (
 // An Option configures a [Server].
 type Option func(*config) error
 
-type config struct{ fakeplat.Settings }
+// config holds the settings the options set; its field is unexported, so
+// that none of fakeplat shows through the exported Option.
+type config struct{ s fakeplat.Settings }
 
 // WithClock sets the server's clock (default time.Now), which expires codes
 // and tokens and stamps watermarks; wxauthtest.NewClock(t).Now is one. It
 // must be safe for concurrent use.
 func WithClock(now func() time.Time) Option {
-	return func(c *config) error { return c.SetClock(now) }
+	return func(c *config) error { return c.s.SetClock(now) }
 }
 
 // WithLatency delays every reply by d of real time.
 func WithLatency(d time.Duration) Option {
-	return func(c *config) error { return c.SetLatency(d) }
+	return func(c *config) error { return c.s.SetLatency(d) }
 }
 
 // WithRateLimit sets how many code2session calls one user may make in a
 // sliding minute (default [DefaultRateLimit]).
 func WithRateLimit(perMinute int) Option {
-	return func(c *config) error { return c.SetRateLimit(perMinute) }
+	return func(c *config) error { return c.s.SetRateLimit(perMinute) }
 }
 
 // Server is a fake QQ server. Create it with [NewServer], stop it with
@@ -105,25 +107,25 @@ func Start(appID, secret string, opts ...Option) (*Server, error) {
 	if err := fakeplat.CheckApp(name, "appID", "secret", appID, secret); err != nil {
 		return nil, err
 	}
-	cfg := config{fakeplat.Settings{Name: name, Now: time.Now, RateLimit: DefaultRateLimit}}
+	cfg := config{s: fakeplat.Settings{Name: name, Now: time.Now, RateLimit: DefaultRateLimit}}
 	if err := fakeplat.Apply(&cfg, opts); err != nil {
 		return nil, err
 	}
 	s := &Server{appID: appID, secret: secret, cfg: cfg}
 	s.users = fakeplat.NewUsers(fakeplat.UsersConfig[User]{
-		Settings: cfg.Settings, ErrUnknown: ErrUnknownUser, ErrNotLoggedIn: ErrNotLoggedIn,
+		Settings: cfg.s, ErrUnknown: ErrUnknownUser, ErrNotLoggedIn: ErrNotLoggedIn,
 		Fill: fill, Blank: func(id string) User { return User{OpenID: id} },
 		CodeTTL: CodeTTL,
 	})
 	// A fetch retires the previous token at once (QQ states no overlap).
-	s.tokens = fakeplat.NewTokens(fakeplat.TokenPolicy{TTL: TokenTTL, Len: 64, Alphabet: fakeplat.URLSafe}, cfg.Now)
+	s.tokens = fakeplat.NewTokens(fakeplat.TokenPolicy{TTL: TokenTTL, Len: 64, Alphabet: fakeplat.URLSafe}, cfg.s.Now)
 	core, err := fakeplat.Start(fakeplat.Config{
 		Endpoints: map[string]fakeplat.Endpoint{
 			PathCode2Session: {Method: http.MethodGet, Handle: s.code2Session},
 			PathToken:        {Method: http.MethodGet, Handle: s.token},
 		},
-		Now:     cfg.Now,
-		Latency: cfg.Latency,
+		Now:     cfg.s.Now,
+		Latency: cfg.s.Latency,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)

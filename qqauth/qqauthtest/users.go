@@ -104,7 +104,7 @@ func (s *Server) Profile(openID string) (Profile, error) {
 		return Profile{}, err
 	}
 	ep := encryptedProfile{OpenID: uu.OpenID, rawProfile: raw, UnionID: uu.UnionID}
-	ep.Watermark.Timestamp = s.cfg.Now().Unix()
+	ep.Watermark.Timestamp = s.cfg.s.Now().Unix()
 	ep.Watermark.AppID = s.appID
 	plain, err := json.Marshal(ep)
 	if err != nil {

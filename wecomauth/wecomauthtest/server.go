@@ -61,17 +61,19 @@ var (
 // An Option configures a [Server].
 type Option func(*config) error
 
-type config struct{ fakeplat.Settings }
+// config holds the settings the options set; its field is unexported, so
+// that none of fakeplat shows through the exported Option.
+type config struct{ s fakeplat.Settings }
 
 // WithClock sets the server's clock (default time.Now); it must be safe
 // for concurrent use (wxauthtest.NewClock(t).Now is).
 func WithClock(now func() time.Time) Option {
-	return func(c *config) error { return c.SetClock(now) }
+	return func(c *config) error { return c.s.SetClock(now) }
 }
 
 // WithLatency delays every reply by d of real time.
 func WithLatency(d time.Duration) Option {
-	return func(c *config) error { return c.SetLatency(d) }
+	return func(c *config) error { return c.s.SetLatency(d) }
 }
 
 // User is a simulated member who opens the mini-program in WeCom.
@@ -116,26 +118,26 @@ func Start(corpID, corpSecret string, opts ...Option) (*Server, error) {
 	if err := fakeplat.CheckApp(name, "corpID", "corpSecret", corpID, corpSecret); err != nil {
 		return nil, err
 	}
-	cfg := config{fakeplat.Settings{Name: name, Now: time.Now}}
+	cfg := config{s: fakeplat.Settings{Name: name, Now: time.Now}}
 	if err := fakeplat.Apply(&cfg, opts); err != nil {
 		return nil, err
 	}
 	s := &Server{corpID: corpID, secret: corpSecret, cfg: cfg}
 	s.users = fakeplat.NewUsers(fakeplat.UsersConfig[User]{
-		Settings: cfg.Settings, IDName: "userid", ErrUnknown: ErrUnknownUser, ErrNotLoggedIn: ErrNotLoggedIn,
+		Settings: cfg.s, IDName: "userid", ErrUnknown: ErrUnknownUser, ErrNotLoggedIn: ErrNotLoggedIn,
 		Fill: s.fill, Blank: func(id string) User { return User{UserID: id} },
 		CodeTTL: CodeTTL,
 	})
 	// The current token while it is valid ("有效期内重复获取返回相同结果"),
 	// a new one after.
-	s.tokens = fakeplat.NewTokens(fakeplat.TokenPolicy{TTL: TokenTTL, Reuse: true, Len: 64, Alphabet: fakeplat.URLSafe}, cfg.Now)
+	s.tokens = fakeplat.NewTokens(fakeplat.TokenPolicy{TTL: TokenTTL, Reuse: true, Len: 64, Alphabet: fakeplat.URLSafe}, cfg.s.Now)
 	core, err := fakeplat.Start(fakeplat.Config{
 		Endpoints: map[string]fakeplat.Endpoint{
 			PathToken:        {Method: http.MethodGet, Handle: s.gettoken},
 			PathCode2Session: {Method: http.MethodGet, Handle: s.code2Session},
 		},
-		Now:     cfg.Now,
-		Latency: cfg.Latency,
+		Now:     cfg.s.Now,
+		Latency: cfg.s.Latency,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
@@ -358,7 +360,7 @@ func (s *Server) EnterpriseUserInfo(appID, userID string) (Profile, error) {
 		return Profile{}, err
 	}
 	e := encryptedUserInfo{CorpID: m.CorpID, UserID: m.UserID, Name: m.Name, Gender: m.Gender}
-	e.Watermark.AppID, e.Watermark.Timestamp = appID, s.cfg.Now().Unix()
+	e.Watermark.AppID, e.Watermark.Timestamp = appID, s.cfg.s.Now().Unix()
 	plain, err := json.Marshal(e)
 	if err != nil {
 		return Profile{}, err
