@@ -35,9 +35,12 @@ func (s *Server) code2Session(_ http.Header, body []byte) any {
 	switch {
 	case req.AppID == "" || req.Secret == "" || (req.Code == "" && req.AnonymousCode == ""):
 		return s.errorReply(tipsEnvelope, 40014, "")
-	case req.AppID != s.appID:
+	}
+	switch fakeplat.Credentials(req.AppID, req.Secret, s.appID, s.secret) {
+	case fakeplat.CredOK:
+	case fakeplat.CredBadID:
 		return s.errorReply(tipsEnvelope, 40015, "")
-	case !constEq(req.Secret, s.secret):
+	default:
 		return s.errorReply(tipsEnvelope, 40017, "")
 	}
 	s.mu.Lock()
@@ -76,13 +79,13 @@ func (s *Server) tokenRequest(body []byte) any {
 	if json.Unmarshal(body, &req) != nil || req.ClientKey == "" || req.ClientSecret == "" || req.GrantType != "client_credential" {
 		return s.errorReply(oauthEnvelope, 10002, "")
 	}
-	if req.ClientKey != s.appID {
+	switch fakeplat.Credentials(req.ClientKey, req.ClientSecret, s.appID, s.secret) {
+	case fakeplat.CredOK:
+		return nil
+	case fakeplat.CredBadID:
 		return s.errorReply(oauthEnvelope, 10003, "")
 	}
-	if !constEq(req.ClientSecret, s.secret) {
-		return s.errorReply(oauthEnvelope, 10013, "")
-	}
-	return nil
+	return s.errorReply(oauthEnvelope, 10013, "")
 }
 
 // tokenReply is the oauth envelope's success: tok, valid for life.

@@ -3,7 +3,6 @@ package douyinauthtest
 import (
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/subtle"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
@@ -394,6 +393,3 @@ func (s *Server) errorReply(env envelope, code int64, msg string) any {
 	r.Extra.LogID, r.Extra.Now = s.logID(), s.now().UnixMilli()
 	return r
 }
-
-// constEq compares a secret in constant time.
-func constEq(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }

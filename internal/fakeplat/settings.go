@@ -1,6 +1,7 @@
 package fakeplat
 
 import (
+	"crypto/subtle"
 	"errors"
 	"time"
 )
@@ -69,4 +70,33 @@ func CheckApp(name, idName, secretName, id, secret string) error {
 		return errors.New(name + ": " + idName + " and " + secretName + " must not be empty")
 	}
 	return nil
+}
+
+// CredState is what [Credentials] found.
+type CredState int
+
+// States of the app credentials a request carries, in the order a platform
+// checks them.
+const (
+	CredOK        CredState = iota // the app's id and secret
+	CredNoID                       // no id
+	CredBadID                      // another app's id
+	CredNoSecret                   // no secret
+	CredBadSecret                  // a wrong secret
+)
+
+// Credentials checks the id and secret a request carries against the app's,
+// the secret in constant time.
+func Credentials(id, secret, wantID, wantSecret string) CredState {
+	switch {
+	case id == "":
+		return CredNoID
+	case id != wantID:
+		return CredBadID
+	case secret == "":
+		return CredNoSecret
+	case subtle.ConstantTimeCompare([]byte(secret), []byte(wantSecret)) != 1:
+		return CredBadSecret
+	}
+	return CredOK
 }

@@ -318,3 +318,22 @@ func TestRandomString(t *testing.T) {
 		assert.InDelta(t, 3333, n, 333, "%c", b)
 	}
 }
+
+func TestCredentials(t *testing.T) {
+	tests := []struct {
+		id, secret string
+		want       fakeplat.CredState
+	}{
+		{"app", "secret", fakeplat.CredOK},
+		{"", "secret", fakeplat.CredNoID},
+		{"", "", fakeplat.CredNoID},
+		{"other", "secret", fakeplat.CredBadID},
+		{"other", "", fakeplat.CredBadID},
+		{"app", "", fakeplat.CredNoSecret},
+		{"app", "secreT", fakeplat.CredBadSecret},
+		{"app", "secret2", fakeplat.CredBadSecret},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, fakeplat.Credentials(tt.id, tt.secret, "app", "secret"), "%q %q", tt.id, tt.secret)
+	}
+}

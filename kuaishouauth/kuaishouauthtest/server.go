@@ -20,7 +20,6 @@
 package kuaishouauthtest
 
 import (
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net/http"
@@ -221,7 +220,7 @@ func (s *Server) checkApp(p url.Values) int {
 	switch {
 	case id == "" || sec == "":
 		return ResultInvalidRequest
-	case id != s.appID || subtle.ConstantTimeCompare([]byte(sec), []byte(s.secret)) != 1:
+	case fakeplat.Credentials(id, sec, s.appID, s.secret) != fakeplat.CredOK:
 		return ResultBadClient
 	}
 	return 0

@@ -21,7 +21,6 @@
 package qqauthtest
 
 import (
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net/http"
@@ -207,19 +206,21 @@ func fail(code int) fakeplat.Reply { return fakeplat.Reply{Body: apiError(code)}
 // checkApp returns the errcode for a wrong appid, secret or grant_type, or
 // 0. A wrong secret is 40001, as QQ's getToken documents it.
 func (s *Server) checkApp(appID, secret, grant, wantGrant string) int {
-	switch {
-	case appID == "":
-		return 41002
-	case appID != s.appID:
-		return 40013
-	case secret == "":
-		return 41004
-	case subtle.ConstantTimeCompare([]byte(secret), []byte(s.secret)) != 1:
-		return 40001
-	case grant != wantGrant:
+	if code, bad := credErrors[fakeplat.Credentials(appID, secret, s.appID, s.secret)]; bad {
+		return code
+	}
+	if grant != wantGrant {
 		return 40002
 	}
 	return 0
+}
+
+// credErrors are the errcodes of wrong credentials.
+var credErrors = map[fakeplat.CredState]int{
+	fakeplat.CredNoID:      41002,
+	fakeplat.CredBadID:     40013,
+	fakeplat.CredNoSecret:  41004,
+	fakeplat.CredBadSecret: 40001,
 }
 
 type code2SessionReply struct {

@@ -21,7 +21,6 @@
 package wecomauthtest
 
 import (
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -228,15 +227,8 @@ type tokenReply struct {
 // token while it is valid ("有效期内重复获取返回相同结果"), a new one after.
 func (s *Server) gettoken(r *fakeplat.Request) fakeplat.Reply {
 	q := r.Query
-	switch id, sec := q.Get("corpid"), q.Get("corpsecret"); {
-	case id == "":
-		return fail(41002)
-	case id != s.corpID:
-		return fail(40013)
-	case sec == "":
-		return fail(41004)
-	case subtle.ConstantTimeCompare([]byte(sec), []byte(s.secret)) != 1:
-		return fail(40001)
+	if code, bad := credErrors[fakeplat.Credentials(q.Get("corpid"), q.Get("corpsecret"), s.corpID, s.secret)]; bad {
+		return fail(code)
 	}
 	tok, life := s.tokens.Issue()
 	return fakeplat.Reply{Body: tokenReply{ErrMsg: "ok", AccessToken: tok, ExpiresIn: int(life / time.Second)}}
@@ -252,6 +244,14 @@ func (s *Server) AccessToken() string { return s.tokens.Current() }
 
 // TokensIssued returns how many distinct tokens gettoken has issued.
 func (s *Server) TokensIssued() int { return s.tokens.Issued() }
+
+// credErrors are the errcodes of wrong credentials.
+var credErrors = map[fakeplat.CredState]int{
+	fakeplat.CredNoID:      41002,
+	fakeplat.CredBadID:     40013,
+	fakeplat.CredNoSecret:  41004,
+	fakeplat.CredBadSecret: 40001,
+}
 
 // tokenErrors are the errcodes of a call's access_token.
 var tokenErrors = map[fakeplat.TokenState]int{
