@@ -378,10 +378,7 @@ type (
 // errorReply returns the error reply of code in the envelope env.
 func (s *Server) errorReply(env envelope, code int64, msg string) any {
 	if msg == "" {
-		msg = errMsgs[code]
-		if msg == "" {
-			msg = "injected error"
-		}
+		msg = fakeplat.ErrText(errMsgs, code)
 	}
 	switch env {
 	case tipsEnvelope:

@@ -100,3 +100,12 @@ func Credentials(id, secret, wantID, wantSecret string) CredState {
 	}
 	return CredOK
 }
+
+// ErrText returns a fake's text for an error code, or "injected error" for
+// a code it has none for (one a test passed to FailNext).
+func ErrText[K comparable](texts map[K]string, code K) string {
+	if msg, ok := texts[code]; ok {
+		return msg
+	}
+	return "injected error"
+}

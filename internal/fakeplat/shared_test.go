@@ -337,3 +337,9 @@ func TestCredentials(t *testing.T) {
 		assert.Equal(t, tt.want, fakeplat.Credentials(tt.id, tt.secret, "app", "secret"), "%q %q", tt.id, tt.secret)
 	}
 }
+
+func TestErrText(t *testing.T) {
+	texts := map[int64]string{40029: "invalid code"}
+	assert.Equal(t, "invalid code", fakeplat.ErrText(texts, 40029))
+	assert.Equal(t, "injected error", fakeplat.ErrText(texts, 1))
+}

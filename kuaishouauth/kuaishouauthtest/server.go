@@ -196,10 +196,7 @@ var errMsgs = map[int]string{
 }
 
 func apiError(result int) errReply {
-	msg, ok := errMsgs[result]
-	if !ok {
-		msg = "injected error"
-	}
+	msg := fakeplat.ErrText(errMsgs, result)
 	return errReply{Result: result, ErrorMsg: msg}
 }
 

@@ -194,10 +194,7 @@ var errMsgs = map[int]string{
 }
 
 func apiError(code int) errReply {
-	msg, ok := errMsgs[code]
-	if !ok {
-		msg = "injected error"
-	}
+	msg := fakeplat.ErrText(errMsgs, code)
 	return errReply{ErrCode: code, ErrMsg: msg}
 }
 

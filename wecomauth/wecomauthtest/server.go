@@ -207,10 +207,7 @@ var errMsgs = map[int]string{
 }
 
 func apiError(code int) errReply {
-	msg, ok := errMsgs[code]
-	if !ok {
-		msg = "injected error"
-	}
+	msg := fakeplat.ErrText(errMsgs, code)
 	return errReply{ErrCode: code, ErrMsg: fmt.Sprintf("%s, more info at https://open.work.weixin.qq.com/devtool/query?e=%d", msg, code)}
 }
 
