@@ -41,8 +41,13 @@
 // the envelope; Baidu's OAuth 错误码列表 for the codes, as quoted at
 // https://a.setujun.com/shows/27/3064.html.) Baidu tells no used code from
 // an unknown one. invalid_grant's description echoes the code; it is
-// scrubbed. A reply without an openid or a 24-byte session_key, or with an
-// HTTP status other than 200, matches [ErrBadResponse].
+// scrubbed. An error reply counts whether Baidu sends it with HTTP 200 or,
+// as OAuth endpoints do, with a 4xx. A reply without an openid or a 24-byte
+// session_key, or with another HTTP status (a 4xx without an error body, a
+// 5xx), matches [ErrBadResponse]. Baidu's errno table for jscode2sessionkey
+// is cut from every copy of the page found: an errno reply matches no
+// sentinel, and the fake (package baiduauthtest) answers a bad code with the
+// OAuth form, invalid_grant.
 //
 // Requests go through the engine every platform package shares: a 5 s
 // timeout per attempt, two retries of HTTP 5xx and failed connections with

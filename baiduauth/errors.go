@@ -27,7 +27,8 @@ var (
 	ErrWatermark = miniauth.ErrWatermark
 	// ErrBadResponse is [miniauth.ErrBadResponse]: a reply that is not
 	// JSON, over 1 MiB, without an openid or a 24-byte session_key, or with
-	// an HTTP status other than 200.
+	// an HTTP status other than 200 and no error body (see
+	// [App.Code2Session]).
 	ErrBadResponse = miniauth.ErrBadResponse
 	// ErrUnknownApp is [miniauth.ErrUnknownApp].
 	ErrUnknownApp = miniauth.ErrUnknownApp

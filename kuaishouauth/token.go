@@ -10,8 +10,13 @@ import (
 	"github.com/wxmp/miniauth/internal/engine"
 )
 
-// maxExpiresIn caps the lifetime taken from a reply (Kuaishou's is 48 h).
-const maxExpiresIn = 7 * 24 * 60 * 60
+// maxExpiresIn caps the lifetime taken from a reply at the 48 hours
+// Kuaishou's page states ("access_token48小时内有效",
+// https://mp.kuaishou.com/docs/develop/server/getAccessToken.html). The same
+// page's field table gives 3600000 as an example of expires_in: a reply
+// that says more than 48 hours is taken as 48, not refused, so that such a
+// value cannot stop every call that needs the token.
+const maxExpiresIn = 48 * 60 * 60
 
 // AccessToken returns the app's access token, for Kuaishou APIs this
 // package does not wrap: POST /oauth2/access_token with the form app_id,
@@ -77,10 +82,10 @@ func (a *App) fetchToken(ctx context.Context) (*miniauth.Token, error) {
 	if !engine.ValidToken(r.AccessToken) {
 		return nil, a.eng.BadReply(opToken, "no usable access_token")
 	}
-	if r.ExpiresIn == nil || *r.ExpiresIn < 0 || *r.ExpiresIn > maxExpiresIn {
+	if r.ExpiresIn == nil || *r.ExpiresIn < 0 {
 		return nil, a.eng.BadReply(opToken, "no usable expires_in")
 	}
 	now := a.cfg.Now()
-	life := time.Duration(max(*r.ExpiresIn, 1)) * time.Second
+	life := time.Duration(min(max(*r.ExpiresIn, 1), maxExpiresIn)) * time.Second
 	return &miniauth.Token{AccessToken: r.AccessToken, IssuedAt: now, ExpiresAt: now.Add(life)}, nil
 }

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
@@ -118,6 +119,27 @@ func TestAccessTokenWire(t *testing.T) {
 	assert.Equal(t, "ChFvYXV0aC5hY2Nlc3NUb2tlbhJQ", tok)
 	assert.Equal(t, "application/x-www-form-urlencoded", got.contentType)
 	assert.Equal(t, url.Values{"app_id": {testAppID}, "app_secret": {testSecret}, "grant_type": {"client_credentials"}}, got.form)
+
+	// An expires_in past the 48 hours the page states (its field table's
+	// example is 3600000) is taken as 48 hours, not refused.
+	now := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		expiresIn string
+		want      time.Duration
+	}{{"172800", 48 * time.Hour}, {"3600000", 48 * time.Hour}, {"7200", 2 * time.Hour}} {
+		mt := httpmock.NewMockTransport()
+		store := miniauth.NewMemoryTokenStore(miniauth.MemoryTokenStoreClock(func() time.Time { return now }))
+		app, err := kuaishouauth.New(testAppID, testSecret, kuaishouauth.WithHTTPClient(&http.Client{Transport: mt}),
+			kuaishouauth.WithClock(func() time.Time { return now }), kuaishouauth.WithTokenStore(store))
+		require.NoError(t, err)
+		mt.RegisterResponder(http.MethodPost, "https://open.kuaishou.com/oauth2/access_token",
+			httpmock.NewStringResponder(200, `{"result":1,"access_token":"ChFvYXV0aC5hY2Nlc3NUb2tlbhJQ","expires_in":`+tt.expiresIn+`,"token_type":"bearer"}`))
+		_, err = app.AccessToken(context.Background())
+		require.NoError(t, err, tt.expiresIn)
+		tok, err := store.Load(context.Background(), "kuaishou:"+testAppID)
+		require.NoError(t, err)
+		assert.Equal(t, tt.want, tok.ExpiresAt.Sub(tok.IssuedAt), "expires_in %s", tt.expiresIn)
+	}
 
 	for body, want := range map[string]error{
 		`{"result":100200100,"error_msg":"参数有误"}`:       nil,

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/wxmp/miniauth/internal/redistest"
 	"github.com/wxmp/miniauth/session"
 	"github.com/wxmp/miniauth/session/redisstore"
@@ -49,8 +50,10 @@ func BenchmarkLoginLoad(b *testing.B) {
 					t = floorTarget(b, nil)
 				case "floor-redis":
 					t = floorTarget(b, redistest.Client(b))
+				case "redis", "redis-sameuser":
+					t = readmeTarget(b, redistest.Client(b))
 				default:
-					t = readmeTarget(b, strings.HasPrefix(name, "redis"))
+					t = readmeTarget(b, nil)
 				}
 				t.run(b, load)
 			})
@@ -68,13 +71,18 @@ func BenchmarkLoginLoad(b *testing.B) {
 //	go test -run '^$' -bench LoginFloorRatio -benchtime 20x -count 3 ./session/
 func BenchmarkLoginFloorRatio(b *testing.B) {
 	const round = 400
-	for _, store := range []string{"memory", "redis"} {
+	for _, store := range []string{"memory", "redis", "redis-recommended"} {
 		b.Run(store+"/clients=50", func(b *testing.B) {
 			var floor, wiring *loadTarget
-			if store == "redis" {
-				floor, wiring = floorTarget(b, redistest.Client(b)), readmeTarget(b, true)
-			} else {
-				floor, wiring = floorTarget(b, nil), readmeTarget(b, false)
+			switch store {
+			case "memory":
+				floor, wiring = floorTarget(b, nil), readmeTarget(b, nil)
+			case "redis":
+				floor, wiring = floorTarget(b, redistest.Client(b)), readmeTarget(b, redistest.Client(b))
+			default:
+				// The go-redis options package redisstore recommends: the
+				// store honours its context, and the Manager calls it inline.
+				floor, wiring = floorTarget(b, redistest.Client(b)), readmeTarget(b, recommendedClient(b))
 			}
 			load := loadConfig{clients: 50}
 			for _, t := range []*loadTarget{floor, wiring} { // warm both up: connections, pools, caches
@@ -149,11 +157,11 @@ func newLoadTarget(b *testing.B, wx *wxauthtest.Server, handler http.Handler) *l
 	return &loadTarget{wx: wx, url: srv.URL, hc: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
 }
 
-// readmeTarget starts the README's wiring, on the memory store or on Redis.
-func readmeTarget(b *testing.B, onRedis bool) *loadTarget {
+// readmeTarget starts the README's wiring, on the memory store (c nil) or
+// on Redis through c.
+func readmeTarget(b *testing.B, c *redis.Client) *loadTarget {
 	var store session.Store // nil: the memory store
-	if onRedis {
-		c := redistest.Client(b)
+	if c != nil {
 		s, err := redisstore.New(c, redisstore.WithKeyPrefix(redistest.Prefix(b, c)))
 		if err != nil {
 			b.Fatal(err)
@@ -175,6 +183,17 @@ func readmeTarget(b *testing.B, onRedis bool) *loadTarget {
 		_, _ = w.Write([]byte(rec.OpenID))
 	})))
 	return newLoadTarget(b, wx, mux)
+}
+
+// recommendedClient returns a client of the test Redis with the options
+// package redisstore recommends.
+func recommendedClient(b *testing.B) *redis.Client {
+	opt := redistest.Client(b).Options()
+	c := redis.NewClient(&redis.Options{Addr: opt.Addr, DialTimeout: 500 * time.Millisecond,
+		ReadTimeout: 500 * time.Millisecond, WriteTimeout: 500 * time.Millisecond,
+		PoolTimeout: 500 * time.Millisecond, MaxRetries: 1, ContextTimeoutEnabled: true})
+	b.Cleanup(func() { _ = c.Close() })
+	return c
 }
 
 // latencies collects the latencies of each client's requests.

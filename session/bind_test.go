@@ -3,6 +3,7 @@ package session_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -226,5 +227,64 @@ func TestLogoutEverywhereAfterBind(t *testing.T) {
 				require.ErrorIs(t, err, session.ErrInvalidToken)
 			}
 		})
+	}
+}
+
+// TestRevokeAllDuringBind: a RevokeAll that runs while a phone bind holds
+// the session's token out of the store (after the claim, before the new
+// token) ends that session too: the bind fails, and the token it puts back
+// is gone again. By the session's openid and by its subject, on each
+// store.
+func TestRevokeAllDuringBind(t *testing.T) {
+	for _, st := range bindStores {
+		for _, by := range []string{"openid", "subject"} {
+			t.Run(st.name+"/"+by, func(t *testing.T) {
+				t.Parallel()
+				e := newBindEnv(t, st.open(t))
+				openID := e.fake.AddUser(wxauthtest.User{})
+				old := e.silentLogin(t, openID)
+				owner := openID
+				if by == "subject" { // bind once for a session of the user
+					pc, err := e.fake.PhoneCode(openID)
+					require.NoError(t, err)
+					status, body := e.post(t, e.phone, old, map[string]string{"phoneCode": pc})
+					require.Equal(t, http.StatusOK, status, body)
+					old = body["token"].(string)
+					rec, err := e.m.Validate(context.Background(), old)
+					require.NoError(t, err)
+					owner = rec.Subject
+				}
+				// A bind whose hook fails, once RevokeAll has run.
+				app, err := wxauth.New(testAppID, testSecret, wxauth.WithBaseURL(e.fake.URL), wxauth.WithRetry(0))
+				require.NoError(t, err)
+				inBind, revoked := make(chan struct{}), make(chan struct{})
+				phone := session.PhoneHandler(app, e.m, session.WithOnLogin(func(context.Context, *session.LoginInfo) (map[string]any, error) {
+					close(inBind)
+					<-revoked
+					return nil, errors.New("test: the account database failed")
+				}))
+				pc, err := e.fake.PhoneCode(openID)
+				require.NoError(t, err)
+				done := make(chan int)
+				go func() {
+					status, _ := e.post(t, phone, old, map[string]string{"phoneCode": pc})
+					done <- status
+				}()
+				<-inBind
+				require.NoError(t, e.m.RevokeAll(context.Background(), owner))
+				close(revoked)
+				assert.NotEqual(t, http.StatusOK, <-done)
+				_, err = e.m.Validate(context.Background(), old)
+				require.ErrorIs(t, err, session.ErrInvalidToken, "a token RevokeAll ended came back with a failed bind")
+
+				// A later session of the owner, and a failed bind with it,
+				// are not touched by the old mark.
+				fresh := e.silentLogin(t, openID)
+				status, _ := e.post(t, e.phone, fresh, map[string]string{"phoneCode": "not-a-code-of-wechat"})
+				require.Equal(t, http.StatusBadRequest, status)
+				_, err = e.m.Validate(context.Background(), fresh)
+				require.NoError(t, err, "a session issued after the RevokeAll is given back")
+			})
+		}
 	}
 }

@@ -50,13 +50,35 @@ func (m *Manager) claimRequest(r *http.Request) (*claim, error) {
 // before a new token was issued: a refused phone code must not log the
 // user out. It reports an error when the store refused; the client then
 // logs in again.
+//
+// A RevokeAll that ran while the token was out of the store did not see
+// it: after the Put, giveBack reads the owner's revocation mark (see
+// [Manager.RevokeAll]) and deletes the token again when the mark is as
+// late as the token's issue, or cannot be read. RevokeAll puts its mark
+// before it deletes, so either this read sees the mark, or the token was
+// back in the store before RevokeAll began to delete.
 func (m *Manager) giveBack(ctx context.Context, c *claim) error {
 	ttl := c.rec.ExpiresAt.Sub(m.cfg.now()) + expiredGrace
 	if ttl <= 0 {
 		return nil
 	}
 	_, err := m.storeCall(context.WithoutCancel(ctx), "give back", func(ctx context.Context) (*Record, error) {
-		return nil, m.store.Put(ctx, c.key, c.rec, ttl)
+		if err := m.store.Put(ctx, c.key, c.rec, ttl); err != nil {
+			return nil, err
+		}
+		if _, ok := m.store.(SubjectStore); !ok {
+			return nil, nil // no RevokeAll on this store: no mark to read
+		}
+		revoked, err := m.revokedSince(ctx, c.rec)
+		if err == nil && !revoked {
+			return nil, nil
+		}
+		// Revoked meanwhile, or no telling: the token stays gone.
+		return nil, errors.Join(errTokenRevoked, err, m.store.Delete(ctx, c.key))
 	})
 	return err
 }
+
+// errTokenRevoked is giveBack's error for a token that a RevokeAll ended
+// while it was out of the store.
+var errTokenRevoked = errors.New("session: the token was revoked during the bind")

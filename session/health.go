@@ -86,6 +86,14 @@ func (m *Manager) storeCall(ctx context.Context, op string, f func(context.Conte
 	if !m.bounded {
 		return f(ctx)
 	}
+	if m.inline {
+		// The store returns by its context's deadline (ContextStore): no
+		// goroutine to hand the call to and to abandon.
+		sctx, cancel := context.WithTimeout(ctx, m.cfg.storeTimeout)
+		defer cancel()
+		rec, err := f(sctx)
+		return m.storeOutcome(ctx, sctx, op, storeResult{rec: rec, err: err})
+	}
 	if m.health.abandoned.Load() >= maxAbandoned {
 		m.storeFailed(ctx, op, errTooManyHung)
 		return nil, errTooManyHung
@@ -126,6 +134,13 @@ func (m *Manager) storeCall(ctx context.Context, op string, f func(context.Conte
 	if res.panicked != nil {
 		panic(res.panicked)
 	}
+	return m.storeOutcome(ctx, sctx, op, res)
+}
+
+// storeOutcome records the outcome res of the store call op, made under
+// sctx (ctx bounded by the store timeout), in the Manager's health, and
+// returns it; a call that ran out of time is [ErrStoreUnavailable].
+func (m *Manager) storeOutcome(ctx, sctx context.Context, op string, res storeResult) (*Record, error) {
 	if ctx.Err() != nil {
 		return res.rec, res.err // the caller went away: that says nothing of the store
 	}

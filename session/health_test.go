@@ -189,7 +189,10 @@ func TestStoreTimeoutWithAStoreThatIgnoresItsContext(t *testing.T) {
 	ctx := context.Background()
 	logs := &logRecorder{}
 	s := &deafStore{outageStore: *newOutageStore(t), release: make(chan struct{}), panics: true}
-	m := testManager(t, s, WithStoreTimeout(20*time.Millisecond), WithLogger(slog.New(logs)))
+	// Long enough that on a loaded machine the Issue, and the last
+	// Validate's goroutine, still answer within it (20 ms failed there):
+	// the first Validate waits it out once.
+	m := testManager(t, s, WithStoreTimeout(250*time.Millisecond), WithLogger(slog.New(logs)))
 	token, err := m.Issue(ctx, healthSession)
 	require.NoError(t, err)
 
@@ -214,7 +217,7 @@ func TestHungCallsAreBounded(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := &deafStore{outageStore: *newOutageStore(t), release: make(chan struct{})}
-	m := testManager(t, s, WithStoreTimeout(10*time.Millisecond))
+	m := testManager(t, s, WithStoreTimeout(100*time.Millisecond)) // the Issue and the last Validate answer within it, even on a loaded machine
 	token, err := m.Issue(ctx, healthSession)
 	require.NoError(t, err)
 	var wg sync.WaitGroup
@@ -458,3 +461,47 @@ func TestRequestDeadlineIsNoServerError(t *testing.T) {
 	_, err = m2.Validate(context.Background(), token)
 	assert.Equal(t, http.StatusServiceUnavailable, m2.tokenError(err).Status)
 }
+
+// honestStore is a deafStore that says it honours its context.
+type honestStore struct{ deafStore }
+
+func (*honestStore) HonorsContext() bool { return true }
+
+// TestContextStoreRunsInline: the Manager calls a store that honours its
+// context on the caller's goroutine, bounded by the context alone: no call
+// is handed to a goroutine and abandoned. (A store that says so and then
+// blocks holds its caller, as ContextStore warns: that is how this test
+// sees that the call ran inline.)
+func TestContextStoreRunsInline(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := &honestStore{deafStore{outageStore: *newOutageStore(t), release: make(chan struct{})}}
+	m := testManager(t, s, WithStoreTimeout(10*time.Millisecond))
+	require.True(t, m.inline)
+	token, err := m.Issue(ctx, healthSession)
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() {
+		_, err := m.Validate(ctx, token)
+		done <- err
+	}()
+	time.Sleep(100 * time.Millisecond) // ten store timeouts
+	select {
+	case err := <-done:
+		t.Fatalf("Validate returned before the store did (%v): the call was not inline", err)
+	default:
+	}
+	assert.Zero(t, m.health.abandoned.Load(), "no call handed off and abandoned")
+	close(s.release)
+	require.NoError(t, <-done, "the store's late answer is its answer")
+
+	// A ContextStore that does not honour its context is bounded as any
+	// other store.
+	m = testManager(t, &dishonestStore{s}, WithStoreTimeout(10*time.Millisecond))
+	assert.False(t, m.inline)
+}
+
+// dishonestStore is a ContextStore that says it does not honour its context.
+type dishonestStore struct{ *honestStore }
+
+func (*dishonestStore) HonorsContext() bool { return false }

@@ -25,6 +25,7 @@ type Manager struct {
 	store    Store
 	ownStore *MemoryStore // created by NewManager, closed by Close
 	bounded  bool         // store calls run under the store timeout
+	inline   bool         // ... on the caller's goroutine: the store honours its context (ContextStore)
 	health   health
 	guard    *guard // the login path's other dependencies (guard.go)
 	cfg      config
@@ -77,6 +78,9 @@ func NewManager(store Store, opts ...Option) *Manager {
 	}
 	_, inMemory := m.store.(*MemoryStore)
 	m.bounded = !inMemory
+	if cs, ok := m.store.(ContextStore); ok && m.bounded {
+		m.inline = cs.HonorsContext()
+	}
 	if err := m.checkRenewStore(); err != nil {
 		m.err = err
 		m.cfg.logger = slog.Default() // make the misconfiguration seen, as for an option
@@ -259,7 +263,12 @@ func (m *Manager) Revoke(ctx context.Context, token string) error {
 // it ends each session without a subject of that openid; a session with a
 // subject is not ended by its openid: pass the subject. Sessions issued
 // while RevokeAll runs may stay; those issued before it was called are gone
-// when it returns nil.
+// when it returns nil, the one a phone bind holds out of the store
+// meanwhile included: RevokeAll first puts a mark in the store (a record
+// of its own that lives an hour), which the bind reads before it gives a
+// token back. A bind holding a session without a subject reads the marks
+// of that session's openid only, not of a subject the openid was linked
+// to.
 //
 // The store must be a [SubjectStore] ([MemoryStore] and package redisstore
 // are); any other store makes RevokeAll fail with [ErrRevokeAllUnsupported].
@@ -279,6 +288,11 @@ func (m *Manager) RevokeAll(ctx context.Context, owner string) error {
 		return fmt.Errorf("session: revoke all: %T: %w", m.store, ErrRevokeAllUnsupported)
 	}
 	if _, err := m.storeCall(ctx, "revoke all", func(ctx context.Context) (*Record, error) {
+		// The mark first: a phone bind holding one of the owner's tokens
+		// out of the store reads it before it puts the token back.
+		if err := m.markRevoked(ctx, owner); err != nil {
+			return nil, err
+		}
 		return nil, ss.DeleteSubject(ctx, owner)
 	}); err != nil {
 		return fmt.Errorf("session: revoke all: %w", err)

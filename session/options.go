@@ -59,8 +59,11 @@ func defaultConfig() config {
 // done by then fails with [ErrStoreUnavailable]: a hung store (a frozen
 // Redis, a dead connection the kernel has not noticed) costs a request one
 // wait of d and a 503 instead of the client library's own timeouts and
-// retries, which can take many seconds. The store must honor its context
-// (package redisstore does); a [MemoryStore] never waits and is not bounded.
+// retries, which can take many seconds. A store that ignores its context
+// is waited for no longer: its call runs on a goroutine of its own, which
+// the Manager stops waiting for at d (a [ContextStore] that honours its
+// context runs on the caller's goroutine instead); a [MemoryStore] never
+// waits and is not bounded.
 //
 // Keep d above the store's slowest healthy answer: a call that times out
 // counts as an outage. The client library's timeouts still matter: set them

@@ -43,6 +43,24 @@ type Store interface {
 	Delete(ctx context.Context, key string) error
 }
 
+// A ContextStore is a [Store] that can say whether each of its calls
+// returns once its context is done. The [Manager] bounds every store call by
+// its store timeout ([WithStoreTimeout]): for a store that honours its
+// context, through the context alone, on the caller's goroutine; for any
+// other store, on a goroutine of its own that the Manager stops waiting for
+// at the timeout (see [WithStoreTimeout]), which costs a goroutine handoff
+// and a timer on every call. Package redisstore's Store is a ContextStore,
+// honouring its context when the go-redis client's ContextTimeoutEnabled is
+// set.
+type ContextStore interface {
+	Store
+	// HonorsContext reports whether every call of the store returns by
+	// its context's deadline, or soon after: the Manager asks once, in
+	// NewManager. A store that says true and then blocks past the
+	// deadline holds the request that called it.
+	HonorsContext() bool
+}
+
 // MaxKeyLen is the longest key [MemoryStore] accepts. [Manager]'s keys are 64
 // bytes.
 const MaxKeyLen = 256

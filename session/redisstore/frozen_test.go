@@ -51,6 +51,10 @@ func TestFrozenRedis(t *testing.T) {
 			t.Cleanup(func() { _ = c.Close() })
 			s, err := redisstore.New(c)
 			require.NoError(t, err)
+			// The default options ignore contexts: the Manager's goroutine
+			// bounds each call. The recommended ones honour them: the call
+			// runs on the caller's goroutine.
+			assert.Equal(t, tc.opts.ContextTimeoutEnabled, s.HonorsContext())
 			m := session.NewManager(s, session.WithStoreTimeout(tc.timeout), session.WithLogger(slog.New(slog.DiscardHandler)))
 			require.NoError(t, m.Err())
 			token, err := m.Issue(ctx, &wxauth.Session{OpenID: "o1", SessionKey: testKey})

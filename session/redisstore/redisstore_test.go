@@ -237,3 +237,32 @@ func TestRedisGoesDown(t *testing.T) {
 	assert.Equal(t, http.StatusServiceUnavailable, rr.Code)
 	assert.JSONEq(t, `{"error":"store_unavailable","message":"sessions are unavailable: try again later"}`, rr.Body.String())
 }
+
+// TestHonorsContext: the store honours its context when its go-redis
+// client is one that says so (ContextTimeoutEnabled), and not for a client
+// of a type it does not know.
+func TestHonorsContext(t *testing.T) {
+	t.Parallel()
+	type wrapped struct{ redis.UniversalClient }
+	tests := []struct {
+		name   string
+		client redis.UniversalClient
+		want   bool
+	}{
+		{"client, default options", redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}), false},
+		{"client, ContextTimeoutEnabled", redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: true}), true},
+		{"failover client, ContextTimeoutEnabled", redis.NewFailoverClient(&redis.FailoverOptions{MasterName: "m", SentinelAddrs: []string{"127.0.0.1:1"}, ContextTimeoutEnabled: true}), true},
+		{"cluster, default options", redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}}), false},
+		{"cluster, ContextTimeoutEnabled", redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}, ContextTimeoutEnabled: true}), true},
+		{"ring, ContextTimeoutEnabled", redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": "127.0.0.1:1"}, ContextTimeoutEnabled: true}), true},
+		{"a wrapper of a client that honours it", wrapped{redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: true})}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Cleanup(func() { _ = tt.client.Close() })
+			s, err := redisstore.New(tt.client)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, s.HonorsContext())
+		})
+	}
+}
