@@ -11,8 +11,8 @@ import (
 // mirrored at https://w3cschool.cn/qqxiaochengxu/qqxiaochengxu-c5fl3875.html),
 // and -1, 40001, 40002 and 40013 for getToken
 // (https://q.qq.com/wiki/develop/miniprogram/server/open_port/port_use.html).
-// 40163, 40014 and 42001 are WeChat's codes on the same wire (QQ's server
-// API is WeChat's); QQ's pages do not list them.
+// 40163, 40125, 40014 and 42001 are WeChat's codes on the same wire (QQ's
+// server API is WeChat's); QQ's pages do not list them.
 var codeSentinels = map[int]error{
 	-1:    miniauth.ErrSystemBusy,
 	40029: miniauth.ErrInvalidCode,
@@ -20,6 +20,7 @@ var codeSentinels = map[int]error{
 	45011: miniauth.ErrRateLimited,
 	40001: miniauth.ErrInvalidCredential, // getToken: bad secret; other calls: bad access_token
 	40013: miniauth.ErrInvalidCredential, // invalid appid
+	40125: miniauth.ErrInvalidCredential, // invalid appsecret (WeChat's code2session code)
 	40014: miniauth.ErrInvalidCredential, // invalid access_token (WeChat's code)
 	42001: miniauth.ErrInvalidCredential, // access_token expired (WeChat's code)
 }
