@@ -42,5 +42,5 @@ func (r *baseReply) Failed() bool { return r.Result != codeOK }
 // code was spent.
 func (r *baseReply) Err(op string, s engine.Scrubber) (bool, error) {
 	return op == opToken && r.Result == codeServerError,
-		&APIError{Op: op, Code: r.Result, Msg: cleanMsg(s.Scrub(r.ErrorMsg))}
+		&APIError{Op: op, Code: r.Result, Msg: s.Clean(r.ErrorMsg)}
 }

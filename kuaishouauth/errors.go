@@ -1,12 +1,8 @@
 package kuaishouauth
 
 import (
-	"fmt"
-	"strings"
-	"unicode"
-	"unicode/utf8"
-
 	"github.com/wxmp/miniauth"
+	"github.com/wxmp/miniauth/internal/engine"
 )
 
 // Kuaishou's result codes with a meaning the shared sentinels have. The
@@ -35,9 +31,6 @@ var codeSentinels = map[int]error{
 	codeServerError:  miniauth.ErrSystemBusy,
 }
 
-// maxMsgLen caps the error_msg kept from a reply.
-const maxMsgLen = 256
-
 // APIError is an error reply from Kuaishou: a result other than 1. It
 // matches, with [errors.Is], the shared sentinel of its code (the package
 // documentation has the table); other codes match none, and Msg says what
@@ -54,24 +47,12 @@ type APIError struct {
 
 // Error returns text like "kuaishouauth: code2session: result 100200105: invalid grant".
 func (e *APIError) Error() string {
-	var b strings.Builder
-	b.WriteString("kuaishouauth: ")
-	if e.Op != "" {
-		b.WriteString(e.Op)
-		b.WriteString(": ")
-	}
-	fmt.Fprintf(&b, "result %d", e.Code)
-	if e.Msg != "" {
-		b.WriteString(": ")
-		b.WriteString(e.Msg)
-	}
-	return b.String()
+	return engine.APIErrorText("kuaishouauth", e.Op, "result", e.Code, e.Msg)
 }
 
 // Is reports whether target is the sentinel of e's code.
 func (e *APIError) Is(target error) bool {
-	s, ok := codeSentinels[e.Code]
-	return ok && s == target
+	return engine.IsSentinel(codeSentinels, e.Code, target)
 }
 
 // StatusError is an HTTP reply from Kuaishou with a status other than 200.
@@ -86,24 +67,8 @@ type StatusError struct {
 
 // Error returns text like "kuaishouauth: code2session: http status 502".
 func (e *StatusError) Error() string {
-	return fmt.Sprintf("kuaishouauth: %s: http status %d", e.Op, e.StatusCode)
+	return engine.StatusText("kuaishouauth", e.Op, e.StatusCode)
 }
 
 // Is makes a StatusError match [miniauth.ErrBadResponse].
 func (e *StatusError) Is(target error) bool { return target == miniauth.ErrBadResponse }
-
-// cleanMsg makes text from a reply safe to print: invalid UTF-8 and control
-// characters become U+FFFD, and it is cut to maxMsgLen bytes.
-func cleanMsg(s string) string {
-	var b strings.Builder
-	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
-		if unicode.IsControl(r) {
-			r = utf8.RuneError
-		}
-		if b.Len()+utf8.RuneLen(r) > maxMsgLen {
-			break
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}

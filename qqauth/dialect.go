@@ -6,9 +6,6 @@ package qqauth
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"strconv"
 
 	"github.com/wxmp/miniauth"
 	"github.com/wxmp/miniauth/internal/engine"
@@ -30,41 +27,9 @@ func (a *App) do(ctx context.Context, req engine.Request, out engine.Reply) erro
 }
 
 // baseReply is the errcode and errmsg every QQ reply may carry.
-type baseReply struct {
-	ErrCode errCode `json:"errcode"`
-	ErrMsg  string  `json:"errmsg"`
-}
-
-// Failed reports a non-zero errcode.
-func (r *baseReply) Failed() bool { return r.ErrCode != 0 }
+type baseReply struct{ engine.ErrcodeReply }
 
 // Err returns the [*APIError] of the reply; -1 (system busy) is retried.
 func (r *baseReply) Err(op string, s engine.Scrubber) (bool, error) {
-	return r.ErrCode == -1, newAPIError(op, int(r.ErrCode), s.Scrub(r.ErrMsg))
-}
-
-// errCode decodes an errcode sent as a JSON number or a numeric string.
-type errCode int
-
-func (c *errCode) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		return nil
-	}
-	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		if s == "" {
-			*c = 0
-			return nil
-		}
-		b = []byte(s)
-	}
-	n, err := strconv.Atoi(string(b))
-	if err != nil {
-		return errors.New("errcode is not an integer")
-	}
-	*c = errCode(n)
-	return nil
+	return r.Busy(), &APIError{Op: op, Code: int(r.ErrCode), Msg: s.Clean(r.ErrMsg)}
 }

@@ -42,6 +42,7 @@
 //	45011    rate limit: 100 a minute per user       miniauth.ErrRateLimited
 //	40001    getToken: bad secret; else bad token    miniauth.ErrInvalidCredential
 //	40013    invalid appid                           miniauth.ErrInvalidCredential
+//	40125    invalid appsecret (WeChat)              miniauth.ErrInvalidCredential
 //	40014    invalid access_token (WeChat)           miniauth.ErrInvalidCredential
 //	42001    access_token expired (WeChat)           miniauth.ErrInvalidCredential
 //

@@ -1,12 +1,8 @@
 package qqauth
 
 import (
-	"fmt"
-	"strings"
-	"unicode"
-	"unicode/utf8"
-
 	"github.com/wxmp/miniauth"
+	"github.com/wxmp/miniauth/internal/engine"
 )
 
 // codeSentinels maps QQ's errcodes to the shared sentinels. QQ documents
@@ -15,8 +11,8 @@ import (
 // mirrored at https://w3cschool.cn/qqxiaochengxu/qqxiaochengxu-c5fl3875.html),
 // and -1, 40001, 40002 and 40013 for getToken
 // (https://q.qq.com/wiki/develop/miniprogram/server/open_port/port_use.html).
-// 40163, 40014 and 42001 are WeChat's codes on the same wire (QQ's server
-// API is WeChat's); QQ's pages do not list them.
+// 40163, 40125, 40014 and 42001 are WeChat's codes on the same wire (QQ's
+// server API is WeChat's); QQ's pages do not list them.
 var codeSentinels = map[int]error{
 	-1:    miniauth.ErrSystemBusy,
 	40029: miniauth.ErrInvalidCode,
@@ -24,12 +20,10 @@ var codeSentinels = map[int]error{
 	45011: miniauth.ErrRateLimited,
 	40001: miniauth.ErrInvalidCredential, // getToken: bad secret; other calls: bad access_token
 	40013: miniauth.ErrInvalidCredential, // invalid appid
+	40125: miniauth.ErrInvalidCredential, // invalid appsecret (WeChat's code2session code)
 	40014: miniauth.ErrInvalidCredential, // invalid access_token (WeChat's code)
 	42001: miniauth.ErrInvalidCredential, // access_token expired (WeChat's code)
 }
-
-// maxMsgLen caps the errmsg kept from a reply.
-const maxMsgLen = 256
 
 // APIError is an error reply from QQ: a non-zero errcode. It matches, with
 // [errors.Is], the shared sentinel of its errcode (the package
@@ -45,33 +39,14 @@ type APIError struct {
 	Msg string
 }
 
-// newAPIError builds an APIError from a reply whose message is already
-// scrubbed of secrets (cut only after scrubbing, so that no half of a
-// secret survives).
-func newAPIError(op string, code int, msg string) *APIError {
-	return &APIError{Op: op, Code: code, Msg: cleanMsg(msg)}
-}
-
 // Error returns text like "qqauth: code2session: errcode 40029: invalid code".
 func (e *APIError) Error() string {
-	var b strings.Builder
-	b.WriteString("qqauth: ")
-	if e.Op != "" {
-		b.WriteString(e.Op)
-		b.WriteString(": ")
-	}
-	fmt.Fprintf(&b, "errcode %d", e.Code)
-	if e.Msg != "" {
-		b.WriteString(": ")
-		b.WriteString(e.Msg)
-	}
-	return b.String()
+	return engine.APIErrorText("qqauth", e.Op, "errcode", e.Code, e.Msg)
 }
 
 // Is reports whether target is the sentinel of e's errcode.
 func (e *APIError) Is(target error) bool {
-	s, ok := codeSentinels[e.Code]
-	return ok && s == target
+	return engine.IsSentinel(codeSentinels, e.Code, target)
 }
 
 // StatusError is an HTTP reply from QQ with a status other than 200. A 5xx
@@ -86,24 +61,8 @@ type StatusError struct {
 
 // Error returns text like "qqauth: code2session: http status 502".
 func (e *StatusError) Error() string {
-	return fmt.Sprintf("qqauth: %s: http status %d", e.Op, e.StatusCode)
+	return engine.StatusText("qqauth", e.Op, e.StatusCode)
 }
 
 // Is makes a StatusError match [miniauth.ErrBadResponse].
 func (e *StatusError) Is(target error) bool { return target == miniauth.ErrBadResponse }
-
-// cleanMsg makes text from a reply safe to print: invalid UTF-8 and control
-// characters become U+FFFD, and it is cut to maxMsgLen bytes.
-func cleanMsg(s string) string {
-	var b strings.Builder
-	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
-		if unicode.IsControl(r) {
-			r = utf8.RuneError
-		}
-		if b.Len()+utf8.RuneLen(r) > maxMsgLen {
-			break
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}

@@ -86,7 +86,8 @@ func WithClock(now func() time.Time) Option {
 
 // WithTokenStore sets where the instances of a fleet share the access token
 // (default: memory of this App alone). QQ's getToken issues a new token on
-// every call and retires the previous one, so every instance must share one
+// every call and retires the previous one five minutes later, so every
+// instance must share one
 // store: one of them fetches under the store's lock while the others wait
 // and read. Any [miniauth.TokenStore] serves, such as package
 // wxauth/redistoken's; QQ's token is stored under "qq:" and the appid, so

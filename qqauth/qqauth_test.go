@@ -115,6 +115,7 @@ func TestCode2SessionErrors(t *testing.T) {
 		{"rate limited", 45011, 1, miniauth.ErrRateLimited, 1},
 		{"invalid appid", 40013, 1, miniauth.ErrInvalidCredential, 1},
 		{"bad secret", 40001, 1, miniauth.ErrInvalidCredential, 1},
+		{"bad secret (WeChat's code)", 40125, 1, miniauth.ErrInvalidCredential, 1},
 		{"used (WeChat's code)", 40163, 1, miniauth.ErrCodeUsed, 1},
 	}
 	for _, tt := range tests {

@@ -20,8 +20,11 @@ const maxExpiresIn = 24 * 60 * 60
 // keep the current one; without a valid token, concurrent callers wait for
 // one single fetch, each at most until its ctx is done.
 //
-// QQ retires the previous token whenever it issues one, so a fleet must
-// share one [miniauth.TokenStore] ([WithTokenStore]): one instance fetches
+// QQ retires the previous token whenever it issues one (the old one keeps
+// working for five minutes: "在刷新过程中 … 公众平台后台会保证在5分钟内，新老
+// access_token 都可用", the getAccessToken page as copied at
+// https://w3cschool.cn/qqxiaochengxu/qqxiaochengxu-hxzc3874.html), so a
+// fleet must share one [miniauth.TokenStore] ([WithTokenStore]): one instance fetches
 // under the store's lock, the others read. When the store fails, nothing is
 // fetched and the error is returned.
 //

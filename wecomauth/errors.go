@@ -2,12 +2,9 @@ package wecomauth
 
 import (
 	"errors"
-	"fmt"
-	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/wxmp/miniauth"
+	"github.com/wxmp/miniauth/internal/engine"
 )
 
 // ErrOtherCorp means jscode2session answered for a user of another corp
@@ -47,9 +44,6 @@ func isTokenError(err error) bool {
 	return ae.Code == 40014 || ae.Code == 42001
 }
 
-// maxMsgLen caps the errmsg kept from a reply.
-const maxMsgLen = 256
-
 // APIError is an error reply from WeCom: a non-zero errcode. It matches, with
 // [errors.Is], the shared sentinel of its errcode (the package
 // documentation has the table); other codes match none, and Msg says what
@@ -64,33 +58,14 @@ type APIError struct {
 	Msg string
 }
 
-// newAPIError builds an APIError from a reply whose message is already
-// scrubbed of secrets (cut only after scrubbing, so that no half of a
-// secret survives).
-func newAPIError(op string, code int, msg string) *APIError {
-	return &APIError{Op: op, Code: code, Msg: cleanMsg(msg)}
-}
-
 // Error returns text like "wecomauth: jscode2session: errcode 40029: invalid code".
 func (e *APIError) Error() string {
-	var b strings.Builder
-	b.WriteString("wecomauth: ")
-	if e.Op != "" {
-		b.WriteString(e.Op)
-		b.WriteString(": ")
-	}
-	fmt.Fprintf(&b, "errcode %d", e.Code)
-	if e.Msg != "" {
-		b.WriteString(": ")
-		b.WriteString(e.Msg)
-	}
-	return b.String()
+	return engine.APIErrorText("wecomauth", e.Op, "errcode", e.Code, e.Msg)
 }
 
 // Is reports whether target is the sentinel of e's errcode.
 func (e *APIError) Is(target error) bool {
-	s, ok := codeSentinels[e.Code]
-	return ok && s == target
+	return engine.IsSentinel(codeSentinels, e.Code, target)
 }
 
 // StatusError is an HTTP reply from WeCom with a status other than 200. A 5xx
@@ -105,24 +80,8 @@ type StatusError struct {
 
 // Error returns text like "wecomauth: jscode2session: http status 502".
 func (e *StatusError) Error() string {
-	return fmt.Sprintf("wecomauth: %s: http status %d", e.Op, e.StatusCode)
+	return engine.StatusText("wecomauth", e.Op, e.StatusCode)
 }
 
 // Is makes a StatusError match [miniauth.ErrBadResponse].
 func (e *StatusError) Is(target error) bool { return target == miniauth.ErrBadResponse }
-
-// cleanMsg makes text from a reply safe to print: invalid UTF-8 and control
-// characters become U+FFFD, and it is cut to maxMsgLen bytes.
-func cleanMsg(s string) string {
-	var b strings.Builder
-	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
-		if unicode.IsControl(r) {
-			r = utf8.RuneError
-		}
-		if b.Len()+utf8.RuneLen(r) > maxMsgLen {
-			break
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}

@@ -182,18 +182,11 @@ type reply = engine.Reply
 
 // baseReply holds the errcode and errmsg every WeChat reply may carry:
 // WeChat's error envelope, for the engine.
-type baseReply struct {
-	ErrCode errCode `json:"errcode"`
-	ErrMsg  string  `json:"errmsg"`
-}
-
-// Failed reports whether the reply carries a non-zero errcode.
-func (r *baseReply) Failed() bool { return r.ErrCode != 0 }
+type baseReply struct{ engine.ErrcodeReply }
 
 // Err returns the reply's [*APIError]; errcode -1 (system busy) is retried.
 func (r *baseReply) Err(op string, s engine.Scrubber) (retry bool, err error) {
-	code := int(r.ErrCode)
-	return code == -1, newAPIError(op, code, r.ErrMsg, s.Scrub)
+	return r.Busy(), newAPIError(op, int(r.ErrCode), r.ErrMsg, s)
 }
 
 // errCode decodes an errcode sent as a JSON number or a numeric string.

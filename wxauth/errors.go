@@ -2,12 +2,10 @@ package wxauth
 
 import (
 	"errors"
-
-	"fmt"
-	"github.com/wxmp/miniauth"
 	"strings"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/wxmp/miniauth"
+	"github.com/wxmp/miniauth/internal/engine"
 )
 
 // Sentinel errors, matched with [errors.Is]. An [*APIError] matches the
@@ -164,10 +162,6 @@ func isTokenError(err error) bool {
 	return false
 }
 
-// maxMsgLen caps the errmsg kept from a reply, so a hostile or broken server
-// cannot flood logs through error strings.
-const maxMsgLen = 256
-
 // APIError is an error reply from WeChat: a non-zero errcode.
 //
 // Use [errors.Is] with the sentinels ([ErrInvalidCode], ...) to branch on the
@@ -187,56 +181,26 @@ type APIError struct {
 }
 
 // newAPIError builds an APIError from a reply, splitting off the rid,
-// removing any secret the message may echo, and only then cutting it to a
-// sane length (cutting first could split a secret and keep half of it).
-func newAPIError(op string, code int, msg string, scrub func(string) string) *APIError {
+// then cleaning both parts with s (secrets removed before the text is
+// cut: cutting first could split a secret and keep half of it).
+func newAPIError(op string, code int, msg string, s engine.Scrubber) *APIError {
 	e := &APIError{Op: op, Code: code}
 	if i := strings.LastIndex(msg, "rid:"); i >= 0 {
 		e.RID = strings.TrimSpace(msg[i+len("rid:"):])
 		msg = strings.TrimRight(msg[:i], " ,;")
 	}
-	e.Msg = cleanMsg(scrub(msg))
-	e.RID = cleanMsg(scrub(e.RID))
+	e.Msg = s.Clean(msg)
+	e.RID = s.Clean(e.RID)
 	return e
-}
-
-// cleanMsg makes text from a reply safe to print: invalid UTF-8 and control
-// characters (newlines, terminal escapes) become U+FFFD, so a hostile reply
-// cannot forge log lines, and the text is cut to maxMsgLen bytes on a
-// character boundary.
-func cleanMsg(s string) string {
-	var b strings.Builder
-	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
-		if unicode.IsControl(r) {
-			r = utf8.RuneError
-		}
-		if b.Len()+utf8.RuneLen(r) > maxMsgLen {
-			break
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }
 
 // Error returns text like "wxauth: code2session: errcode 40029: invalid code (rid: 1a2b)".
 func (e *APIError) Error() string {
-	var b strings.Builder
-	b.WriteString("wxauth: ")
-	if e.Op != "" {
-		b.WriteString(e.Op)
-		b.WriteString(": ")
-	}
-	fmt.Fprintf(&b, "errcode %d", e.Code)
-	if e.Msg != "" {
-		b.WriteString(": ")
-		b.WriteString(e.Msg)
-	}
+	text := engine.APIErrorText("wxauth", e.Op, "errcode", e.Code, e.Msg)
 	if e.RID != "" {
-		b.WriteString(" (rid: ")
-		b.WriteString(e.RID)
-		b.WriteString(")")
+		text += " (rid: " + e.RID + ")"
 	}
-	return b.String()
+	return text
 }
 
 // Is reports whether target is the sentinel for e's errcode (on e's API:
@@ -257,7 +221,7 @@ type StatusError struct {
 
 // Error returns text like "wxauth: code2session: http status 502".
 func (e *StatusError) Error() string {
-	return fmt.Sprintf("wxauth: %s: http status %d", e.Op, e.StatusCode)
+	return engine.StatusText("wxauth", e.Op, e.StatusCode)
 }
 
 // Is makes a StatusError match [ErrBadResponse].

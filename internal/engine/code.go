@@ -6,8 +6,8 @@ import (
 	"strconv"
 )
 
-// IntCode is a reply's integer status code (WeChat's and QQ's errcode,
-// Douyin's err_no, Kuaishou's result) that a server may send as a JSON
+// IntCode is a reply's integer status code (the errcode of WeChat, QQ and
+// WeCom, in [ErrcodeReply]) that a server may send as a JSON
 // number or as a numeric string ("40029"). null and "" decode as 0 (no
 // error); anything else that is not an integer fails the decode, and with
 // it the reply (not a JSON object). Codes that are words (Baidu's

@@ -48,7 +48,7 @@
 //	func (r *baseReply) Failed() bool { return r.Result != 1 }
 //
 //	func (r *baseReply) Err(op string, s engine.Scrubber) (retry bool, err error) {
-//		return false, &APIError{Op: op, Code: r.Result, Msg: s.Scrub(r.ErrorMsg)}
+//		return false, &APIError{Op: op, Code: r.Result, Msg: s.Clean(r.ErrorMsg)}
 //	}
 //
 //	type code2SessionReply struct {
@@ -56,6 +56,15 @@
 //		OpenID     string `json:"open_id"`
 //		SessionKey string `json:"session_key"`
 //	}
+//
+// WeChat's errcode/errmsg envelope, which QQ's and WeCom's copy, is
+// [ErrcodeReply]: such a platform's reply type embeds it and adds only Err.
+// What every dialect's typed error shares is here too: [Scrubber.Clean]
+// (secrets out, then [CleanMsg]: control characters out, cut to
+// [MaxMsgLen]) for the text it keeps of a reply, [APIErrorText] and
+// [StatusText] for its Error, [IsSentinel] for its Is by the platform's
+// table. The table, the exported error types and their documentation stay
+// the platform's.
 //
 // Err returns retry=true only for the platform's "busy, try again" code,
 // never for a code after which the single-use login code may be spent. Its

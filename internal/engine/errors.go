@@ -2,7 +2,6 @@ package engine
 
 import (
 	"errors"
-	"fmt"
 	"net"
 	"net/url"
 
@@ -75,7 +74,7 @@ type StatusError struct {
 
 // Error returns text like "douyinauth: code2session: http status 502".
 func (e *StatusError) Error() string {
-	return fmt.Sprintf("%s: %s: http status %d", e.Package, e.Op, e.StatusCode)
+	return StatusText(e.Package, e.Op, e.StatusCode)
 }
 
 // Is reports whether target is e's Sentinel.
