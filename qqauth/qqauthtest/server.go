@@ -41,10 +41,14 @@ const (
 
 // Lifetimes and limits of what the server issues.
 const (
-	// CodeTTL is how long a qq.login code stays valid.
+	// CodeTTL is how long a qq.login code stays valid: WeChat's five
+	// minutes (QQ's pages say only that a code works once).
 	CodeTTL = 5 * time.Minute
 	// TokenTTL is how long an access token stays valid (expires_in 7200).
 	TokenTTL = 2 * time.Hour
+	// TokenGrace is how long the previous access token stays valid once
+	// getToken issues a new one.
+	TokenGrace = 5 * time.Minute
 	// DefaultRateLimit is how many code2session calls one user may make in
 	// a sliding minute before errcode 45011 (QQ: 100 a minute per user).
 	DefaultRateLimit = 100
@@ -116,8 +120,11 @@ func Start(appID, secret string, opts ...Option) (*Server, error) {
 		Fill: fill, Blank: func(id string) User { return User{OpenID: id} },
 		CodeTTL: CodeTTL,
 	})
-	// A fetch retires the previous token at once (QQ states no overlap).
-	s.tokens = fakeplat.NewTokens(fakeplat.TokenPolicy{TTL: TokenTTL, Len: 64, Alphabet: fakeplat.URLSafe}, cfg.s.Now)
+	// A fetch retires the previous token five minutes later: "在刷新过程中
+	// … 公众平台后台会保证在5分钟内，新老 access_token 都可用" (QQ's
+	// getAccessToken page, as copied at
+	// https://w3cschool.cn/qqxiaochengxu/qqxiaochengxu-hxzc3874.html).
+	s.tokens = fakeplat.NewTokens(fakeplat.TokenPolicy{TTL: TokenTTL, Len: 64, Alphabet: fakeplat.URLSafe, Grace: TokenGrace}, cfg.s.Now)
 	core, err := fakeplat.Start(fakeplat.Config{
 		Endpoints: map[string]fakeplat.Endpoint{
 			PathCode2Session: {Method: http.MethodGet, Handle: s.code2Session},
@@ -201,7 +208,9 @@ func apiError(code int) errReply {
 func fail(code int) fakeplat.Reply { return fakeplat.Reply{Body: apiError(code)} }
 
 // checkApp returns the errcode for a wrong appid, secret or grant_type, or
-// 0. A wrong secret is 40001, as QQ's getToken documents it.
+// 0. A wrong secret is 40001, as QQ's getToken documents it, on both paths:
+// code2Session's page lists no code for it (WeChat answers 40125 there,
+// which package qqauth matches as it matches 40001).
 func (s *Server) checkApp(appID, secret, grant, wantGrant string) int {
 	if code, bad := credErrors[fakeplat.Credentials(appID, secret, s.appID, s.secret)]; bad {
 		return code
@@ -257,7 +266,7 @@ type tokenReply struct {
 }
 
 // token serves GET /api/getToken: a new token on every call, the previous
-// one retired at once (QQ states no overlap).
+// one retired [TokenGrace] later.
 func (s *Server) token(r *fakeplat.Request) fakeplat.Reply {
 	if r.Method != http.MethodGet {
 		return fail(43001)

@@ -6,7 +6,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -77,7 +79,10 @@ func TestCode2SessionEnvelope(t *testing.T) {
 }
 
 func TestTokensRetireTheLast(t *testing.T) {
-	srv := qqauthtest.NewServer(appID, secret)
+	var mu sync.Mutex
+	now := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	srv := qqauthtest.NewServer(appID, secret, qqauthtest.WithClock(clock))
 	defer srv.Close()
 	q := url.Values{"grant_type": {"client_credential"}, "appid": {appID}, "secret": {secret}}
 	first := get(t, srv, http.MethodGet, qqauthtest.PathToken, q)
@@ -85,7 +90,12 @@ func TestTokensRetireTheLast(t *testing.T) {
 	tok1 := first["access_token"].(string)
 	assert.True(t, srv.TokenValid(tok1))
 	tok2 := get(t, srv, http.MethodGet, qqauthtest.PathToken, q)["access_token"].(string)
-	assert.False(t, srv.TokenValid(tok1), "a fetch retires the previous token")
+	assert.True(t, srv.TokenValid(tok1), "the previous token works five minutes more")
+	assert.True(t, srv.TokenValid(tok2))
+	mu.Lock()
+	now = now.Add(qqauthtest.TokenGrace)
+	mu.Unlock()
+	assert.False(t, srv.TokenValid(tok1), "a fetch retires the previous token five minutes later")
 	assert.True(t, srv.TokenValid(tok2))
 	assert.Equal(t, tok2, srv.AccessToken())
 	assert.Equal(t, float64(40001), get(t, srv, http.MethodGet, qqauthtest.PathToken, url.Values{"grant_type": {"client_credential"}, "appid": {appID}, "secret": {"x"}})["errcode"])
