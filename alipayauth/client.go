@@ -217,8 +217,11 @@ func (r *signedReply[T]) Err(op string, s engine.Scrubber) (bool, error) {
 // (grant_type=authorization_code) on the gateway
 // (https://w3cschool.cn/aliminiapp/aliminiapp-osfv2j24.html, a mirror of
 // the API's page; https://docs.antom.com/ac/solution_api/oauth_token). An
-// authCode is single use and valid for 3 minutes to 24 hours
-// (https://docs.antom.com/ac/common/obtain_uid).
+// authCode is single use and valid for at most 24 hours ("auth_code为1次有效
+// … auth_code有效期最久24小时", Alipay's support page
+// opendocs.alipay.com/support/01rg6z as quoted at
+// https://cnblogs.com/imzhi/articles/15559220.html; Antom's page,
+// https://docs.antom.com/ac/common/obtain_uid, says 3 minutes to 24 hours).
 //
 // The request is a form POST signed with the app's private key (RSA2); the
 // reply's sign is verified with Alipay's public key over the raw text of

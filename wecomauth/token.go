@@ -15,8 +15,11 @@ const maxExpiresIn = 24 * 60 * 60
 // AccessToken returns the corp access token of the mini-program's WeCom
 // app (GET /cgi-bin/gettoken?corpid&corpsecret,
 // https://developer.work.weixin.qq.com/document/path/91039), for WeCom APIs
-// this package does not wrap. It lives 7200 s, and WeCom hands out the same
-// token until then. A cached token costs no request; a fifth of its
+// this package does not wrap. It lives 7200 s ("正常情况下为7200秒", the
+// page today), and WeCom hands out the same token until then (older copies
+// of the page said so: "有效期内重复获取返回相同结果"; today's no longer
+// does, and the client relies on it nowhere: it refetches on 40014 and
+// 42001). A cached token costs no request; a fifth of its
 // lifetime (at most five minutes) before it expires, one call fetches the
 // next while the others keep the current one; without a valid token,
 // concurrent callers wait for one single fetch, each at most until its ctx

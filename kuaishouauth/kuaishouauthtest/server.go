@@ -46,7 +46,9 @@ const (
 	// TokenTTL is how long an access token stays valid (48 hours).
 	TokenTTL = 48 * time.Hour
 	// DefaultRateLimit is how many code2session calls one user may make in
-	// a sliding minute before result 100200410.
+	// a sliding minute before result 100200410. Kuaishou's mini-program
+	// pages state no limit: the number is WeChat's and QQ's rule, and
+	// 100200410 ("api rate limit") comes from Kuaishou's open-platform SDK.
 	DefaultRateLimit = 100
 )
 
