@@ -3,10 +3,9 @@ package alipayauth
 import (
 	"errors"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/wxmp/miniauth"
+	"github.com/wxmp/miniauth/internal/engine"
 )
 
 // Sentinel errors, matched with [errors.Is]. The shared ones are package
@@ -120,30 +119,11 @@ type APIError struct {
 	SubMsg string
 }
 
-// maxMsgLen caps each text kept from a reply.
-const maxMsgLen = 256
-
 // newAPIError builds an APIError from a reply's fields, each passed
 // through scrub (which removes the call's secrets) and cleaned for logs.
 func newAPIError(op string, scrub func(string) string, code, msg, subCode, subMsg string) *APIError {
-	clean := func(s string) string { return cleanMsg(scrub(s)) }
+	clean := func(s string) string { return engine.CleanMsg(scrub(s)) }
 	return &APIError{Op: op, Code: clean(code), Msg: clean(msg), SubCode: clean(subCode), SubMsg: clean(subMsg)}
-}
-
-// cleanMsg makes text from a reply safe to print: invalid UTF-8 and control
-// characters become U+FFFD, and the text is cut to maxMsgLen bytes.
-func cleanMsg(s string) string {
-	var b strings.Builder
-	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
-		if unicode.IsControl(r) {
-			r = utf8.RuneError
-		}
-		if b.Len()+utf8.RuneLen(r) > maxMsgLen {
-			break
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }
 
 // Error returns text like "alipayauth: alipay.system.oauth.token: code

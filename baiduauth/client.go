@@ -118,7 +118,7 @@ func (r *errorReply) Failed() bool {
 // Err implements engine.Reply. No code of Baidu's is retried: none is
 // documented as "busy".
 func (r *errorReply) Err(op string, s engine.Scrubber) (bool, error) {
-	e := &APIError{Op: op, Code: cleanMsg(s.Scrub(r.Error)), Description: cleanMsg(s.Scrub(r.ErrorDescription))}
+	e := &APIError{Op: op, Code: s.Clean(r.Error), Description: s.Clean(r.ErrorDescription)}
 	if n, err := r.Errno.Int64(); err == nil {
 		e.Errno = n
 	}

@@ -3,8 +3,6 @@ package baiduauth
 import (
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/wxmp/miniauth"
 )
@@ -61,25 +59,6 @@ type APIError struct {
 	// Description is the reply's error_description, with the code it may
 	// echo ("Invalid authorization code: ...") removed.
 	Description string
-}
-
-// maxMsgLen caps each text kept from a reply.
-const maxMsgLen = 256
-
-// cleanMsg makes text from a reply safe to print: invalid UTF-8 and control
-// characters become U+FFFD, and the text is cut to maxMsgLen bytes.
-func cleanMsg(s string) string {
-	var b strings.Builder
-	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
-		if unicode.IsControl(r) {
-			r = utf8.RuneError
-		}
-		if b.Len()+utf8.RuneLen(r) > maxMsgLen {
-			break
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }
 
 // Error returns text like "baiduauth: jscode2sessionkey: invalid_grant:

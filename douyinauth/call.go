@@ -70,8 +70,8 @@ func apiError(op string, code int64, msg, logID string, s engine.Scrubber) (bool
 	return retryable(op, code), &APIError{
 		Op:    op,
 		Code:  code,
-		Msg:   cleanMsg(s.Scrub(msg)),
-		LogID: cleanMsg(s.Scrub(logID)),
+		Msg:   s.Clean(msg),
+		LogID: s.Clean(logID),
 	}
 }
 

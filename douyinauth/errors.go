@@ -4,10 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/wxmp/miniauth"
+	"github.com/wxmp/miniauth/internal/engine"
 )
 
 // Sentinel errors, matched with [errors.Is]. An [*APIError] matches the
@@ -145,7 +144,7 @@ func isTokenError(err error) bool {
 
 // maxMsgLen caps the message kept from a reply, so that a hostile or broken
 // server cannot flood logs through error strings.
-const maxMsgLen = 256
+const maxMsgLen = engine.MaxMsgLen
 
 // APIError is an error reply from Douyin: a non-zero err_no
 // (developer.toutiao.com's and open.douyin.com's api/apps envelopes) or
@@ -165,24 +164,6 @@ type APIError struct {
 	// LogID is the log id Douyin sent with the reply, which its support
 	// asks for.
 	LogID string
-}
-
-// cleanMsg makes text from a reply safe to print: invalid UTF-8 and control
-// characters (newlines, terminal escapes) become U+FFFD, so a hostile reply
-// cannot forge log lines, and the text is cut to maxMsgLen bytes on a
-// character boundary.
-func cleanMsg(s string) string {
-	var b strings.Builder
-	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
-		if unicode.IsControl(r) {
-			r = utf8.RuneError
-		}
-		if b.Len()+utf8.RuneLen(r) > maxMsgLen {
-			break
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }
 
 // Error returns text like "douyinauth: jscode2session: err_no 40018: bad code (log_id: 2024...)".
