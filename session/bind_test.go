@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -287,4 +289,104 @@ func TestRevokeAllDuringBind(t *testing.T) {
 			})
 		}
 	}
+}
+
+// blockingBind returns a phone handler on e's Manager whose hook signals
+// inBind, waits for proceed, and then fails when fail is set: a bind held
+// between its claim of the token and its new token.
+func (e *bindEnv) blockingBind(t *testing.T, fail bool) (h http.Handler, inBind, proceed chan struct{}) {
+	app, err := wxauth.New(testAppID, testSecret, wxauth.WithBaseURL(e.fake.URL), wxauth.WithRetry(0))
+	require.NoError(t, err)
+	inBind, proceed = make(chan struct{}), make(chan struct{})
+	h = session.PhoneHandler(app, e.m, session.WithOnLogin(func(context.Context, *session.LoginInfo) (map[string]any, error) {
+		close(inBind)
+		<-proceed
+		if fail {
+			return nil, errors.New("test: the account database failed")
+		}
+		return nil, nil
+	}))
+	return h, inBind, proceed
+}
+
+// TestRevocationDuringBind: a logout of the token, or a RevokeAll of its
+// owner, that runs while a phone bind holds the token out of the store
+// ends the session whatever the bind does next: a failed bind does not
+// give the token back, and a bind that succeeds has its new token ended
+// and answers 401.
+func TestRevocationDuringBind(t *testing.T) {
+	for _, st := range bindStores {
+		for _, revoke := range []string{"logout", "revokeAll"} {
+			for _, fail := range []bool{true, false} {
+				t.Run(fmt.Sprintf("%s/%s/bindFails=%v", st.name, revoke, fail), func(t *testing.T) {
+					t.Parallel()
+					e := newBindEnv(t, st.open(t))
+					openID := e.fake.AddUser(wxauthtest.User{})
+					old := e.silentLogin(t, openID)
+					phone, inBind, proceed := e.blockingBind(t, fail)
+					pc, err := e.fake.PhoneCode(openID)
+					require.NoError(t, err)
+					type answer struct {
+						status int
+						body   map[string]any
+					}
+					done := make(chan answer)
+					go func() {
+						status, body := e.post(t, phone, old, map[string]string{"phoneCode": pc})
+						done <- answer{status, body}
+					}()
+					<-inBind
+					if revoke == "logout" {
+						status, _ := e.post(t, session.LogoutHandler(e.m), old, nil)
+						require.Equal(t, http.StatusNoContent, status)
+					} else {
+						require.NoError(t, e.m.RevokeAll(context.Background(), openID))
+					}
+					close(proceed)
+					a := <-done
+					require.NotEqual(t, http.StatusOK, a.status, "a bind whose session was revoked meanwhile: %v", a.body)
+					if !fail {
+						assert.Equal(t, http.StatusUnauthorized, a.status)
+						assert.Equal(t, session.CodeInvalidToken, a.body["error"])
+					}
+					_, err = e.m.Validate(context.Background(), old)
+					require.ErrorIs(t, err, session.ErrInvalidToken, "the revoked token came back")
+				})
+			}
+		}
+	}
+}
+
+// TestBindKeepsTheLifetime: the token a phone bind issues ends when the
+// old one would have: binding again and again does not keep a session past
+// its TTL.
+func TestBindKeepsTheLifetime(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	now := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	store, err := session.NewMemoryStore(session.WithMemoryClock(clock))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = store.Close() })
+	e := newBindEnv(t, store, session.WithTTL(24*time.Hour), session.WithClock(clock))
+	openID := e.fake.AddUser(wxauthtest.User{})
+	token := e.silentLogin(t, openID)
+	first, err := e.m.Validate(context.Background(), token)
+	require.NoError(t, err)
+	for i := range 3 {
+		advance(7 * time.Hour)
+		pc, err := e.fake.PhoneCode(openID)
+		require.NoError(t, err)
+		status, body := e.post(t, e.phone, token, map[string]string{"phoneCode": pc})
+		require.Equal(t, http.StatusOK, status, "bind %d: %v", i, body)
+		token = body["token"].(string)
+		rec, err := e.m.Validate(context.Background(), token)
+		require.NoError(t, err)
+		assert.Equal(t, first.ExpiresAt, rec.ExpiresAt, "bind %d: the session ends when the first did", i)
+		assert.EqualValues(t, (24*time.Hour-time.Duration(i+1)*7*time.Hour)/time.Second, body["expiresIn"])
+	}
+	advance(3*time.Hour + time.Second)
+	_, err = e.m.Validate(context.Background(), token)
+	assert.ErrorIs(t, err, session.ErrExpired, "24 hours after the login, binds or not")
 }

@@ -51,12 +51,13 @@ func (m *Manager) claimRequest(r *http.Request) (*claim, error) {
 // user out. It reports an error when the store refused; the client then
 // logs in again.
 //
-// A RevokeAll that ran while the token was out of the store did not see
-// it: after the Put, giveBack reads the owner's revocation mark (see
-// [Manager.RevokeAll]) and deletes the token again when the mark is as
-// late as the token's issue, or cannot be read. RevokeAll puts its mark
-// before it deletes, so either this read sees the mark, or the token was
-// back in the store before RevokeAll began to delete.
+// A Revoke or RevokeAll that ran while the token was out of the store did
+// not see it: after the Put, giveBack reads the revocation marks of the
+// token and of its owner (see revocation.go) and deletes the token again
+// when one is as late as the token's issue, or cannot be read. A
+// revocation puts its mark before it deletes, so either this read sees the
+// mark, or the token was back in the store before the revocation began to
+// delete.
 func (m *Manager) giveBack(ctx context.Context, c *claim) error {
 	ttl := c.rec.ExpiresAt.Sub(m.cfg.now()) + expiredGrace
 	if ttl <= 0 {
@@ -66,10 +67,7 @@ func (m *Manager) giveBack(ctx context.Context, c *claim) error {
 		if err := m.store.Put(ctx, c.key, c.rec, ttl); err != nil {
 			return nil, err
 		}
-		if _, ok := m.store.(SubjectStore); !ok {
-			return nil, nil // no RevokeAll on this store: no mark to read
-		}
-		revoked, err := m.revokedSince(ctx, c.rec)
+		revoked, err := m.revoked(ctx, c.key, c.rec)
 		if err == nil && !revoked {
 			return nil, nil
 		}
@@ -77,6 +75,41 @@ func (m *Manager) giveBack(ctx context.Context, c *claim) error {
 		return nil, errors.Join(errTokenRevoked, err, m.store.Delete(ctx, c.key))
 	})
 	return err
+}
+
+// endIfRevoked revokes token, the one a bind issued for the claimed
+// session c, when a revocation of c ran while c was out of the store (its
+// mark is there), or when the marks cannot be read: the answer is then
+// 401 invalid_token (503 when the store failed), and the client logs in
+// again.
+func (m *Manager) endIfRevoked(ctx context.Context, c *claim, token string) *HTTPError {
+	var revoked bool
+	_, err := m.storeCall(ctx, "bind revocation check", func(ctx context.Context) (*Record, error) {
+		var err error
+		revoked, err = m.revoked(ctx, c.key, c.rec)
+		return nil, err
+	})
+	if err == nil && !revoked {
+		return nil
+	}
+	m.discard(ctx, token)
+	if err != nil {
+		return m.tokenError(fmt.Errorf("session: bind: reading revocation marks: %w", err))
+	}
+	return m.tokenError(ErrInvalidToken)
+}
+
+// discard deletes the record of token, a token the Manager issued and gave
+// to nobody, without a revocation mark: no bind can hold it. It runs
+// without ctx's cancellation, and a failure leaves a token no one has.
+func (m *Manager) discard(ctx context.Context, token string) {
+	key, ok := storeKey(token)
+	if !ok {
+		return
+	}
+	_, _ = m.storeCall(context.WithoutCancel(ctx), "discard", func(ctx context.Context) (*Record, error) {
+		return nil, m.store.Delete(ctx, key)
+	})
 }
 
 // errTokenRevoked is giveBack's error for a token that a RevokeAll ended

@@ -74,6 +74,14 @@ func (f *flow) client(r *http.Request, platform, appID string) (miniauth.Client,
 	if appID == "" && f.appFrom != nil {
 		appID = f.appFrom(r)
 	}
+	return f.resolve(r, platform, appID)
+}
+
+// resolve returns the client of the app of platform and appID, as client
+// does, without asking the request: the app of a session is the session's
+// own, and a session without an appid resolves only where one app is
+// served.
+func (f *flow) resolve(r *http.Request, platform, appID string) (miniauth.Client, *HTTPError) {
 	if len(appID) > maxAppIDLen || !printable(appID) {
 		return nil, invalidRequest("appid must be at most 128 bytes of printable ASCII", nil)
 	}
@@ -253,10 +261,21 @@ var reservedFields = func() map[string]bool {
 // issue issues the token of a checked login and returns it with the body of
 // the answer: {token, expiresIn, openid, unionid?, userInfo?} and the hook's
 // fields (without the token in cookie mode).
-func (f *flow) issue(ctx context.Context, sess *miniauth.Session, info *LoginInfo, fields map[string]any) (string, []byte, *HTTPError) {
-	token, err := f.m.Issue(ctx, sess, ForSubject(info.Subject))
+//
+// A session that continues another (a phone bind) passes the other's end:
+// the new one ends no later, so that binding again and again cannot keep a
+// token alive past its lifetime. The answer's expiresIn, and the cookie's
+// Max-Age, say how long it lives.
+func (f *flow) issue(ctx context.Context, sess *miniauth.Session, info *LoginInfo, fields map[string]any, end time.Time) (token string, body []byte, life time.Duration, e *HTTPError) {
+	life = f.m.TTL()
+	opts := []IssueOption{ForSubject(info.Subject)}
+	if !end.IsZero() {
+		opts = append(opts, endingBy(end))
+		life = min(life, end.Sub(f.m.cfg.now()))
+	}
+	token, err := f.m.Issue(ctx, sess, opts...)
 	if err != nil {
-		return "", nil, f.m.tokenError(err)
+		return "", nil, 0, f.m.tokenError(err)
 	}
 	resp := make(map[string]any, len(fields)+len(reservedFields))
 	for k, v := range fields {
@@ -269,7 +288,7 @@ func (f *flow) issue(ctx context.Context, sess *miniauth.Session, info *LoginInf
 	if !f.m.cookieMode() { // an HttpOnly cookie a script could read here would protect nothing
 		resp["token"] = token
 	}
-	resp["expiresIn"] = int64(f.m.TTL() / time.Second)
+	resp["expiresIn"] = int64(life / time.Second)
 	resp["openid"] = sess.OpenID
 	if sess.UnionID != "" {
 		resp["unionid"] = sess.UnionID
@@ -277,18 +296,19 @@ func (f *flow) issue(ctx context.Context, sess *miniauth.Session, info *LoginInf
 	if info.UserInfo != nil {
 		resp["userInfo"] = info.UserInfo
 	}
-	body, err := json.Marshal(resp)
+	body, err = json.Marshal(resp)
 	if err != nil { // a hook field that JSON cannot encode
-		_ = f.m.Revoke(ctx, token)
-		return "", nil, serverError(errors.New("session: login: the hook's fields cannot be encoded as JSON"))
+		f.m.discard(ctx, token)
+		return "", nil, 0, serverError(errors.New("session: login: the hook's fields cannot be encoded as JSON"))
 	}
-	return token, body, nil
+	return token, body, life, nil
 }
 
-// answer writes the 200 answer of a login, with the cookie in cookie mode.
-func (f *flow) answer(w http.ResponseWriter, token string, body []byte) {
+// answer writes the 200 answer of a login, with the cookie (living life)
+// in cookie mode.
+func (f *flow) answer(w http.ResponseWriter, token string, body []byte, life time.Duration) {
 	if f.m.cookieMode() {
-		f.m.setTokenCookie(w, token, f.m.TTL())
+		f.m.setTokenCookie(w, token, life)
 	}
 	writeJSONBody(w, http.StatusOK, body)
 }

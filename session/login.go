@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/wxmp/miniauth"
 	"github.com/wxmp/miniauth/crypto"
@@ -347,12 +348,12 @@ func (h loginHandler) login(w http.ResponseWriter, r *http.Request, c miniauth.C
 	if e != nil {
 		return spent(e, todo)
 	}
-	token, body, e := h.issue(ctx, sess, info, fields)
+	token, body, life, e := h.issue(ctx, sess, info, fields, time.Time{})
 	if e != nil {
 		return spent(e, todo)
 	}
 	h.m.observeLogin(ctx, "login", c.Platform().OrWeChat(), nil)
-	h.answer(w, token, body)
+	h.answer(w, token, body, life)
 	return nil
 }
 

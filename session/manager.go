@@ -121,6 +121,19 @@ func ForSubject(subject string) IssueOption {
 	return func(r *Record) { r.Subject = subject }
 }
 
+// endingBy caps the lifetime of the session [Manager.Issue] records at end:
+// a session that continues another (a phone bind) ends no later than it.
+func endingBy(end time.Time) IssueOption {
+	return func(r *Record) {
+		if r.ExpiresAt.After(end) {
+			r.ExpiresAt = end
+		}
+		if r.IdleExpiresAt.After(end) {
+			r.IdleExpiresAt = end
+		}
+	}
+}
+
 // Issue starts a login for the user of s (typically straight from
 // [wxauth.App.Code2Session]) and returns its token: 32 bytes from
 // crypto/rand in unpadded base64url ([TokenLen] characters). Give the token
@@ -148,15 +161,20 @@ func (m *Manager) Issue(ctx context.Context, s *miniauth.Session, opts ...IssueO
 		IssuedAt:   now,
 		ExpiresAt:  now.Add(m.cfg.ttl),
 	}
-	end := rec.ExpiresAt // what the store keeps it for, less the grace
 	if m.cfg.idle > 0 {
 		rec.IdleExpiresAt = m.idleEnd(now, rec.ExpiresAt)
-		end = rec.IdleExpiresAt
 	}
 	for _, o := range opts {
 		if o != nil {
 			o(rec)
 		}
+	}
+	end := rec.ExpiresAt // what the store keeps it for, less the grace
+	if m.cfg.idle > 0 {
+		end = rec.IdleExpiresAt
+	}
+	if !end.After(now) {
+		return "", errors.New("session: issue: the session has ended already")
 	}
 	if err := checkRecord(rec); err != nil {
 		return "", fmt.Errorf("session: issue: %w", err)
@@ -235,7 +253,10 @@ func (m *Manager) Validate(ctx context.Context, token string) (*Record, error) {
 
 // Revoke ends the login of a token (a logout): later calls to
 // [Manager.Validate] return [ErrInvalidToken]. Revoking an unknown or already
-// revoked token is not an error; a malformed one is [ErrInvalidToken].
+// revoked token is not an error; a malformed one is [ErrInvalidToken]. A
+// phone bind that holds the token out of the store meanwhile does not give
+// it back: Revoke first puts a mark in the store (a record of its own that
+// lives an hour), which the bind reads.
 func (m *Manager) Revoke(ctx context.Context, token string) error {
 	if m.err != nil {
 		return m.unusable()
@@ -245,6 +266,11 @@ func (m *Manager) Revoke(ctx context.Context, token string) error {
 		return ErrInvalidToken
 	}
 	if _, err := m.storeCall(ctx, "revoke", func(ctx context.Context) (*Record, error) {
+		// The mark first: a phone bind holding the token out of the store
+		// reads it before it gives the token back.
+		if err := m.markRevoked(ctx, tokenMarkName(key)); err != nil {
+			return nil, err
+		}
 		return nil, m.store.Delete(ctx, key)
 	}); err != nil {
 		return fmt.Errorf("session: revoke: %w", err)

@@ -439,3 +439,33 @@ func TestPhoneResponseAndEncryptedPhone(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, status)
 	assert.Equal(t, session.CodeInvalidPhoneCode, body["error"])
 }
+
+// TestPhoneBindOfASessionWithoutAnAppID: a session issued by hand without
+// an appid binds a phone only where one app is served; where several are,
+// the request cannot pick one (WithAppIDFrom is for logins), and the bind
+// is refused 400 unknown_app before any phone code is spent.
+func TestPhoneBindOfASessionWithoutAnAppID(t *testing.T) {
+	t.Parallel()
+	a, b := newTenant(t, "wxaaaaaaaaaaaaaaaa"), newTenant(t, "wxbbbbbbbbbbbbbbbb")
+	apps, err := miniauth.NewApps(a.app, b.app)
+	require.NoError(t, err)
+	e := newMultiEnv(t, apps, session.WithAppIDFrom(func(*http.Request) string { return b.app.AppID() }))
+	openID := b.fake.AddUser(wxauthtest.User{})
+	sess, err := b.app.Code2Session(context.Background(), b.fake.Login(openID))
+	require.NoError(t, err)
+	key := sess.SessionKey
+	token, err := e.m.Issue(context.Background(), &miniauth.Session{OpenID: openID, SessionKey: key})
+	require.NoError(t, err)
+	phoneCode, err := b.fake.PhoneCode(openID)
+	require.NoError(t, err)
+	status, body := e.post(t, "/phone", token, fmt.Sprintf(`{"phoneCode":%q}`, phoneCode))
+	assert.Equal(t, http.StatusBadRequest, status, body)
+	assert.Equal(t, session.CodeUnknownApp, body["error"])
+	assert.Equal(t, 1, upstreamCalls(a, b), "no phone code spent (the one call: the login above)")
+
+	single := newMultiEnv(t, b.app)
+	token, err = single.m.Issue(context.Background(), &miniauth.Session{OpenID: openID, SessionKey: key})
+	require.NoError(t, err)
+	status, body = single.post(t, "/phone", token, fmt.Sprintf(`{"phoneCode":%q}`, phoneCode))
+	assert.Equal(t, http.StatusOK, status, body)
+}

@@ -103,9 +103,10 @@ func (h phoneHandler) bind(w http.ResponseWriter, r *http.Request, rec *Record) 
 	if e := req.check(); e != nil {
 		return e
 	}
-	// The session's own app, never one the body names: a token of one app
-	// cannot spend a phone code at another.
-	c, e := h.client(r, string(rec.Platform), rec.AppID)
+	// The session's own app, never one the request names: a token of one
+	// app cannot spend a phone code at another. A session without an appid
+	// (issued by hand) binds only where one app is served.
+	c, e := h.resolve(r, string(rec.Platform), rec.AppID)
 	if e != nil {
 		return e
 	}
@@ -141,14 +142,20 @@ func (h phoneHandler) bind(w http.ResponseWriter, r *http.Request, rec *Record) 
 	if e != nil {
 		return spent(e, spentPhone)
 	}
-	token, body, e := h.issue(ctx, sess, info, fields)
+	// The new session continues the old one: it ends no later.
+	token, body, life, e := h.issue(ctx, sess, info, fields, rec.ExpiresAt)
 	if e != nil {
 		return spent(e, spentPhone)
 	}
 	// The old token is gone already: two live tokens for one login would
 	// outlast a logout of either.
 	issued = true
+	// A Revoke or RevokeAll that ran while the old token was out of the
+	// store did not see it; its mark says so, and the new token ends too.
+	if e := h.m.endIfRevoked(ctx, claimed, token); e != nil {
+		return spent(e, spentPhone)
+	}
 	h.m.observeLogin(ctx, "phone", c.Platform().OrWeChat(), nil)
-	h.answer(w, token, body)
+	h.answer(w, token, body, life)
 	return nil
 }

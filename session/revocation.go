@@ -10,11 +10,12 @@ import (
 
 // A revocation mark is a record [Manager.RevokeAll] puts in the store
 // before it deletes an owner's sessions, saying when the owner's sessions
-// were ended. It exists for one race: a phone bind takes its token out of
-// the store before it spends the phone code (see [TakeStore]), so a
-// RevokeAll that runs meanwhile cannot see that session; when the bind
-// then fails and puts the token back, the mark tells it the token was
-// revoked, and the token stays gone.
+// were ended ([Manager.Revoke] puts one for its token). It exists for one
+// race: a phone bind takes its token out of the store before it spends the
+// phone code (see [TakeStore]), so a revocation that runs meanwhile cannot
+// see that session. When the bind then fails and puts the token back, the
+// mark tells it the token was revoked, and the token stays gone; when the
+// bind succeeds, the mark tells it to end the new token it issued.
 //
 // The mark is stored under a key no token hashes to (the SHA-256 of a
 // fixed prefix and the owner, where a token's key is the SHA-256 of the
@@ -29,7 +30,8 @@ func revocationKey(owner string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// markRevoked puts owner's revocation mark, timed now.
+// markRevoked puts the revocation mark of owner (or of a token, named by
+// [tokenMarkName]), timed now.
 func (m *Manager) markRevoked(ctx context.Context, owner string) error {
 	now := m.cfg.now()
 	sum := sha256.Sum256([]byte(owner))
@@ -41,15 +43,20 @@ func (m *Manager) markRevoked(ctx context.Context, owner string) error {
 	return m.store.Put(ctx, revocationKey(owner), mark, revocationMarkTTL)
 }
 
-// revokedSince reports whether a RevokeAll of rec's owner, or of its
-// openid, has marked them since rec was issued: rec is then one of the
-// sessions it ended.
-func (m *Manager) revokedSince(ctx context.Context, rec *Record) (bool, error) {
-	owners := []string{rec.Owner()}
+// tokenMarkName is the name [Manager.Revoke] marks the token stored under
+// key by: no owner's name, since a store key is 64 hex digits and this is
+// not.
+func tokenMarkName(key string) string { return "\x00token\x00" + key }
+
+// revoked reports whether the session under key, rec, was revoked since it
+// was issued: by a [Manager.Revoke] of its token, or a [Manager.RevokeAll]
+// of its owner or of its openid.
+func (m *Manager) revoked(ctx context.Context, key string, rec *Record) (bool, error) {
+	names := []string{tokenMarkName(key), rec.Owner()}
 	if rec.OpenID != rec.Owner() {
-		owners = append(owners, rec.OpenID)
+		names = append(names, rec.OpenID)
 	}
-	for _, o := range owners {
+	for _, o := range names {
 		mark, err := m.store.Get(ctx, revocationKey(o))
 		switch {
 		case errors.Is(err, ErrNotFound):

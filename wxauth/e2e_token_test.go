@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wxmp/miniauth"
 	"github.com/wxmp/miniauth/wxauth"
 	"github.com/wxmp/miniauth/wxauth/wxauthtest"
 )
@@ -78,6 +79,8 @@ func TestE2ECheckAndResetSessionKey(t *testing.T) {
 	fresh, err := app.ResetSessionKey(ctx, sess.OpenID, sess.SessionKey)
 	require.NoError(t, err)
 	assert.Equal(t, sess.OpenID, fresh.OpenID)
+	assert.Equal(t, sess.AppID, fresh.AppID, "a session of its app, as Code2Session's")
+	assert.Equal(t, miniauth.WeChat, fresh.Platform)
 	assert.NotEqual(t, sess.SessionKey, fresh.SessionKey)
 	current, err := srv.SessionKey(sess.OpenID)
 	require.NoError(t, err)

@@ -190,7 +190,8 @@ type resetReply struct {
 
 // ResetSessionKey makes WeChat replace the session_key of the user openID
 // (GET /wxa/resetusersessionkey), whose current key is sessionKey, and
-// returns the new one in a [Session] (without UnionID). The old key stops
+// returns the new one in a [Session] of this app (its Platform and AppID
+// set, without UnionID), ready for session.Manager.Issue. The old key stops
 // working; the new one keeps the old one's expiry. WeChat refuses frequent
 // resets of one user. A sessionKey that is no longer valid is
 // [ErrSessionKeyExpired]; invalid arguments are refused as by
@@ -211,5 +212,5 @@ func (a *App) ResetSessionKey(ctx context.Context, openID, sessionKey string) (*
 	if crypto.CheckSessionKey(r.SessionKey) != nil {
 		return nil, badReply(op, "no valid session_key")
 	}
-	return &Session{OpenID: openID, SessionKey: r.SessionKey}, nil
+	return &Session{Platform: miniauth.WeChat, AppID: a.appID, OpenID: openID, SessionKey: r.SessionKey}, nil
 }

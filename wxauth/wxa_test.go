@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wxmp/miniauth"
 	"github.com/wxmp/miniauth/crypto"
 	"github.com/wxmp/miniauth/internal/engine"
 	"github.com/wxmp/miniauth/internal/wxmock"
@@ -147,9 +148,9 @@ func TestResetSessionKey(t *testing.T) {
 		is    error
 	}{
 		{name: "ok", reply: `{"errcode":0,"errmsg":"ok","openid":"oUser1","session_key":"` + newKey + `"}`,
-			want: &Session{OpenID: "oUser1", SessionKey: newKey}},
+			want: &Session{Platform: miniauth.WeChat, AppID: testAppID, OpenID: "oUser1", SessionKey: newKey}},
 		{name: "no openid in reply", reply: `{"errcode":0,"session_key":"` + newKey + `"}`,
-			want: &Session{OpenID: "oUser1", SessionKey: newKey}},
+			want: &Session{Platform: miniauth.WeChat, AppID: testAppID, OpenID: "oUser1", SessionKey: newKey}},
 		{name: "other openid", reply: `{"errcode":0,"openid":"oUser2","session_key":"` + newKey + `"}`, is: ErrBadResponse},
 		{name: "bad key", reply: `{"errcode":0,"openid":"oUser1","session_key":"short"}`, is: ErrBadResponse},
 		{name: "expired", reply: `{"errcode":87009,"errmsg":"invalid signature"}`, is: ErrSessionKeyExpired},
