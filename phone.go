@@ -20,6 +20,14 @@ type PhoneNumber struct {
 	// Watermark is the appid and time the platform stamped on the number,
 	// where it stamps one (WeChat, QQ, Douyin, Kuaishou); zero elsewhere.
 	Watermark crypto.Watermark `json:"watermark"`
+	// OpenID is the openid of the user the platform checked the number was
+	// given to: set by a [PhoneExchanger] asked with [ForOpenID] on a
+	// platform that refuses another user's phone code (WeChat). Empty when
+	// the platform ties the number to no user: Douyin's phone code works
+	// for any user of the app, and Alipay's phone response is the same
+	// string at every press, so whoever holds one holds the number. Never
+	// encoded.
+	OpenID string `json:"-"`
 }
 
 // UnmarshalJSON decodes a PhoneNumber whose countryCode is a string or a number.

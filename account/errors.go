@@ -1,6 +1,9 @@
 package account
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Errors of [Linker] and of stores, for errors.Is. None of them, and no error
 // of this package, quotes a phone number.
@@ -21,6 +24,12 @@ var (
 	// ErrPhoneTaken: the phone is bound to a user who already has another
 	// openid of this app (the same platform and appid). Nothing was bound.
 	ErrPhoneTaken = errors.New("account: phone is bound to another openid of this app")
+	// ErrPhoneUnbound: a user has the phone, and the platform did not tie
+	// it to this login's openid ([Identity.PhoneBound] false), so it may
+	// not join the login to that user (see [WithUnboundPhoneJoin]). Nothing
+	// was bound. It matches [ErrPhoneTaken] too, with which [OnLogin]
+	// answers 409 phone_taken.
+	ErrPhoneUnbound = fmt.Errorf("account: a user has this phone, which the platform did not tie to this openid: %w", ErrPhoneTaken)
 	// ErrInvalidIdentity: the [Identity] lacks its AppID or OpenID, names a
 	// platform that [miniauth.Platform.Known] does not know, or one of its
 	// ids is over [MaxIDLen] bytes or not printable ASCII without spaces;

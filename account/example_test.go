@@ -35,11 +35,11 @@ func ExampleLinker_Resolve() {
 	}
 
 	shop := account.Identity{AppID: "wx-shop", OpenID: "o-shop-alice", UnionID: "u-alice"}
-	show(shop) // no phone yet
-	shop.Phone = "+86 139 1234 5678"
-	show(shop)                                                                             // the phone button
-	show(account.Identity{AppID: "wx-games", OpenID: "o-games-alice", UnionID: "u-alice"}) // another app, same unionid
-	show(account.Identity{AppID: "wx-shop", OpenID: "o-shop-bob", Phone: "13912345678"})   // Alice's phone, another account
+	show(shop)                                                                                             // no phone yet
+	shop.Phone, shop.PhoneBound = "+86 139 1234 5678", true                                                // a WeChat phone code, exchanged with the openid
+	show(shop)                                                                                             // the phone button
+	show(account.Identity{AppID: "wx-games", OpenID: "o-games-alice", UnionID: "u-alice"})                 // another app, same unionid
+	show(account.Identity{AppID: "wx-shop", OpenID: "o-shop-bob", Phone: "13912345678", PhoneBound: true}) // Alice's phone, another account
 
 	links, _ := linker.Links(ctx, "user-1")
 	fmt.Println(links.Phone, len(links.OpenIDs))
@@ -52,9 +52,13 @@ func ExampleLinker_Resolve() {
 }
 
 // One person on two platforms: the same unionid string on WeChat and on
-// Douyin is two unionids, and finds no one across them; the phone joins the
-// Douyin identity to the WeChat one's user. On the app's own platform, a
-// second openid with that phone is refused.
+// Kuaishou is two unionids, and finds no one across them; the phone joins
+// the Kuaishou identity to the WeChat one's user, since both platforms tie
+// it to the openid (a WeChat phone code exchanged with the openid,
+// Kuaishou's phone data made with the login's session key). Douyin's phone
+// code proves the number to whoever holds it: it joins no one, unless the
+// Linker is told to (WithUnboundPhoneJoin, after the application's own SMS
+// check).
 func ExampleLinker_Resolve_platforms() {
 	ctx := context.Background()
 	linker := account.NewLinker(account.NewMemoryStore(), account.WithNewUser(
@@ -63,24 +67,24 @@ func ExampleLinker_Resolve_platforms() {
 		}))
 	show := func(id account.Identity) {
 		uid, created, err := linker.Resolve(ctx, id)
-		fmt.Printf("%-7s %q created=%v err=%v\n", id.Platform, uid, created, err)
+		fmt.Printf("%-8s %q created=%v err=%v\n", id.Platform, uid, created, err)
 	}
 
-	show(account.Identity{Platform: miniauth.WeChat, AppID: "wx-shop", OpenID: "o-wx", UnionID: "u-1", Phone: "+8613912345678"})
-	show(account.Identity{Platform: miniauth.Douyin, AppID: "tt-shop", OpenID: "o-dy", UnionID: "u-1"}) // WeChat's unionid: no one
-	show(account.Identity{Platform: miniauth.Douyin, AppID: "tt-shop", OpenID: "o-dy", UnionID: "u-1", Phone: "13912345678"})
-	show(account.Identity{Platform: miniauth.Douyin, AppID: "tt-shop", OpenID: "o-dy-2", Phone: "13912345678"})
+	show(account.Identity{Platform: miniauth.WeChat, AppID: "wx-shop", OpenID: "o-wx", UnionID: "u-1", Phone: "+8613912345678", PhoneBound: true})
+	show(account.Identity{Platform: miniauth.Kuaishou, AppID: "ks-shop", OpenID: "o-ks", UnionID: "u-1"}) // WeChat's unionid: no one
+	show(account.Identity{Platform: miniauth.Kuaishou, AppID: "ks-shop", OpenID: "o-ks", UnionID: "u-1", Phone: "13912345678", PhoneBound: true})
+	show(account.Identity{Platform: miniauth.Douyin, AppID: "tt-shop", OpenID: "o-dy", Phone: "13912345678"})
 
 	links, _ := linker.Links(ctx, "user-1")
 	for _, o := range links.OpenIDs {
 		fmt.Println(o.Platform, o.AppID, o.OpenID)
 	}
 	// Output:
-	// wechat  "user-1" created=true err=<nil>
-	// douyin  "" created=false err=account: not registered
-	// douyin  "user-1" created=false err=<nil>
-	// douyin  "" created=false err=account: phone is bound to another openid of this app
-	// douyin tt-shop o-dy
+	// wechat   "user-1" created=true err=<nil>
+	// kuaishou "" created=false err=account: not registered
+	// kuaishou "user-1" created=false err=<nil>
+	// douyin   "" created=false err=account: a user has this phone, which the platform did not tie to this openid: account: phone is bound to another openid of this app
+	// kuaishou ks-shop o-ks
 	// wechat wx-shop o-wx
 }
 

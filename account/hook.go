@@ -39,7 +39,8 @@ const StoreDependency = "account store"
 // hook binds or creates the user and answers with a new token that has the
 // subject. The hook refuses:
 //
-//	409 phone_taken        the phone belongs to another openid of this app (platform and appid)
+//	409 phone_taken        the phone belongs to another openid of this app (platform and appid), or to
+//	                       another user while the platform did not tie it to this openid (see [Identity.PhoneBound])
 //	503 store_unavailable  the store failed (a [session.UnavailableError]: the Manager logs the outage
 //	                       once, refuses logins before they spend codes until [Linker.Ready] answers,
 //	                       and answers a login whose codes were spent 503 code_spent)
@@ -74,7 +75,8 @@ func OnLogin(l *Linker, opts ...HookOption) session.OnLoginFunc {
 		if s == nil {
 			return nil, errors.New("account: login hook: no session")
 		}
-		id := Identity{Platform: s.Platform, AppID: s.AppID, OpenID: s.OpenID, UnionID: s.UnionID, Phone: PhoneFrom(info.Phone)}
+		id := Identity{Platform: s.Platform, AppID: s.AppID, OpenID: s.OpenID, UnionID: s.UnionID, Phone: PhoneFrom(info.Phone),
+			PhoneBound: info.Phone != nil && info.Phone.OpenID != "" && info.Phone.OpenID == s.OpenID}
 		uid, created, err := l.Resolve(context.WithValue(ctx, loginKey{}, info), id)
 		if err == nil && h.rule != nil {
 			if err := h.rule(ctx, uid); err != nil {

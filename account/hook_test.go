@@ -172,18 +172,37 @@ func TestOnLoginErrors(t *testing.T) {
 }
 
 // The hook takes the platform from the session: a Douyin login and a WeChat
-// login with the same phone are one user, and their unionids stay apart.
+// login with the same phone are one user (once the application lets
+// Douyin's unbound phone join), and their unionids stay apart.
 func TestOnLoginPlatform(t *testing.T) {
 	ctx := context.Background()
-	linker := account.NewLinker(account.NewMemoryStore())
-	hook := account.OnLogin(linker)
-	phone := &miniauth.PhoneNumber{PhoneNumber: "13912345678", PurePhoneNumber: "13912345678", CountryCode: "86"}
+	store := account.NewMemoryStore()
+	hook := account.OnLogin(account.NewLinker(store))
+	// WeChat's phone code, exchanged with the openid: tied to it.
+	phone := &miniauth.PhoneNumber{PhoneNumber: "13912345678", PurePhoneNumber: "13912345678", CountryCode: "86", OpenID: "o-1"}
 
 	wx := &session.LoginInfo{Session: &miniauth.Session{AppID: appID, OpenID: "o-1", UnionID: "u-1"}, Phone: phone}
 	fields, err := hook(ctx, wx)
 	require.NoError(t, err)
 	assert.Equal(t, true, fields["created"])
-	dy := &session.LoginInfo{Session: &miniauth.Session{Platform: miniauth.Douyin, AppID: "tt0123456789abcdef", OpenID: "o-1", UnionID: "u-1"}, Phone: phone}
+	// Douyin's phone code: tied to no openid. It joins no one by default.
+	dyPhone := *phone
+	dyPhone.OpenID = ""
+	dy := &session.LoginInfo{Session: &miniauth.Session{Platform: miniauth.Douyin, AppID: "tt0123456789abcdef", OpenID: "o-1", UnionID: "u-1"}, Phone: &dyPhone}
+	_, err = hook(ctx, dy)
+	var he *session.HTTPError
+	require.ErrorAs(t, err, &he)
+	assert.Equal(t, http.StatusConflict, he.Status)
+	assert.ErrorIs(t, err, account.ErrPhoneUnbound)
+	assert.Empty(t, dy.Subject)
+	// A phone tied to another openid than the session's is no better.
+	other := *phone
+	other.OpenID = "o-someone-else"
+	_, err = hook(ctx, &session.LoginInfo{Session: &miniauth.Session{Platform: miniauth.Douyin, AppID: "tt0123456789abcdef", OpenID: "o-1"}, Phone: &other})
+	assert.ErrorIs(t, err, account.ErrPhoneUnbound)
+
+	linker := account.NewLinker(store, account.WithUnboundPhoneJoin())
+	hook = account.OnLogin(linker)
 	fields, err = hook(ctx, dy)
 	require.NoError(t, err)
 	assert.Equal(t, map[string]any{"registered": true}, fields)
@@ -215,7 +234,8 @@ func TestOnLoginEveryPlatform(t *testing.T) {
 	ctx := context.Background()
 	linker := account.NewLinker(account.NewMemoryStore())
 	hook := account.OnLogin(linker)
-	phone := &miniauth.PhoneNumber{PhoneNumber: "13912345678", PurePhoneNumber: "13912345678", CountryCode: "86"}
+	// Each platform's phone tied to the openid, as its bound form gives it.
+	phone := &miniauth.PhoneNumber{PhoneNumber: "13912345678", PurePhoneNumber: "13912345678", CountryCode: "86", OpenID: "o-1"}
 	var uid string
 	for i, p := range miniauth.Platforms() {
 		info := &session.LoginInfo{Session: &miniauth.Session{Platform: p, AppID: "app-1", OpenID: "o-1", UnionID: "u-1"}, Phone: phone}

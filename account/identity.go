@@ -39,6 +39,14 @@ type Identity struct {
 	// phone-number button: see [PhoneFrom]). It is normalised by
 	// [NormalizePhone] before it is compared or stored.
 	Phone string
+	// PhoneBound reports that the platform tied Phone to this OpenID
+	// ([miniauth.PhoneNumber.OpenID] equals it): a WeChat phone code
+	// exchanged with the openid, or encrypted data made with this login's
+	// session key. Only such a phone joins this identity to a user that
+	// already has the phone (rule 3 of [Linker.Resolve]); Douyin's phone
+	// codes and Alipay's phone responses prove the number to whoever holds
+	// them, not to this openid ([WithUnboundPhoneJoin] lets them join).
+	PhoneBound bool
 }
 
 // normalize checks id and returns it with its platform set (WeChat for

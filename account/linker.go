@@ -41,12 +41,25 @@ func WithNewUser(f NewUserFunc) Option {
 	return func(l *Linker) { l.newUser = f }
 }
 
+// WithUnboundPhoneJoin lets a phone the platform did not tie to the
+// login's openid ([Identity.PhoneBound] false: Douyin's phone codes,
+// Alipay's phone responses) join the login to the user who has the phone
+// (rule 3 of [Linker.Resolve]). Without it such a login fails with
+// [ErrPhoneUnbound], since whoever holds another person's phone proof (a
+// code seen in transit, an Alipay response read from a log) would
+// otherwise log in as that person. Give it only when the application
+// checks the number itself first (an SMS code).
+func WithUnboundPhoneJoin() Option {
+	return func(l *Linker) { l.unboundPhoneJoin = true }
+}
+
 // Linker binds platform identities and phones to the application's users,
 // by the rules of [Linker.Resolve], in a [Store]. It is safe for concurrent
 // use.
 type Linker struct {
-	store   Store
-	newUser NewUserFunc
+	store            Store
+	newUser          NewUserFunc
+	unboundPhoneJoin bool // WithUnboundPhoneJoin
 }
 
 // NewLinker returns a Linker that keeps its links in store. A nil store or
@@ -103,7 +116,9 @@ func randomUserID(context.Context, Identity) (string, error) {
 //     another unionid, whatever its text.
 //  3. Else, with a phone: when a user has the phone and no openid of this
 //     app (this platform and appid), the openid is bound to that user (so
-//     the phone joins one person's identities across apps and platforms);
+//     the phone joins one person's identities across apps and platforms),
+//     if the platform tied the phone to the openid ([Identity.PhoneBound];
+//     otherwise [ErrPhoneUnbound], unless [WithUnboundPhoneJoin]);
 //     when the phone's user has another openid of this app, Resolve fails
 //     with [ErrPhoneTaken]; when no user has the phone, a new one is created
 //     (by the [WithNewUser] callback) and bound to the phone, the openid
@@ -195,6 +210,8 @@ func (l *Linker) resolve(ctx context.Context, tx Tx, id Identity) (string, bool,
 	}
 	uid, err = tx.UserByPhone(ctx, id.Phone) // rule 3
 	switch {
+	case err == nil && !id.PhoneBound && !l.unboundPhoneJoin:
+		return "", false, ErrPhoneUnbound
 	case err == nil:
 		if err := l.bindOpenID(ctx, tx, uid, id); err != nil {
 			return "", false, err

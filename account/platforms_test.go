@@ -40,17 +40,11 @@ func TestOnLoginAcrossPlatforms(t *testing.T) {
 
 	m := session.NewManager(nil)
 	t.Cleanup(func() { _ = m.Close() })
-	linker := account.NewLinker(account.NewMemoryStore())
+	// Douyin's phone code is tied to no openid: this application checks
+	// the number itself (an SMS code, say) and lets it join.
+	linker := account.NewLinker(account.NewMemoryStore(), account.WithUnboundPhoneJoin())
 	h := session.LoginHandler(apps, m, session.WithOnLogin(account.OnLogin(linker)))
-	login := func(body map[string]string) (int, map[string]any) {
-		t.Helper()
-		b, _ := json.Marshal(body)
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(string(b))))
-		var resp map[string]any
-		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &resp), w.Body.String())
-		return w.Code, resp
-	}
+	login := poster(t, h)
 	subject := func(token any) string {
 		t.Helper()
 		rec, err := m.Validate(context.Background(), token.(string))
@@ -104,4 +98,72 @@ func TestOnLoginAcrossPlatforms(t *testing.T) {
 	assert.Equal(t, http.StatusConflict, code, resp)
 	assert.Equal(t, account.CodePhoneTaken, resp["error"])
 	assert.NotContains(t, resp["message"], "13912345678")
+}
+
+// poster returns a function that posts a JSON body to h and returns the
+// status and the decoded answer.
+func poster(t *testing.T, h http.Handler) func(body map[string]string) (int, map[string]any) {
+	return func(body map[string]string) (int, map[string]any) {
+		t.Helper()
+		b, _ := json.Marshal(body)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(string(b))))
+		var resp map[string]any
+		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &resp), w.Body.String())
+		return w.Code, resp
+	}
+}
+
+// TestUnboundPhonesJoinNoOne: through the real handlers and fakes, with a
+// Linker of default options, a WeChat phone code (exchanged with the
+// openid) joins a second WeChat app's login to the user who has the phone,
+// while a Douyin phone code, which Douyin ties to no openid (so that
+// whoever holds one holds the number), joins no one: 409 phone_taken, and
+// nothing bound.
+func TestUnboundPhonesJoinNoOne(t *testing.T) {
+	const otherAppID, dyAppID = "wx00000000000000b2", "tt0123456789abcdef"
+	wx := wxauthtest.NewServer(appID, secret)
+	t.Cleanup(wx.Close)
+	wx2 := wxauthtest.NewServer(otherAppID, secret)
+	t.Cleanup(wx2.Close)
+	dy := douyinauthtest.NewServer(dyAppID, "douyin-secret")
+	t.Cleanup(dy.Close)
+	wxApp, err := wxauth.New(appID, secret, wxauth.WithBaseURL(wx.URL))
+	require.NoError(t, err)
+	wxApp2, err := wxauth.New(otherAppID, secret, wxauth.WithBaseURL(wx2.URL))
+	require.NoError(t, err)
+	dyApp, err := douyinauth.New(dyAppID, "douyin-secret", douyinauth.WithBaseURL(dy.URL), douyinauth.WithPrivateKey(dy.PrivateKey()))
+	require.NoError(t, err)
+	apps, err := miniauth.NewApps(wxApp, wxApp2, dyApp)
+	require.NoError(t, err)
+	m := session.NewManager(nil)
+	t.Cleanup(func() { _ = m.Close() })
+	linker := account.NewLinker(account.NewMemoryStore())
+	h := session.LoginHandler(apps, m, session.WithOnLogin(account.OnLogin(linker)))
+	login := poster(t, h)
+	user := wxauthtest.User{PurePhoneNumber: "13912345678", CountryCode: "86"}
+
+	alice := wx.AddUser(user)
+	pc, err := wx.PhoneCode(alice)
+	require.NoError(t, err)
+	code, resp := login(map[string]string{"appid": appID, "code": wx.Login(alice), "phoneCode": pc})
+	require.Equal(t, http.StatusOK, code, resp)
+	require.Equal(t, true, resp["created"])
+
+	alice2 := wx2.AddUser(user)
+	pc, err = wx2.PhoneCode(alice2)
+	require.NoError(t, err)
+	code, resp = login(map[string]string{"appid": otherAppID, "code": wx2.Login(alice2), "phoneCode": pc})
+	require.Equal(t, http.StatusOK, code, resp)
+	assert.Equal(t, true, resp["registered"], "a WeChat phone code is tied to its openid: it joins")
+	assert.Nil(t, resp["created"])
+
+	someone := dy.AddUser(douyinauthtest.User{PurePhoneNumber: "13912345678", CountryCode: "86"})
+	pc, err = dy.PhoneCode(someone)
+	require.NoError(t, err)
+	code, resp = login(map[string]string{"appid": dyAppID, "code": dy.Login(someone), "phoneCode": pc})
+	assert.Equal(t, http.StatusConflict, code, resp)
+	assert.Equal(t, account.CodePhoneTaken, resp["error"])
+	uid, _, err := linker.Resolve(context.Background(), account.Identity{Platform: miniauth.Douyin, AppID: dyAppID, OpenID: someone})
+	assert.ErrorIs(t, err, account.ErrNotRegistered, "the Douyin openid was bound to no one: %q", uid)
 }

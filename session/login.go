@@ -39,9 +39,15 @@ type LoginInfo struct {
 	// so it controls the first block of the plaintext. Trust [RawData] (or
 	// what the user typed in) for anything that matters.
 	UserInfo *miniauth.UserInfo
-	// Phone is the phone number WeChat gave for the phone code the client
-	// sent (phoneCode), exchanged for the session's openid; nil when none
-	// was sent.
+	// Phone is the phone number the platform gave for the phone form the
+	// client sent (phoneCode, phoneResponse, or phoneEncryptedData and
+	// phoneIv); nil when none was sent. Its OpenID is the session's when
+	// the platform tied the number to this user: a WeChat phone code
+	// (exchanged with the session's openid) or encrypted data made with the
+	// session key. It is empty for Douyin's phone code and Alipay's phone
+	// response, which prove the number to whoever holds them: do not join
+	// such a login to an existing user by the phone alone (package account
+	// does not, by default).
 	Phone *miniauth.PhoneNumber
 	// Subject is the application's own id of the user. The hook sets it
 	// (when it knows or creates the user); the token issued carries it in

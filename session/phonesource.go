@@ -124,6 +124,8 @@ func (f *flow) phone(ctx context.Context, c miniauth.Client, p *phoneInput, sess
 		if n.PhoneNumber == "" {
 			n.PhoneNumber = n.PurePhoneNumber
 		}
+		// Made with this login's session key: this user's number.
+		n.OpenID = sess.OpenID
 		return &n, nil
 	}
 	return nil, nil

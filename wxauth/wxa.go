@@ -136,6 +136,8 @@ func (a *App) GetPhoneNumber(ctx context.Context, code string, opts ...PhoneOpti
 	if r.PhoneInfo.Watermark.AppID != a.appID {
 		return nil, fmt.Errorf("wxauth: %s: %w", op, ErrWatermark)
 	}
+	// WeChat refused the code if another user's press produced it.
+	r.PhoneInfo.OpenID = pr.OpenID
 	return r.PhoneInfo, nil
 }
 

@@ -103,9 +103,11 @@ func (f *fixture) newUser(ctx context.Context, id account.Identity) (string, err
 }
 
 // id returns an identity of app "wx<app>" with openid "o-<run>-<name>",
-// without a platform: a WeChat one.
+// without a platform: a WeChat one. The phones the suite gives it are tied
+// to its openid (PhoneBound), as a WeChat phone code is: the rules of
+// joining by an unbound phone are the Linker's, not the store's.
 func (f *fixture) id(app int, name string) account.Identity {
-	return account.Identity{AppID: fmt.Sprintf("wx%016d", app), OpenID: "o-" + f.run + "-" + name}
+	return account.Identity{AppID: fmt.Sprintf("wx%016d", app), OpenID: "o-" + f.run + "-" + name, PhoneBound: true}
 }
 
 // on returns f.id(app, name) on platform p.

@@ -21,7 +21,7 @@ func Benchmark(b *testing.B, store account.Store) {
 	linker := account.NewLinker(store)
 	id := func(i int) account.Identity {
 		return account.Identity{AppID: "wxbench0000000000", OpenID: fmt.Sprintf("o-%s-%d", run, i),
-			Phone: fmt.Sprintf("+86 13%09d", i)}
+			Phone: fmt.Sprintf("+86 13%09d", i), PhoneBound: true}
 	}
 	b.Run("known", func(b *testing.B) {
 		known := id(-1)

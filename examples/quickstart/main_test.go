@@ -31,8 +31,8 @@ func TestQuickstartRunsTheWholeFlow(t *testing.T) {
 		"14. GET /api/me after the logout -> 401",
 		"15. three platforms behind one miniauth.NewApps: wechat wx1234567890abcdef, douyin tt0123456789abcdef, alipay 2021004100000001",
 		"16. WeChat: POST /api/login {appid, code (wx.login), phoneCode} -> 200 created true; GET /api/me -> platform wechat, with a user: true",
-		"17. Douyin: POST /api/login {appid, code (tt.login), phoneCode} -> 200 created false; GET /api/me -> platform douyin, the same user as on WeChat: true",
-		"18. Alipay: POST /api/login {appid, code (my.getAuthCode), phoneResponse} -> 200 created false; GET /api/me -> platform alipay, the same user as on WeChat: true",
+		"17. Douyin: POST /api/login {appid, code (tt.login), phoneCode} (a phone the app checked itself: WithUnboundPhoneJoin) -> 200 created false; GET /api/me -> platform douyin, the same user as on WeChat: true",
+		"18. Alipay: POST /api/login {appid, code (my.getAuthCode), phoneResponse} (the same) -> 200 created false; GET /api/me -> platform alipay, the same user as on WeChat: true",
 		"19. POST /api/login {appid of no app here, code} -> 400 unknown_app; platforms called: 0",
 	} {
 		assert.Contains(t, s, want)

@@ -73,7 +73,12 @@ func manyPlatforms(ctx context.Context, step func(string, ...any), wechat *wxaut
 	}
 	sessions := session.NewManager(nil)
 	defer sessions.Close()
-	hook := session.WithOnLogin(account.OnLogin(account.NewLinker(account.NewMemoryStore())))
+	// Douyin's phone code and Alipay's phone response prove the number to
+	// whoever holds them, not to the login's openid: by default a Linker
+	// lets such a phone join no existing user (409 phone_taken). This demo
+	// lets them join, as an application does once it has checked the
+	// number itself (an SMS code).
+	hook := session.WithOnLogin(account.OnLogin(account.NewLinker(account.NewMemoryStore(), account.WithUnboundPhoneJoin())))
 	mux := http.NewServeMux()
 	mux.Handle("POST /api/login", session.LoginHandler(apps, sessions, hook))
 	mux.Handle("GET /api/me", sessions.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -140,7 +145,7 @@ func manyPlatforms(ctx context.Context, step func(string, ...any), wechat *wxaut
 	if err != nil {
 		return err
 	}
-	if err := login("Douyin: POST /api/login {appid, code (tt.login), phoneCode}",
+	if err := login("Douyin: POST /api/login {appid, code (tt.login), phoneCode} (a phone the app checked itself: WithUnboundPhoneJoin)",
 		map[string]string{"appid": douyinAppID, "code": douyin.Login(carolTT), "phoneCode": ttPhone}); err != nil {
 		return err
 	}
@@ -150,7 +155,7 @@ func manyPlatforms(ctx context.Context, step func(string, ...any), wechat *wxaut
 	if err != nil {
 		return err
 	}
-	if err := login("Alipay: POST /api/login {appid, code (my.getAuthCode), phoneResponse}",
+	if err := login("Alipay: POST /api/login {appid, code (my.getAuthCode), phoneResponse} (the same)",
 		map[string]string{"appid": alipayAppID, "code": alipay.AuthCode(carolZFB), "phoneResponse": response}); err != nil {
 		return err
 	}

@@ -23,10 +23,14 @@ import (
 // ids here are "u1", "u2", ...
 func loginHook() session.OnLoginFunc {
 	var last atomic.Int64
+	// WithUnboundPhoneJoin: Douyin's phone code and Alipay's phone response
+	// may join an existing user here, as in an application that has
+	// checked the number itself (an SMS code); by default they join no one
+	// (409 phone_taken), since whoever holds one holds the number.
 	linker := account.NewLinker(account.NewMemoryStore(), account.WithNewUser(
 		func(context.Context, account.Identity) (string, error) {
 			return "u" + strconv.FormatInt(last.Add(1), 10), nil
-		}))
+		}), account.WithUnboundPhoneJoin())
 	resolve := account.OnLogin(linker)
 	return func(ctx context.Context, info *session.LoginInfo) (map[string]any, error) {
 		fields, err := resolve(ctx, info)
