@@ -170,7 +170,11 @@ type loginHandler struct{ *flow }
 // with the login's session key). A phone response or encrypted data that
 // does not verify or decrypt is 400 invalid_phone_code, as a refused code
 // is. Decrypted numbers are as trustworthy as the platform's scheme: AES-CBC
-// has no integrity, but the client does not know the session key.
+// has no integrity, but the client does not know the session key. Only
+// WeChat's code (exchanged with the openid) and data made with the session
+// key tie the number to this user ([miniauth.PhoneNumber.OpenID]): a
+// Douyin code works for any user of the app, and an Alipay response is the
+// same at every press, so whoever holds one holds the number.
 //
 // The phone code (e.detail.code of the phone-number button) is exchanged
 // last, with [miniauth.ForOpenID] of the session's openid, and only when the

@@ -31,13 +31,17 @@ type phoneHandler struct{ *flow }
 // [LoginHandler] reads them) from a client that carries its token, as
 // [Manager.Middleware] reads it. It exchanges the code with the platform of
 // the session's app (the client apps gives for the [Record]'s Platform and
-// AppID) for the session's openid ([miniauth.ForOpenID]: the code of another
-// user is refused), calls the [WithOnLogin] hook with a [LoginInfo] built from the
+// AppID) for the session's openid ([miniauth.ForOpenID]: WeChat refuses the
+// code of another user; Douyin's code, and Alipay's response, are tied to
+// no user, see [LoginInfo.Phone]), calls the [WithOnLogin] hook with a [LoginInfo] built from the
 // session ([LoginInfo.Session] with its AppID, OpenID, UnionID and
 // SessionKey, [LoginInfo.Phone] set, and [LoginInfo.Subject] pre-set to the
 // session's [Record.Subject]), then issues a NEW token carrying the hook's
 // Subject and revokes the old one: a session that gains a user is a new
-// session. It answers 200 with the same body as [LoginHandler],
+// session, and ends no later than the old one did. A logout of the old
+// token, or a RevokeAll of its owner, that runs while the bind is under way
+// ends the session all the same (401 invalid_token). It answers 200 with
+// the same body as [LoginHandler],
 //
 //	{"token": "...", "expiresIn": 86400, "openid": "...", "unionid": "...", ...the hook's fields}
 //
