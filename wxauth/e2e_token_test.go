@@ -140,3 +140,34 @@ func TestE2ETwoInstancesShareOneToken(t *testing.T) {
 	assert.Equal(t, toks[0], toks[1])
 	assert.Equal(t, 1, srv.Calls(wxauthtest.PathToken), "the second instance reads the shared token")
 }
+
+// TestPhoneNumberNamesTheOpenIDWeChatChecked: a phone number exchanged
+// with ForOpenID names that openid (WeChat refuses another user's code);
+// one exchanged without names none, since nothing tied it to a user. A
+// code of another user, exchanged with this user's openid, is refused.
+func TestPhoneNumberNamesTheOpenIDWeChatChecked(t *testing.T) {
+	t.Parallel()
+	srv, app := e2eSetup(t, nil)
+	ctx := context.Background()
+	id := srv.AddUser(wxauthtest.User{PurePhoneNumber: "13912345678", CountryCode: "86"})
+	srv.Login(id)
+
+	code, err := srv.PhoneCode(id)
+	require.NoError(t, err)
+	p, err := app.GetPhoneNumber(ctx, code, wxauth.ForOpenID(id))
+	require.NoError(t, err)
+	assert.Equal(t, id, p.OpenID)
+
+	code, err = srv.PhoneCode(id)
+	require.NoError(t, err)
+	p, err = app.GetPhoneNumber(ctx, code)
+	require.NoError(t, err)
+	assert.Empty(t, p.OpenID, "no openid sent: the number is tied to no one")
+
+	other := srv.AddUser(wxauthtest.User{PurePhoneNumber: "13700000000", CountryCode: "86"})
+	srv.Login(other)
+	code, err = srv.PhoneCode(other)
+	require.NoError(t, err)
+	_, err = app.GetPhoneNumber(ctx, code, wxauth.ForOpenID(id))
+	assert.ErrorIs(t, err, wxauth.ErrInvalidPhoneCode, "another user's code")
+}
