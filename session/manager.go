@@ -256,7 +256,7 @@ func (m *Manager) Validate(ctx context.Context, token string) (*Record, error) {
 // revoked token is not an error; a malformed one is [ErrInvalidToken]. A
 // phone bind that holds the token out of the store meanwhile does not give
 // it back: Revoke first puts a mark in the store (a record of its own that
-// lives an hour), which the bind reads.
+// lives ten minutes), which the bind reads.
 func (m *Manager) Revoke(ctx context.Context, token string) error {
 	if m.err != nil {
 		return m.unusable()
@@ -291,7 +291,7 @@ func (m *Manager) Revoke(ctx context.Context, token string) error {
 // while RevokeAll runs may stay; those issued before it was called are gone
 // when it returns nil, the one a phone bind holds out of the store
 // meanwhile included: RevokeAll first puts a mark in the store (a record
-// of its own that lives an hour), which the bind reads before it gives a
+// of its own that lives ten minutes), which the bind reads before it gives a
 // token back. A bind holding a session without a subject reads the marks
 // of that session's openid only, not of a subject the openid was linked
 // to.

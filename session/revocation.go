@@ -22,7 +22,12 @@ import (
 // token), as a record whose owner is the mark's own ("revoked:" and the
 // owner's hash), so that it is neither ended by the RevokeAll it marks nor
 // counted among the owner's sessions.
-const revocationMarkTTL = time.Hour
+//
+// A mark lives ten minutes: far longer than a bind holds a token (its
+// store calls, the phone exchange and the hook are each bounded by a
+// timeout of seconds), and short enough that a server whose users log out
+// often keeps few of them.
+const revocationMarkTTL = 10 * time.Minute
 
 // revocationKey returns the store key of owner's revocation mark.
 func revocationKey(owner string) string {
