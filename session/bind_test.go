@@ -390,3 +390,32 @@ func TestBindKeepsTheLifetime(t *testing.T) {
 	_, err = e.m.Validate(context.Background(), token)
 	assert.ErrorIs(t, err, session.ErrExpired, "24 hours after the login, binds or not")
 }
+
+// TestLogoutDuringBindOnAnInstanceWhoseClockIsBehind: the instance that
+// logs the token out runs a second behind the one that issued it and binds
+// it. The logout's mark names the token alone, so it ends the session
+// whatever the clocks say.
+func TestLogoutDuringBindOnAnInstanceWhoseClockIsBehind(t *testing.T) {
+	t.Parallel()
+	store, err := session.NewMemoryStore()
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = store.Close() })
+	ahead := newBindEnv(t, store, session.WithClock(func() time.Time { return time.Now().Add(time.Second) }))
+	behind := newManager(t, store)
+	openID := ahead.fake.AddUser(wxauthtest.User{})
+	old := ahead.silentLogin(t, openID)
+	phone, inBind, proceed := ahead.blockingBind(t, true)
+	pc, err := ahead.fake.PhoneCode(openID)
+	require.NoError(t, err)
+	done := make(chan int)
+	go func() {
+		status, _ := ahead.post(t, phone, old, map[string]string{"phoneCode": pc})
+		done <- status
+	}()
+	<-inBind
+	require.NoError(t, behind.Revoke(context.Background(), old))
+	close(proceed)
+	assert.NotEqual(t, http.StatusOK, <-done)
+	_, err = ahead.m.Validate(context.Background(), old)
+	require.ErrorIs(t, err, session.ErrInvalidToken, "the logged-out token came back")
+}

@@ -54,21 +54,26 @@ func (m *Manager) markRevoked(ctx context.Context, owner string) error {
 func tokenMarkName(key string) string { return "\x00token\x00" + key }
 
 // revoked reports whether the session under key, rec, was revoked since it
-// was issued: by a [Manager.Revoke] of its token, or a [Manager.RevokeAll]
-// of its owner or of its openid.
+// was issued: by a [Manager.Revoke] of its token (its mark names this token
+// alone, so being there is enough), or by a [Manager.RevokeAll] of its
+// owner or of its openid (a mark timed no earlier than the session's
+// issue: a session issued after the RevokeAll is not one it ended). The
+// second compares the clocks of the instances that revoked and issued: a
+// fleet's clocks must agree to well within the time between a login and a
+// revocation.
 func (m *Manager) revoked(ctx context.Context, key string, rec *Record) (bool, error) {
 	names := []string{tokenMarkName(key), rec.Owner()}
 	if rec.OpenID != rec.Owner() {
 		names = append(names, rec.OpenID)
 	}
-	for _, o := range names {
+	for i, o := range names {
 		mark, err := m.store.Get(ctx, revocationKey(o))
 		switch {
 		case errors.Is(err, ErrNotFound):
 			continue
 		case err != nil:
 			return false, err
-		case !mark.IssuedAt.Before(rec.IssuedAt):
+		case i == 0 || !mark.IssuedAt.Before(rec.IssuedAt):
 			return true, nil
 		}
 	}
