@@ -27,12 +27,6 @@ import (
 // unchanged while due is kept, and asked for again at most every half of
 // its remaining life (at least 10 s), not at every call.
 
-// retryGap is how long after a failed fetch no other is started while the
-// cached token is still valid: a fetch that fails in the background (Douyin
-// down, the secret revoked) is not repeated at every call, which would run
-// into client_token's rate limit (10020: over 500 calls in 5 minutes).
-const retryGap = 10 * time.Second
-
 // newTokenCache builds a's client_token cache, keyed "douyin:" and the
 // appid in the store so that one store serves every platform.
 func newTokenCache(a *App) (*engine.TokenCache, error) {
@@ -41,7 +35,7 @@ func newTokenCache(a *App) (*engine.TokenCache, error) {
 		Source:     engine.TokenSourceFunc(a.clientToken),
 		Store:      a.cfg.TokenStore,
 		FailClosed: !a.cfg.stableToken,
-		RetryGap:   retryGap,
+		RetryGap:   engine.RefreshRetryGap,
 		Now:        a.cfg.Now,
 	})
 }

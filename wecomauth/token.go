@@ -45,15 +45,10 @@ func newTokenCache(a *App) (*engine.TokenCache, error) {
 		Source:   engine.TokenSourceFunc(a.fetchToken),
 		Store:    a.cfg.TokenStore,
 		Margin:   engine.MarginUpTo(5 * time.Minute),
-		RetryGap: retryGap,
+		RetryGap: engine.RefreshRetryGap,
 		Now:      a.cfg.Now,
 	})
 }
-
-// retryGap is how long after a failed refresh no other starts while the
-// token held is still valid: a platform that is down (or a revoked secret)
-// is not asked again at every call.
-const retryGap = 10 * time.Second
 
 type tokenReply struct {
 	baseReply

@@ -71,6 +71,13 @@ const minRefreshGap = 10 * time.Second
 // while another instance refreshes (plus up to as much again of jitter).
 const tokenPoll = 50 * time.Millisecond
 
+// RefreshRetryGap is the [TokenConfig.RetryGap] of QQ, Douyin, Kuaishou
+// and WeCom: after a failed refresh, ten seconds without another while the
+// token held is still valid, so that a platform that is down, or a revoked
+// secret, is not asked again at every call (Douyin's client_token also
+// limits calls: 10020, over 500 in 5 minutes).
+const RefreshRetryGap = 10 * time.Second
+
 // TokenConfig is a platform's app token, for [Client.NewTokenCache]: where
 // it comes from, where a fleet shares it, and its renewal rule.
 type TokenConfig struct {
@@ -101,8 +108,9 @@ type TokenConfig struct {
 	// RetryGap is how long after a failed refresh no background refresh
 	// starts while the token held is still valid, so that a platform that
 	// is down (or a revoked secret) is not asked again at every call
-	// (default: the Client's backoff limit). Callers without a valid token
-	// do not wait for it.
+	// (default: the Client's backoff limit; the platforms with tokens of
+	// their own use [RefreshRetryGap]). Callers without a valid token do
+	// not wait for it.
 	RetryGap time.Duration
 	// Now is the clock that decides when a token is due and expired
 	// (default time.Now).
