@@ -229,3 +229,29 @@ func TestEvictedRecordsStayRevocable(t *testing.T) {
 	}
 	assert.Zero(t, c.Exists(ctx, evicted, prefix+"subject:{u1}").Val(), "nothing of the owner is left")
 }
+
+// TestPutOnARedisWithoutTheScript: Put sends its index script by EVALSHA in
+// the SET's pipeline; on a Redis that has not cached the script (new,
+// restarted, or SCRIPT FLUSH) it sends it again by EVAL, and the record is
+// indexed all the same.
+func TestPutOnARedisWithoutTheScript(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	addr, _ := redistest.Server(t) // a server of its own: the flush touches no other test
+	c := redis.NewClient(&redis.Options{Addr: addr})
+	t.Cleanup(func() { _ = c.Close() })
+	s, err := redisstore.New(c)
+	require.NoError(t, err)
+	for i := range 3 {
+		require.NoError(t, c.ScriptFlush(ctx).Err())
+		key := randomKey()
+		require.NoError(t, s.Put(ctx, key, ownedBy("u1", "o1"), time.Hour), "put %d", i)
+		assert.EqualValues(t, 1, c.Exists(ctx, redisstore.DefaultKeyPrefix+key).Val())
+		assert.Contains(t, c.ZRange(ctx, redisstore.DefaultKeyPrefix+"subject:{u1}", 0, -1).Val(), key, "put %d is indexed", i)
+	}
+	require.NoError(t, s.DeleteSubject(ctx, "u1"))
+	keys, err := c.Keys(ctx, "*").Result()
+	require.NoError(t, err)
+	assert.Equal(t, []string{redisstore.DefaultKeyPrefix + "links:{u1}"}, keys, "no session left; the openid links stay until they expire")
+	assert.Positive(t, c.PTTL(ctx, redisstore.DefaultKeyPrefix+"links:{u1}").Val())
+}
