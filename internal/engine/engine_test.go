@@ -259,24 +259,28 @@ func TestDoDialErrorRetriedAndRedacted(t *testing.T) {
 	require.NoError(t, err)
 	addr := ln.Addr().String()
 	require.NoError(t, ln.Close()) // nothing listens there now
-	c, logs := newClient(t, engine.Config{Retries: 2})
-	var r userReply
-	err = c.Do(context.Background(), engine.Request{
-		Op: "login", Method: http.MethodGet, Base: "http://" + addr, Path: "/p/" + testCode,
-		Query: map[string]string{"secret": testSecret, "js_code": testCode}, Secrets: []string{testCode},
-	}, &r)
-	require.Error(t, err)
-	assert.True(t, strings.HasPrefix(err.Error(), "testauth: login: request failed: "), err.Error())
-	var op *net.OpError
-	require.ErrorAs(t, err, &op)
-	assert.Equal(t, "dial", op.Op)
-	var ue *url.Error
-	require.ErrorAs(t, err, &ue)
-	for _, s := range []string{err.Error(), ue.Error(), ue.URL, fmt.Sprintf("%+v %#v", err, err), logs.String()} {
-		assert.NotContains(t, s, testSecret)
-		assert.NotContains(t, s, testCode)
+	// A request without a body (built by the engine) and one with a form
+	// (built by resty): both paths redact.
+	for _, form := range []url.Values{nil, {"js_code": {testCode}}} {
+		c, logs := newClient(t, engine.Config{Retries: 2})
+		var r userReply
+		err = c.Do(context.Background(), engine.Request{
+			Op: "login", Method: http.MethodGet, Base: "http://" + addr, Path: "/p/" + testCode,
+			Query: map[string]string{"secret": testSecret, "js_code": testCode}, Form: form, Secrets: []string{testCode},
+		}, &r)
+		require.Error(t, err)
+		assert.True(t, strings.HasPrefix(err.Error(), "testauth: login: request failed: "), err.Error())
+		var op *net.OpError
+		require.ErrorAs(t, err, &op)
+		assert.Equal(t, "dial", op.Op)
+		var ue *url.Error
+		require.ErrorAs(t, err, &ue)
+		for _, s := range []string{err.Error(), ue.Error(), ue.URL, fmt.Sprintf("%+v %#v", err, err), logs.String()} {
+			assert.NotContains(t, s, testSecret)
+			assert.NotContains(t, s, testCode)
+		}
+		assert.Equal(t, 2, strings.Count(logs.String(), "testauth: retrying"), "two retries, form %v", form != nil)
 	}
-	assert.Equal(t, 2, strings.Count(logs.String(), "testauth: retrying"), "two retries")
 }
 
 // TestDoTimeoutNotRetried: an attempt that times out may have reached the
